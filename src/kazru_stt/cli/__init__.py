@@ -1,0 +1,1 @@
+"""The `kazru` command line."""

@@ -1,0 +1,45 @@
+"""`kazru`: the command-line entry point. Errors become one line `error: <code>: <message>`
+on stderr and a non-zero exit; this is the one place that formats them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kazru_stt import __version__
+from kazru_stt.cli import transcribe_cmd
+from kazru_stt.domain.errors import KazruError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kazru", description="KazRu-STT Pro: Kazakh and Russian speech to text."
+    )
+    parser.add_argument("--version", action="version", version=f"kazru {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    transcribe_cmd.register(commands)
+    return parser
+
+
+def report(exc: KazruError) -> None:
+    print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KazruError as exc:
+        report(exc)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("error: interrupted: stopped by the user", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

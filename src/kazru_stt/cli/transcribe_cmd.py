@@ -1,0 +1,127 @@
+"""`kazru transcribe FILE...`: the pipeline on local files, no server involved."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kazru_stt.config import get_settings
+from kazru_stt.domain.errors import KazruError
+from kazru_stt.domain.transcript import Transcript
+from kazru_stt.exporters import FORMATS, get_format
+from kazru_stt.pipeline import TranscribeOptions, transcribe_file
+
+
+def register(commands) -> None:
+    p = commands.add_parser(
+        "transcribe",
+        help="transcribe audio or video files",
+        description="Transcribe files. One format and no -o: the result on stdout; "
+        "otherwise OUT/<file stem>.<format> for each file and format.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--language", default="auto", help="auto (default), kk, ru, or any Whisper code")
+    p.add_argument(
+        "--languages",
+        default=None,
+        help="comma-separated set 'auto' chooses from (default from KAZRU_LANGUAGES: kk,ru)",
+    )
+    p.add_argument("--engine", choices=["local"], default=None, help="recognition engine")
+    p.add_argument(
+        "--format",
+        "-f",
+        dest="formats",
+        action="append",
+        choices=list(FORMATS),
+        help="output format (repeatable; default txt)",
+    )
+    p.add_argument("-o", "--output", type=Path, default=None, help="output directory")
+    p.add_argument("--model", type=Path, default=None, help="a CTranslate2 Whisper model directory")
+    p.add_argument("--timestamps", action="store_true", help="txt: put times before each line")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _options(args: argparse.Namespace) -> TranscribeOptions:
+    settings = get_settings()
+    languages = args.languages.split(",") if args.languages else settings.language_set
+    return TranscribeOptions(
+        language=args.language,
+        languages=tuple(code.strip() for code in languages if code.strip()),
+        engine=args.engine or settings.engine,
+    )
+
+
+def _engine(args: argparse.Namespace):
+    from kazru_stt.engines.whisper_local import get_engine
+
+    s = get_settings()
+    return get_engine(
+        args.model or s.model_path,
+        s.resolved_model_cache_dir,
+        device=s.device,
+        compute_type=s.compute_type,
+        cpu_threads=s.cpu_threads,
+        beam_size=s.beam_size,
+    )
+
+
+def _progress_bar(name: str, quiet: bool):
+    if quiet:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=100,
+        desc=name[:30],
+        unit="%",
+        file=sys.stderr,
+        leave=False,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
+    )
+
+    def update(frac: float) -> None:
+        bar.n = round(frac * 100)
+        bar.refresh()
+
+    return bar, update
+
+
+def _write(transcript: Transcript, path: Path, formats: list[str], out: Path | None, args) -> None:
+    for fmt in formats:
+        data = get_format(fmt).render(transcript, timestamps=args.timestamps, title=path.name)
+        if out is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{path.stem}.{fmt}").write_bytes(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kazru_stt.cli.main import report
+
+    formats = args.formats or ["txt"]
+    if args.output is None and len(formats) > 1:
+        raise KazruError("several formats need an output directory (-o OUT)", code="invalid_option")
+    options = _options(args)
+    engine = _engine(args)
+    failures = 0
+    for name in args.files:
+        path = Path(name)
+        bar, update = _progress_bar(path.name, args.quiet)
+        error: KazruError | None = None
+        try:
+            transcript = transcribe_file(path, options, engine, progress=update)
+        except KazruError as exc:
+            error = exc
+        finally:
+            if bar is not None:
+                bar.close()
+        if error is not None:
+            failures += 1
+            report(error)  # one bad file does not stop the others
+            continue
+        _write(transcript, path, formats, args.output, args)
+    return 1 if failures else 0

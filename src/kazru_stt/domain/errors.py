@@ -1,0 +1,47 @@
+"""Domain errors: each carries a stable machine code and a human message.
+
+The CLI and the API turn these into output in exactly one place each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KazruError(Exception):
+    """Base error with a stable `code` (snake_case) and a human `message`."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class MediaError(KazruError):
+    """The input is not usable audio. Codes: unsupported_media, no_audio_stream,
+    empty_audio, corrupt_media, file_not_found."""
+
+    code = "unsupported_media"
+
+
+class ModelError(KazruError):
+    """The recognition model cannot be found, assembled or loaded."""
+
+    code = "model_unavailable"
+
+
+class InvalidOptionError(KazruError):
+    code = "invalid_option"
+
+
+class CanceledError(KazruError):
+    """Raised from a progress callback to stop a transcription early."""
+
+    code = "canceled"

@@ -1,0 +1,148 @@
+"""The transcript: what every engine produces and every exporter reads.
+
+JSON form (see README, "Transcript JSON"): times in seconds from the start of the
+recording, languages ISO 639-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+    speaker: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+            "probability": round(self.probability, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Word:
+        return cls(
+            start=float(d["start"]),
+            end=float(d["end"]),
+            text=d["text"],
+            probability=float(d.get("probability", 1.0)),
+        )
+
+
+@dataclass
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    language: str | None = None
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+            "language": self.language,
+            "speaker": self.speaker,
+            "avg_logprob": None if self.avg_logprob is None else round(self.avg_logprob, 4),
+            "words": [w.to_dict() for w in self.words],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Segment:
+        return cls(
+            id=int(d["id"]),
+            start=float(d["start"]),
+            end=float(d["end"]),
+            text=d["text"],
+            language=d.get("language"),
+            speaker=d.get("speaker"),
+            words=[Word.from_dict(w) for w in d.get("words") or []],
+            avg_logprob=d.get("avg_logprob"),
+        )
+
+
+@dataclass
+class Speaker:
+    label: str
+    name: str | None = None
+
+    @property
+    def display(self) -> str:
+        return self.name or self.label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "name": self.name}
+
+
+@dataclass
+class Transcript:
+    duration: float
+    segments: list[Segment] = field(default_factory=list)
+    speakers: list[Speaker] = field(default_factory=list)
+    engine: str = "local"
+    model: str = ""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def languages(self) -> list[str]:
+        """Languages in order of how much speech each has (longest first)."""
+        totals: dict[str, float] = {}
+        for s in self.segments:
+            if s.language:
+                totals[s.language] = totals.get(s.language, 0.0) + (s.end - s.start)
+        return sorted(totals, key=lambda k: -totals[k])
+
+    @property
+    def language(self) -> str | None:
+        langs = self.languages
+        return langs[0] if langs else None
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments if s.text).strip()
+
+    def speaker_name(self, label: str | None) -> str | None:
+        if label is None:
+            return None
+        for sp in self.speakers:
+            if sp.label == label:
+                return sp.display
+        return label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duration": round(self.duration, 3),
+            "language": self.language,
+            "languages": self.languages,
+            "engine": self.engine,
+            "model": self.model,
+            "speakers": [s.to_dict() for s in self.speakers],
+            "segments": [s.to_dict() for s in self.segments],
+            "text": self.text,
+            "warnings": self.warnings,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Transcript:
+        return cls(
+            duration=float(d.get("duration") or 0.0),
+            segments=[Segment.from_dict(s) for s in d.get("segments") or []],
+            speakers=[
+                Speaker(label=s["label"], name=s.get("name")) for s in d.get("speakers") or []
+            ],
+            engine=d.get("engine", "local"),
+            model=d.get("model", ""),
+            warnings=list(d.get("warnings") or []),
+        )

@@ -1,0 +1,1 @@
+"""Recognition engines: each turns 16 kHz mono audio into transcript segments."""

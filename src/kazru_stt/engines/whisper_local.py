@@ -1,0 +1,179 @@
+"""The local engine: Whisper through faster-whisper (CTranslate2), offline.
+
+One model per process (loading takes a second and ~150 MB); `get_engine` caches it.
+Decoding options are chosen against Whisper's known failure modes: no conditioning on
+previous text (a loop cannot feed itself), a short temperature ladder, and the
+compression-ratio / log-prob / no-speech gates; the pipeline adds its own filters.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from kazru_stt.domain.errors import ModelError
+from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME, bundled_model_dir, verify_model_dir
+
+
+@dataclass
+class RawWord:
+    start: float
+    end: float
+    text: str  # with Whisper's leading space
+    probability: float
+
+
+@dataclass
+class RawSegment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    temperature: float
+    words: list[RawWord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model_dir: str
+    model_name: str
+    device: str = "auto"
+    compute_type: str = "default"
+    cpu_threads: int = 0
+    beam_size: int = 5
+
+
+# Whisper emits at most ~15 tokens per second of speech (Kazakh letters cost two byte-level
+# tokens each); a cap from the audio's length stops a runaway loop early instead of letting
+# it fill 448 tokens at every temperature of the fallback ladder.
+_TOKENS_PER_SECOND = 20
+# A short ladder: each step re-decodes a whole 30 s window; past 0.4 the output is rarely
+# better, only more invented.
+_TEMPERATURES = (0.0, 0.2, 0.4)
+_MAX_TOKENS = 440
+
+
+def max_tokens_for(seconds: float) -> int:
+    return int(min(_MAX_TOKENS, 10 + _TOKENS_PER_SECOND * min(seconds, 30.0)))
+
+
+class WhisperEngine:
+    name = "local"
+
+    def __init__(self, config: EngineConfig):
+        from faster_whisper import WhisperModel
+
+        self.config = config
+        self.model_name = config.model_name
+        compute_type = config.compute_type
+        if compute_type == "default":
+            compute_type = "int8" if config.device in ("cpu", "auto") else "default"
+        try:
+            self.model = WhisperModel(
+                config.model_dir,
+                device=config.device,
+                compute_type=compute_type,
+                cpu_threads=config.cpu_threads or min(4, os.cpu_count() or 1),
+                local_files_only=True,
+            )
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError variants
+            raise ModelError(f"cannot load model from {config.model_dir}: {exc}") from exc
+        # CTranslate2 models are thread-safe for inference, but two concurrent decodes on
+        # 2 cores only thrash; serialise per process.
+        self._lock = threading.Lock()
+
+    @property
+    def supported_languages(self) -> set[str]:
+        return set(self.model.supported_languages)
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str,
+        *,
+        beam_size: int | None = None,
+        word_timestamps: bool = True,
+        fallback: bool = True,
+    ) -> list[RawSegment]:
+        """Decode `audio` (16 kHz mono float32, speech only) in `language`.
+
+        `fallback=False` decodes once at temperature 0: for evidence-gathering passes, where
+        speech in another language would otherwise fail every gate and run the whole
+        temperature ladder for nothing.
+        """
+        if audio.size == 0:
+            return []
+        with self._lock:
+            segments, _info = self.model.transcribe(
+                audio,
+                language=language,
+                task="transcribe",
+                beam_size=beam_size or self.config.beam_size,
+                word_timestamps=word_timestamps,
+                condition_on_previous_text=False,
+                temperature=_TEMPERATURES if fallback else (0.0,),
+                compression_ratio_threshold=2.4,
+                log_prob_threshold=-1.0,
+                no_speech_threshold=0.6,
+                vad_filter=False,  # the pipeline ran VAD already
+                without_timestamps=False,
+                max_new_tokens=max_tokens_for(audio.size / 16000.0),
+            )
+            out = []
+            for s in segments:
+                words = [RawWord(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
+                out.append(
+                    RawSegment(
+                        start=s.start,
+                        end=s.end,
+                        text=s.text,
+                        avg_logprob=s.avg_logprob,
+                        no_speech_prob=s.no_speech_prob,
+                        compression_ratio=s.compression_ratio,
+                        temperature=s.temperature or 0.0,
+                        words=words,
+                    )
+                )
+            return out
+
+    def detect_language(self, audio: np.ndarray) -> dict[str, float]:
+        """Whisper's own detector: probability per language code over the first 30 s."""
+        with self._lock:
+            _lang, _prob, all_probs = self.model.detect_language(audio)
+        return dict(all_probs)
+
+
+def resolve_model(model_path: str | os.PathLike | None, cache_dir: Path) -> tuple[str, str]:
+    """(directory, display name) of the model to load: the given path or the bundled one."""
+    if model_path:
+        path = verify_model_dir(Path(model_path).expanduser())
+        return str(path), path.name
+    return str(bundled_model_dir(cache_dir)), BUNDLED_MODEL_NAME
+
+
+@lru_cache(maxsize=4)
+def _cached_engine(config: EngineConfig) -> WhisperEngine:
+    return WhisperEngine(config)
+
+
+def get_engine(
+    model_path: str | os.PathLike | None,
+    cache_dir: Path,
+    *,
+    device: str = "auto",
+    compute_type: str = "default",
+    cpu_threads: int = 0,
+    beam_size: int = 5,
+) -> WhisperEngine:
+    """The process-wide engine for these settings, loaded on first use."""
+    model_dir, name = resolve_model(model_path, cache_dir)
+    return _cached_engine(
+        EngineConfig(model_dir, name, device, compute_type, cpu_threads, beam_size)
+    )

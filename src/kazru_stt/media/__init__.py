@@ -1,0 +1,5 @@
+"""Media: probe and decode any container PyAV reads to 16 kHz mono float32."""
+
+from kazru_stt.media.decode import SAMPLE_RATE, MediaInfo, iter_audio, load_audio, probe
+
+__all__ = ["SAMPLE_RATE", "MediaInfo", "iter_audio", "load_audio", "probe"]

@@ -1,0 +1,153 @@
+"""Probe and decode media with PyAV (FFmpeg in its wheels; no system ffmpeg needed).
+
+Decoding streams: `iter_audio` yields 16 kHz float32 blocks, so a 3-hour file never has to
+sit in memory as raw PCM at once. Anything that is not usable audio raises `MediaError`
+with a stable code: file_not_found, empty_audio, unsupported_media, no_audio_stream,
+corrupt_media.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from kazru_stt.domain.errors import MediaError
+
+SAMPLE_RATE = 16000
+# Demuxers FFmpeg picks for plain text or pictures; they never carry audio.
+_NON_MEDIA_FORMATS = {"tty", "image2", "png_pipe", "jpeg_pipe", "gif", "webp_pipe", "bmp_pipe"}
+# A file whose decodable audio falls this far short of its declared length is truncated.
+_TRUNCATION_RATIO = 0.9
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float | None  # seconds, from the container; None when it does not say
+    sample_rate: int
+    channels: int
+    codec: str
+    container: str
+
+
+def _open(path: str | os.PathLike) -> av.container.InputContainer:
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(f"{p.name}: no such file", code="file_not_found")
+    if p.stat().st_size == 0:
+        raise MediaError(f"{p.name}: the file is empty (0 bytes)", code="empty_audio")
+    try:
+        container = av.open(str(p), metadata_errors="ignore")
+    except av.error.FFmpegError as exc:
+        raise MediaError(
+            f"{p.name}: not an audio or video file ({exc.strerror or exc})",
+            code="unsupported_media",
+        ) from exc
+    if container.format.name in _NON_MEDIA_FORMATS:
+        container.close()
+        raise MediaError(f"{p.name}: not an audio or video file", code="unsupported_media")
+    if not container.streams.audio:
+        has_other = bool(container.streams.video)
+        container.close()
+        if has_other:
+            raise MediaError(f"{p.name}: the file has no audio track", code="no_audio_stream")
+        raise MediaError(f"{p.name}: not an audio or video file", code="unsupported_media")
+    return container
+
+
+def _declared_duration(container: av.container.InputContainer) -> float | None:
+    stream = container.streams.audio[0]
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def probe(path: str | os.PathLike) -> MediaInfo:
+    """Read the container header: duration, rate, channels. Cheap; decodes nothing."""
+    container = _open(path)
+    try:
+        stream = container.streams.audio[0]
+        return MediaInfo(
+            duration=_declared_duration(container),
+            sample_rate=stream.codec_context.sample_rate or 0,
+            channels=stream.codec_context.channels or 0,
+            codec=stream.codec_context.name,
+            container=container.format.name,
+        )
+    finally:
+        container.close()
+
+
+def iter_audio(
+    path: str | os.PathLike,
+    block_seconds: float = 60.0,
+    *,
+    channels: int = 1,
+    check_truncation: bool = True,
+) -> Iterator[np.ndarray]:
+    """Yield the audio as float32 blocks at 16 kHz (shape (n,) mono, or (channels, n)).
+
+    Raises MediaError for non-media, empty or corrupt input; a file that decodes to much
+    less than its header declares is reported as truncated (`corrupt_media`).
+    """
+    name = Path(path).name
+    container = _open(path)
+    layout = "mono" if channels == 1 else "stereo"
+    resampler = av.AudioResampler(format="flt", layout=layout, rate=SAMPLE_RATE)
+    block_len = int(block_seconds * SAMPLE_RATE)
+    pending: list[np.ndarray] = []
+    pending_len = 0
+    total = 0
+    declared = _declared_duration(container)
+
+    def frames():
+        stream = container.streams.audio[0]
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                yield from resampler.resample(frame)
+        yield from resampler.resample(None)  # flush
+
+    try:
+        for frame in frames():
+            array = frame.to_ndarray()  # (1, n*ch) interleaved for packed 'flt'
+            array = array.reshape(-1, channels).T if channels > 1 else array.reshape(-1)
+            pending.append(array)
+            n = array.shape[-1]
+            pending_len += n
+            total += n
+            while pending_len >= block_len:
+                joined = np.concatenate(pending, axis=-1)
+                yield np.ascontiguousarray(joined[..., :block_len], dtype=np.float32)
+                rest = joined[..., block_len:]
+                pending, pending_len = [rest], rest.shape[-1]
+    except av.error.FFmpegError as exc:
+        raise MediaError(
+            f"{name}: the audio cannot be decoded ({exc})", code="corrupt_media"
+        ) from exc
+    finally:
+        container.close()
+
+    if total == 0:
+        raise MediaError(f"{name}: the file contains no decodable audio", code="empty_audio")
+    decoded = total / SAMPLE_RATE
+    if check_truncation and declared and declared > 1.0 and decoded < declared * _TRUNCATION_RATIO:
+        raise MediaError(
+            f"{name}: the file is truncated or damaged: its header declares {declared:.1f} s "
+            f"but only {decoded:.1f} s can be decoded",
+            code="corrupt_media",
+            details={"declared_s": round(declared, 3), "decoded_s": round(decoded, 3)},
+        )
+    if pending_len:
+        yield np.ascontiguousarray(np.concatenate(pending, axis=-1), dtype=np.float32)
+
+
+def load_audio(path: str | os.PathLike, *, channels: int = 1) -> np.ndarray:
+    """Decode the whole file into memory (for short files and tests)."""
+    blocks = list(iter_audio(path, block_seconds=600.0, channels=channels))
+    return np.concatenate(blocks, axis=-1)

@@ -1,0 +1,65 @@
+"""Turn the engine's decodes of packed speech into transcript segments on the recording's clock."""
+
+from __future__ import annotations
+
+from kazru_stt.domain.transcript import Segment, Word
+from kazru_stt.engines.whisper_local import RawSegment
+from kazru_stt.pipeline.guards import looks_invented, trim_loop
+from kazru_stt.pipeline.speech_regions import PackedSpeech
+
+
+def words_by_region(packed: PackedSpeech, raw: list[RawSegment], n_regions: int):
+    """Map every decoded word back to the recording and to the region it was spoken in.
+
+    Returns, per region, a list of (segment_index, Word); segments that look invented
+    (Whisper's no-speech rule) are dropped here.
+    """
+    per_region: list[list[tuple[int, Word]]] = [[] for _ in range(n_regions)]
+    for seg_index, seg in enumerate(raw):
+        if looks_invented(seg.avg_logprob, seg.no_speech_prob):
+            continue
+        for w in trim_loop(seg.words):
+            mid = (w.start + w.end) / 2
+            i = packed.region_index(mid)
+            start = packed.to_original(w.start, i)
+            end = packed.to_original(w.end, i)
+            per_region[i].append((seg_index, Word(start, max(end, start), w.text, w.probability)))
+    return per_region
+
+
+def segments_from_words(
+    picked: list[tuple[int, str, list[tuple[int, Word]]]],
+    raw_by_pass: dict[str, list[RawSegment]],
+) -> list[Segment]:
+    """Build segments: words of one decoded segment, in one region's language, stay together.
+
+    `picked` holds (region order, language, words-with-segment-index) for each region.
+    """
+    runs: list[tuple[str, int, list[Word]]] = []
+    for _order, language, items in picked:
+        for seg_index, word in items:
+            if runs and runs[-1][0] == language and runs[-1][1] == seg_index:
+                runs[-1][2].append(word)
+            else:
+                runs.append((language, seg_index, [word]))
+    segments = []
+    for language, seg_index, words in runs:
+        text = "".join(w.text for w in words).strip()
+        if not text:
+            continue
+        for w in words:
+            w.text = w.text.strip()
+        raw = raw_by_pass[language][seg_index]
+        segments.append(
+            Segment(
+                id=0,
+                start=words[0].start,
+                end=words[-1].end,
+                text=text,
+                language=language,
+                words=words,
+                avg_logprob=raw.avg_logprob,
+            )
+        )
+    segments.sort(key=lambda s: s.start)
+    return segments

@@ -1,0 +1,37 @@
+"""Options of one transcription (one dataclass, not twenty loose arguments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kazru_stt.domain.errors import InvalidOptionError
+
+KAZAKH_RUSSIAN = ("kk", "ru")
+
+
+@dataclass
+class TranscribeOptions:
+    language: str = "auto"  # "auto" or an ISO 639-1 code forced on every passage
+    languages: tuple[str, ...] = KAZAKH_RUSSIAN  # the set "auto" chooses from
+    engine: str = "local"
+    diarize: bool = False
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    beam_size: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
+        if self.language != "auto" and supported and self.language not in supported:
+            raise InvalidOptionError(f"unsupported language {self.language!r}")
+        if not self.languages:
+            raise InvalidOptionError("the language set is empty")
+        if supported:
+            bad = [code for code in self.languages if code not in supported]
+            if bad:
+                raise InvalidOptionError(f"unsupported language(s): {', '.join(bad)}")
+        for name in ("num_speakers", "min_speakers", "max_speakers"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= 32:
+                raise InvalidOptionError(f"{name} must be between 1 and 32")
+        return self

@@ -1,0 +1,155 @@
+"""The pipeline: decode -> VAD -> language per region -> engine -> Transcript.
+
+Audio streams through in blocks of a few minutes; the speech region that runs over a
+block's end is carried into the next block, so memory stays flat for hours of audio and
+no word is cut in two.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+import numpy as np
+
+from kazru_stt.domain.transcript import Segment, Transcript
+from kazru_stt.engines.whisper_local import WhisperEngine
+from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
+from kazru_stt.pipeline import language as lid
+from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
+from kazru_stt.pipeline.options import TranscribeOptions
+from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, find_speech
+
+BLOCK_SECONDS = 300.0
+# A region ending this close to a block's end may go on in the next block.
+_TAIL_MARGIN_S = 1.0
+
+ProgressFn = Callable[[float], None]
+T = TypeVar("T")
+
+
+def _with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    it = iter(items)
+    try:
+        prev = next(it)
+    except StopIteration:
+        return
+    for item in it:
+        yield prev, False
+        prev = item
+    yield prev, True
+
+
+class _Progress:
+    """Maps a stage's own 0..1 onto the whole recording's 0..1 and never goes backwards."""
+
+    def __init__(self, callback: ProgressFn | None, total_s: float | None):
+        self.callback, self.total_s, self.last = callback, total_s, 0.0
+
+    def report(self, position_s: float) -> None:
+        if not self.callback:
+            return
+        frac = min(position_s / self.total_s, 0.999) if self.total_s else 0.0
+        if frac >= self.last:
+            self.last = frac
+            self.callback(frac)
+
+
+def _decode_pass(
+    engine: WhisperEngine,
+    audio: np.ndarray,
+    offset: float,
+    regions: list[Region],
+    language: str,
+    beam_size: int | None,
+    fallback: bool = True,
+):
+    packed = PackedSpeech(audio, offset, regions)
+    raw = engine.transcribe(packed.audio, language, beam_size=beam_size, fallback=fallback)
+    return raw, words_by_region(packed, raw, len(regions))
+
+
+def transcribe_regions(
+    engine: WhisperEngine,
+    audio: np.ndarray,
+    offset: float,
+    regions: list[Region],
+    options: TranscribeOptions,
+) -> list[Segment]:
+    """Transcribe the speech `regions` of `audio` (which starts at `offset` s)."""
+    if not regions:
+        return []
+    languages = [options.language] if options.language != "auto" else list(options.languages)
+    primary = "ru" if "ru" in languages else languages[0]
+
+    raw_by_pass, words_by_pass = {}, {}
+    raw_by_pass[primary], words_by_pass[primary] = _decode_pass(
+        engine, audio, offset, regions, primary, options.beam_size
+    )
+    chosen = [primary] * len(regions)
+    evidence = [[lid.evidence_for(primary, [w for _, w in ws])] for ws in words_by_pass[primary]]
+
+    others = [code for code in languages if code != primary]
+    open_idx = [i for i, ev in enumerate(evidence) if not lid.settled_as_russian(ev[0])]
+    if others and open_idx:
+        for code in others:
+            sub = [regions[i] for i in open_idx]
+            raw, words = _decode_pass(
+                engine, audio, offset, sub, code, options.beam_size, fallback=False
+            )
+            raw_by_pass[code] = raw
+            full = [[] for _ in regions]
+            for j, i in enumerate(open_idx):
+                full[i] = words[j]
+                evidence[i].append(lid.evidence_for(code, [w for _, w in words[j]]))
+            words_by_pass[code] = full
+        for i in open_idx:
+            chosen[i] = lid.choose(evidence[i], primary)
+
+    for region, code, evs in zip(regions, chosen, evidence, strict=True):
+        region.language = code
+        region.evidence = {ev.language: ev.as_dict() for ev in evs}
+    picked = [(i, chosen[i], words_by_pass[chosen[i]][i]) for i in range(len(regions))]
+    return segments_from_words(picked, raw_by_pass)
+
+
+def transcribe_file(
+    path: str | os.PathLike,
+    options: TranscribeOptions,
+    engine: WhisperEngine,
+    progress: ProgressFn | None = None,
+) -> Transcript:
+    """Transcribe one recording. Raises MediaError for unusable input."""
+    options.validate(engine.supported_languages)
+    info = probe(path)
+    tracker = _Progress(progress, info.duration)
+
+    segments: list[Segment] = []
+    buffer = np.zeros(0, dtype=np.float32)
+    buffer_offset = 0.0
+    decoded_samples = 0
+    for block, is_last in _with_last(iter_audio(path, block_seconds=BLOCK_SECONDS)):
+        decoded_samples += block.size
+        buffer = np.concatenate([buffer, block]) if buffer.size else block
+        buffer_end = buffer_offset + buffer.size / SAMPLE_RATE
+        regions = find_speech(buffer, buffer_offset)
+        cut = buffer_end
+        if not is_last and regions and buffer_end - regions[-1].end < _TAIL_MARGIN_S:
+            cut = regions.pop().start
+        segments.extend(transcribe_regions(engine, buffer, buffer_offset, regions, options))
+        tracker.report(cut)
+        buffer = buffer[int(round((cut - buffer_offset) * SAMPLE_RATE)) :]
+        buffer_offset = cut
+
+    for i, seg in enumerate(segments):
+        seg.id = i
+    transcript = Transcript(
+        duration=decoded_samples / SAMPLE_RATE,
+        segments=segments,
+        engine=engine.name,
+        model=engine.model_name,
+    )
+    if progress:
+        progress(1.0)
+    return transcript

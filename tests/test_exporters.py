@@ -1,0 +1,107 @@
+"""Exporters on hand-built transcripts: subtitle limits, Kazakh letters, DOCX round trip."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import docx
+import pytest
+
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
+from kazru_stt.exporters import FORMATS, export
+from kazru_stt.exporters.subtitles import MAX_CUE_S, MAX_LINE, MAX_LINES, build_cues
+
+KAZAKH = "Әкем ғалым, қызым ңғ өнер ұстазы, үй һәм ілім"
+
+
+def _words(text: str, start: float, step: float) -> list[Word]:
+    return [
+        Word(start + i * step, start + (i + 1) * step - 0.05, w, 0.9)
+        for i, w in enumerate(text.split())
+    ]
+
+
+def sample(speakers: bool = False) -> Transcript:
+    long_ru = " ".join(["сегодня на заседании обсуждали бюджет города и новые школы"] * 3)
+    segs = [
+        Segment(
+            0, 0.5, 0.5 + 0.4 * len(KAZAKH.split()), KAZAKH, "kk", words=_words(KAZAKH, 0.5, 0.4)
+        ),
+        Segment(
+            1, 6.0, 6.0 + 0.3 * len(long_ru.split()), long_ru, "ru", words=_words(long_ru, 6.0, 0.3)
+        ),
+    ]
+    t = Transcript(duration=20.0, segments=segs, engine="local", model="whisper-base")
+    if speakers:
+        segs[0].speaker, segs[1].speaker = "SPEAKER_1", "SPEAKER_2"
+        t.speakers = [Speaker("SPEAKER_1", "Айгүл"), Speaker("SPEAKER_2")]
+    return t
+
+
+@pytest.mark.parametrize("speakers", [False, True])
+def test_subtitle_cues_respect_limits(speakers):
+    cues = build_cues(sample(speakers))
+    assert len(cues) >= 3
+    for cue in cues:
+        assert 1 <= len(cue.lines) <= MAX_LINES
+        assert all(len(line) <= MAX_LINE for line in cue.lines)
+        assert cue.end - cue.start <= MAX_CUE_S + 1e-6
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.end <= b.start
+    # Every word survives, in order.
+    text = " ".join(" ".join(c.lines) for c in cues)
+    assert "Айгүл: Әкем" in text if speakers else text.startswith("Әкем")
+
+
+def test_srt_and_vtt_shapes():
+    srt = export(sample(), "srt").decode()
+    assert re.match(r"1\n00:00:00,500 --> 00:00:0\d,\d{3}\n", srt)
+    vtt = export(sample(), "vtt").decode()
+    assert vtt.startswith("WEBVTT\n\n00:00:00.500 --> ")
+
+
+@pytest.mark.parametrize("fmt", ["txt", "srt", "vtt", "json"])
+def test_kazakh_letters_intact_in_text_formats(fmt):
+    data = export(sample(True), fmt).decode("utf-8")
+    for letter in "әғқңөұүһіӘ":
+        assert letter in data
+    if fmt == "json":
+        parsed = json.loads(data)
+        assert parsed["languages"] == ["ru", "kk"]
+        assert parsed["segments"][0]["language"] == "kk"
+        assert parsed["speakers"][0] == {"label": "SPEAKER_1", "name": "Айгүл"}
+
+
+def test_txt_plain_and_with_timestamps_and_speakers():
+    plain = export(sample(), "txt").decode()
+    assert plain.splitlines()[0] == KAZAKH
+    stamped = export(sample(True), "txt", timestamps=True).decode()
+    assert stamped.splitlines()[0] == f"[0:00:00] Айгүл: {KAZAKH}"
+    assert stamped.splitlines()[1].startswith("[0:00:06] SPEAKER_2: сегодня")
+
+
+def test_docx_round_trip_keeps_kazakh_and_turns():
+    data = export(sample(True), "docx", title="Отырыс.wav")
+    doc = docx.Document(io.BytesIO(data))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "Отырыс.wav"
+    assert any(KAZAKH in t and "Айгүл:" in t for t in texts)
+    facts = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+    assert facts["Languages"] == "русский, қазақша"
+    assert doc.core_properties.title == "Отырыс.wav"
+
+
+def test_empty_transcript_exports_cleanly():
+    empty = Transcript(duration=30.0)
+    for fmt in FORMATS:
+        assert isinstance(export(empty, fmt), bytes)
+    assert export(empty, "txt") == b""
+    assert json.loads(export(empty, "json"))["segments"] == []
+
+
+def test_json_round_trip():
+    t = sample(True)
+    again = Transcript.from_dict(json.loads(export(t, "json")))
+    assert again.to_dict() == t.to_dict()

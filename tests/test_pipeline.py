@@ -1,0 +1,136 @@
+"""The pipeline on real recordings with the bundled model."""
+
+from __future__ import annotations
+
+import jiwer
+import numpy as np
+import pytest
+
+from kazru_stt.pipeline import TranscribeOptions, transcribe, transcribe_file
+from kazru_stt.pipeline.guards import is_loop
+from tests.conftest import concat_clips, write_wav
+
+
+def _norm(text: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower().replace("ё", "е")).split())
+
+
+def test_mixed_file_gets_language_per_passage(engine, eval_dir):
+    t = transcribe_file(eval_dir / "mixed_kk_ru.wav", TranscribeOptions(), engine)
+    assert t.segments and all(s.language for s in t.segments)
+    first_half = [s.language for s in t.segments if s.end <= 5.2]
+    second_half = [s.language for s in t.segments if s.start >= 5.5]
+    assert first_half and set(first_half) == {"kk"}
+    assert second_half and set(second_half) == {"ru"}
+    assert t.languages == ["kk", "ru"]
+    assert t.segments[-1].end <= t.duration
+
+
+def test_built_code_switch_conversation(engine, eval_dir, tmp_path):
+    clips = [
+        eval_dir / "ru" / "riva_sample.wav",
+        eval_dir / "kk" / "kscd_example_1.wav",
+        eval_dir / "ru" / "tinkoff_sample_4.wav",
+    ]
+    audio, spans = concat_clips(clips, gap_s=0.8)
+    path = write_wav(tmp_path / "switch.wav", audio)
+    t = transcribe_file(path, TranscribeOptions(), engine)
+    expected = ["ru", "kk", "ru"]
+    for (a, b), lang in zip(spans, expected, strict=True):
+        inside = [s.language for s in t.segments if s.start >= a - 0.3 and s.end <= b + 0.3]
+        assert inside and set(inside) == {lang}, (
+            a,
+            b,
+            lang,
+            [(s.start, s.end, s.language) for s in t.segments],
+        )
+
+
+def test_russian_clip_is_read_well_and_timed(engine, eval_dir):
+    t = transcribe_file(
+        eval_dir / "ru" / "vosk_commands.wav", TranscribeOptions(language="ru"), engine
+    )
+    ref = (
+        "включи свет выключи свет включи телевизор выключи телевизор "
+        "включи кондиционер выключи кондиционер какая сегодня погода"
+    )
+    assert jiwer.wer(ref, _norm(t.text)) < 0.2
+    words = [w for s in t.segments for w in s.words]
+    assert words and all(0 <= w.start <= w.end <= t.duration for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+
+
+def test_silence_gives_an_empty_transcript(engine, tmp_path):
+    path = write_wav(tmp_path / "silence.wav", np.zeros(30 * 16000, dtype=np.float32))
+    t = transcribe_file(path, TranscribeOptions(), engine)
+    assert t.segments == [] and t.text == ""
+    assert t.duration == pytest.approx(30.0, abs=0.01)
+
+
+@pytest.mark.parametrize("kind", ["white", "hum"])
+def test_noise_gives_an_empty_transcript(engine, tmp_path, kind):
+    rng = np.random.default_rng(7)
+    n = 20 * 16000
+    if kind == "white":
+        audio = 0.05 * rng.standard_normal(n)
+    else:
+        t = np.arange(n) / 16000
+        audio = 0.2 * np.sin(2 * np.pi * 50 * t) + 0.1 * np.sin(2 * np.pi * 150 * t)
+    path = write_wav(tmp_path / f"{kind}.wav", audio.astype(np.float32))
+    assert transcribe_file(path, TranscribeOptions(), engine).text == ""
+
+
+def test_long_recording_streams_in_blocks_with_same_result(engine, eval_dir, tmp_path, monkeypatch):
+    """Blocks far smaller than the file: the carried-over region keeps words whole."""
+    audio, _ = concat_clips(
+        [eval_dir / "ru" / "vosk_commands.wav", eval_dir / "ru" / "riva_sample.wav"], 1.0
+    )
+    path = write_wav(tmp_path / "long.wav", audio)
+    ref = _norm(
+        "Включи свет, выключи свет, включи телевизор, выключи телевизор, включи кондиционер, "
+        "выключи кондиционер. Какая сегодня погода? Египет проголосовал за проект резолюции, "
+        "полностью сознавая два слабых положения, которые он содержит."
+    )
+    whole = transcribe_file(path, TranscribeOptions(language="ru"), engine)
+    monkeypatch.setattr(transcribe, "BLOCK_SECONDS", 7.0)
+    fractions: list[float] = []
+    blocked = transcribe_file(
+        path, TranscribeOptions(language="ru"), engine, progress=fractions.append
+    )
+    whole_wer = jiwer.wer(ref, _norm(whole.text))
+    blocked_wer = jiwer.wer(ref, _norm(blocked.text))
+    assert blocked_wer <= whole_wer + 0.15 and blocked_wer < 0.35
+    assert len(blocked.text.split()) <= len(ref.split()) + 3  # nothing decoded twice
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 3
+
+
+def test_forced_language_is_used_everywhere(engine, eval_dir):
+    t = transcribe_file(eval_dir / "mixed_kk_ru.wav", TranscribeOptions(language="kk"), engine)
+    assert {s.language for s in t.segments} == {"kk"}
+
+
+def test_invalid_language_is_a_clear_error(engine, eval_dir):
+    from kazru_stt.domain.errors import InvalidOptionError
+
+    with pytest.raises(InvalidOptionError):
+        transcribe_file(eval_dir / "mixed_kk_ru.wav", TranscribeOptions(language="xx"), engine)
+
+
+def test_progress_cancel_stops_work(engine, eval_dir):
+    from kazru_stt.domain.errors import CanceledError
+
+    def cancel(_frac: float) -> None:
+        raise CanceledError("stop")
+
+    with pytest.raises(CanceledError):
+        transcribe_file(
+            eval_dir / "ru" / "vosk_commands.wav", TranscribeOptions(), engine, progress=cancel
+        )
+
+
+def test_loop_detector():
+    assert is_loop("ғен ғен ғен ғен ғен ғен")
+    assert is_loop("өйтайм, өйтайм, өйтайм, өйтайм, өйтайм")
+    assert not is_loop("Включи свет, выключи свет, включи телевизор, выключи телевизор")
