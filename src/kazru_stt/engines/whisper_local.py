@@ -100,14 +100,8 @@ class WhisperEngine:
         *,
         beam_size: int | None = None,
         word_timestamps: bool = True,
-        fallback: bool = True,
     ) -> list[RawSegment]:
-        """Decode `audio` (16 kHz mono float32, speech only) in `language`.
-
-        `fallback=False` decodes once at temperature 0: for evidence-gathering passes, where
-        speech in another language would otherwise fail every gate and run the whole
-        temperature ladder for nothing.
-        """
+        """Decode `audio` (16 kHz mono float32, speech only) in `language`."""
         if audio.size == 0:
             return []
         with self._lock:
@@ -118,7 +112,7 @@ class WhisperEngine:
                 beam_size=beam_size or self.config.beam_size,
                 word_timestamps=word_timestamps,
                 condition_on_previous_text=False,
-                temperature=_TEMPERATURES if fallback else (0.0,),
+                temperature=_TEMPERATURES,
                 compression_ratio_threshold=2.4,
                 log_prob_threshold=-1.0,
                 no_speech_threshold=0.6,

@@ -1,23 +1,22 @@
 """Which language each speech region is in, among an allowed set (default Kazakh, Russian).
 
-Whisper base's own detector calls most Kazakh speech Russian (../shared/eval/README.md), so
-the decision rests on how well each language's decode explains the region:
+Whisper base's own detector rarely *names* Kazakh (../shared/eval/README.md: it says `lt`,
+`ar`, `fr`, `en`... for Kazakh speech), but it is very good at telling whether speech is
+Russian: on ../shared/eval every Russian region got P(ru) >= 0.59 (most > 0.85) and every
+Kazakh region P(ru) <= 0.17. So Kazakh is decided as "not Russian", with the Russian decode
+as a second witness:
 
-* every region is decoded in the primary language (Russian) first; a region Russian
-  explains well (confident words, most of them in a Russian dictionary, no loop) is Russian
-  and costs nothing more: that decode is the transcript;
-* the other regions are decoded in each other allowed language, and each decode is scored
-  by its mean word log-probability, minus everything for a repetition loop (a loop is
-  confident but says nothing);
-* a Russian decode also scores by the share of its words a Russian dictionary knows
-  (Kazakh speech decoded as Russian makes words like "алгогарой");
-* a Kazakh decode gets a margin over the Russian one, since Whisper base writes Kazakh
-  poorly and a Russian decode of Kazakh speech is usually fluent-looking and confident;
-  less of it when the decode has none of the letters ә ғ қ ң ө ұ ү һ і (Russian speech
-  forced to Kazakh often comes out as plain Russian text), none when it has no Cyrillic.
+1. every region is decoded in Russian first (the primary language); a region that decode
+   explains well (confident words, most of them in a Russian dictionary, no loop) is
+   Russian, and that decode is its transcript: the common case costs nothing extra;
+2. for the other regions Whisper's detector gives P(language) on the region's own audio;
+   a region is Russian when P(ru) is high, or moderate while the Russian decode is good;
+   otherwise the most likely other allowed language (Kazakh when nothing else is clearly
+   more likely), and the region is decoded again in that language.
 
-Weights and thresholds were fitted on ../shared/eval (benchmarks/eval_pipeline.py prints the
-figures); the data is small, so they are named constants, easy to re-fit.
+Decodes forced to Kazakh are not used as evidence: Whisper base writes Kazakh poorly, loops
+on it, and at temperature > 0 it samples, so such evidence flips between runs.
+Thresholds are named constants fitted on ../shared/eval (benchmarks/eval_pipeline.py).
 """
 
 from __future__ import annotations
@@ -29,39 +28,36 @@ from functools import lru_cache
 
 from kazru_stt.pipeline.guards import is_loop
 
-KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _CYRILLIC_WORD = re.compile(r"[а-яёәғқңөұүһі]+")
 
 # A Russian decode this confident, with this share of dictionary words, settles a region.
 FAST_RU_MIN_LOGPROB = -0.30
 FAST_RU_MIN_KNOWN = 0.80
-# Russian score: log-prob + weight x (dictionary share - pivot).
-KNOWN_WEIGHT = 0.5
-KNOWN_PIVOT = 0.8
-# Kazakh score: log-prob + bonus x Kazakh-letter share + margin, less a penalty when the
-# decode has (almost) no Kazakh letters.
-KAZAKH_LETTER_BONUS = 0.30
-KAZAKH_MARGIN = 0.19
-MIN_KAZAKH_LETTERS = 0.03
-NO_KAZAKH_LETTERS_PENALTY = 0.13
+# Detector thresholds: P(ru) at or above SURE is Russian; at or above MAYBE it is Russian
+# when the Russian decode is also decent (log-prob and dictionary share below).
+DETECTOR_RU_SURE = 0.40
+DETECTOR_RU_MAYBE = 0.15
+DECENT_RU_MIN_LOGPROB = -0.45
+DECENT_RU_MIN_KNOWN = 0.70
+# Another allowed language (not kk/ru) wins when the detector gives it at least this.
+DETECTOR_OTHER_MIN = 0.50
 
 
 @dataclass
 class Evidence:
-    language: str
-    logprob: float  # mean log word probability; -inf when nothing was decoded
+    logprob: float  # mean log word probability of the Russian decode; -inf: nothing decoded
     text: str
     loop: bool
-    kazakh_letters: float = 0.0
     known_share: float | None = None
-    extra: dict = field(default_factory=dict)
+    detector: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        top = sorted(self.detector.items(), key=lambda kv: -kv[1])[:3]
         return {
-            "logprob": None if math.isinf(self.logprob) else round(self.logprob, 3),
-            "loop": self.loop,
-            "kazakh_letters": round(self.kazakh_letters, 3),
-            "known_share": None if self.known_share is None else round(self.known_share, 3),
+            "ru_logprob": None if math.isinf(self.logprob) else round(self.logprob, 3),
+            "ru_loop": self.loop,
+            "ru_known_share": None if self.known_share is None else round(self.known_share, 3),
+            "detector": {k: round(v, 3) for k, v in top},
         }
 
 
@@ -80,49 +76,42 @@ def russian_known_share(text: str) -> float | None:
     return sum(morph.word_is_known(w) for w in words) / len(words)
 
 
-def kazakh_letter_share(text: str) -> float:
-    letters = [c for c in text.lower() if c.isalpha()]
-    return sum(c in KAZAKH_LETTERS for c in letters) / len(letters) if letters else 0.0
-
-
-def evidence_for(language: str, words: list) -> Evidence:
+def russian_evidence(words: list) -> Evidence:
     text = "".join(w.text for w in words).strip()
     if not words:
-        return Evidence(language, -math.inf, "", False)
+        return Evidence(-math.inf, "", False)
     logprob = sum(math.log(max(w.probability, 1e-6)) for w in words) / len(words)
-    ev = Evidence(language, logprob, text, is_loop(text), kazakh_letter_share(text))
-    if language == "ru":
-        ev.known_share = russian_known_share(text)
-    return ev
+    return Evidence(logprob, text, is_loop(text), russian_known_share(text))
 
 
 def settled_as_russian(ev: Evidence) -> bool:
     return (
-        ev.language == "ru"
-        and not ev.loop
+        not ev.loop
         and ev.logprob >= FAST_RU_MIN_LOGPROB
-        and (ev.known_share or 0.0) >= FAST_RU_MIN_KNOWN
+        and (ev.known_share if ev.known_share is not None else 1.0) >= FAST_RU_MIN_KNOWN
     )
 
 
-def score(ev: Evidence) -> float:
-    if ev.loop or math.isinf(ev.logprob):
-        return -math.inf
-    s = ev.logprob
-    if ev.language == "ru" and ev.known_share is not None:
-        s += KNOWN_WEIGHT * (ev.known_share - KNOWN_PIVOT)
-    elif ev.language == "kk":
-        if not _CYRILLIC_WORD.search(ev.text.lower()):
-            return -math.inf  # digits or Latin only: no evidence of Kazakh
-        s += KAZAKH_LETTER_BONUS * ev.kazakh_letters + KAZAKH_MARGIN
-        if ev.kazakh_letters < MIN_KAZAKH_LETTERS:
-            s -= NO_KAZAKH_LETTERS_PENALTY
-    return s
+def _decent_russian(ev: Evidence) -> bool:
+    return (
+        not ev.loop
+        and ev.logprob >= DECENT_RU_MIN_LOGPROB
+        and (ev.known_share if ev.known_share is not None else 1.0) >= DECENT_RU_MIN_KNOWN
+    )
 
 
-def choose(evidence: list[Evidence], primary: str) -> str:
-    """The language whose decode explains the region best; the primary one on a tie."""
-    best = max(evidence, key=lambda ev: (score(ev), ev.language == primary))
-    if math.isinf(score(best)):
-        return primary
-    return best.language
+def choose(ev: Evidence, allowed: list[str]) -> str:
+    """The language of an unsettled region, from the detector and the Russian decode."""
+    p = ev.detector
+    if "ru" in allowed:
+        p_ru = p.get("ru", 0.0)
+        if p_ru >= DETECTOR_RU_SURE or (p_ru >= DETECTOR_RU_MAYBE and _decent_russian(ev)):
+            return "ru"
+    others = [code for code in allowed if code not in ("ru", "kk")]
+    if others:
+        best = max(others, key=lambda code: p.get(code, 0.0))
+        if p.get(best, 0.0) >= DETECTOR_OTHER_MIN or "kk" not in allowed:
+            return best
+    if "kk" in allowed:
+        return "kk"
+    return allowed[0]

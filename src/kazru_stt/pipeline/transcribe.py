@@ -63,10 +63,9 @@ def _decode_pass(
     regions: list[Region],
     language: str,
     beam_size: int | None,
-    fallback: bool = True,
 ):
     packed = PackedSpeech(audio, offset, regions)
-    raw = engine.transcribe(packed.audio, language, beam_size=beam_size, fallback=fallback)
+    raw = engine.transcribe(packed.audio, language, beam_size=beam_size)
     return raw, words_by_region(packed, raw, len(regions))
 
 
@@ -80,36 +79,39 @@ def transcribe_regions(
     """Transcribe the speech `regions` of `audio` (which starts at `offset` s)."""
     if not regions:
         return []
-    languages = [options.language] if options.language != "auto" else list(options.languages)
-    primary = "ru" if "ru" in languages else languages[0]
+    allowed = [options.language] if options.language != "auto" else list(options.languages)
+    primary = "ru" if "ru" in allowed else allowed[0]
 
     raw_by_pass, words_by_pass = {}, {}
     raw_by_pass[primary], words_by_pass[primary] = _decode_pass(
         engine, audio, offset, regions, primary, options.beam_size
     )
     chosen = [primary] * len(regions)
-    evidence = [[lid.evidence_for(primary, [w for _, w in ws])] for ws in words_by_pass[primary]]
+    evidence = [lid.russian_evidence([w for _, w in ws]) for ws in words_by_pass[primary]]
+    if len(allowed) > 1:
+        for i, ev in enumerate(evidence):
+            if primary == "ru" and lid.settled_as_russian(ev):
+                continue
+            region = regions[i]
+            a = int(round((region.start - offset) * SAMPLE_RATE))
+            b = int(round((region.end - offset) * SAMPLE_RATE))
+            ev.detector = engine.detect_language(audio[a:b])
+            chosen[i] = lid.choose(ev, allowed)
 
-    others = [code for code in languages if code != primary]
-    open_idx = [i for i, ev in enumerate(evidence) if not lid.settled_as_russian(ev[0])]
-    if others and open_idx:
-        for code in others:
-            sub = [regions[i] for i in open_idx]
-            raw, words = _decode_pass(
-                engine, audio, offset, sub, code, options.beam_size, fallback=False
-            )
-            raw_by_pass[code] = raw
-            full = [[] for _ in regions]
-            for j, i in enumerate(open_idx):
-                full[i] = words[j]
-                evidence[i].append(lid.evidence_for(code, [w for _, w in words[j]]))
-            words_by_pass[code] = full
-        for i in open_idx:
-            chosen[i] = lid.choose(evidence[i], primary)
+    for code in sorted(set(chosen) - {primary}):
+        idx = [i for i, c in enumerate(chosen) if c == code]
+        raw, words = _decode_pass(
+            engine, audio, offset, [regions[i] for i in idx], code, options.beam_size
+        )
+        raw_by_pass[code] = raw
+        full: list[list] = [[] for _ in regions]
+        for j, i in enumerate(idx):
+            full[i] = words[j]
+        words_by_pass[code] = full
 
-    for region, code, evs in zip(regions, chosen, evidence, strict=True):
+    for region, code, ev in zip(regions, chosen, evidence, strict=True):
         region.language = code
-        region.evidence = {ev.language: ev.as_dict() for ev in evs}
+        region.evidence = ev.as_dict()
     picked = [(i, chosen[i], words_by_pass[chosen[i]][i]) for i in range(len(regions))]
     return segments_from_words(picked, raw_by_pass)
 

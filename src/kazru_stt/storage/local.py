@@ -1,0 +1,73 @@
+"""Local directory storage: uploads/<2 hex>/<32 hex>, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from kazru_stt.storage.base import FileTooLarge, StorageError, StoredFile
+
+_CHUNK = 1024 * 1024
+
+
+class LocalStorage:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise StorageError(f"invalid storage key {key!r}")
+        return path
+
+    def save(self, source: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
+        name = uuid.uuid4().hex
+        key = f"uploads/{name[:2]}/{name}"
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := source.read(_CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise FileTooLarge(
+                            f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
+                            details={"max_bytes": max_bytes},
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return StoredFile(key=key, size=size, sha256=digest.hexdigest())
+
+    @contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"stored file {key} is missing", code="file_missing")
+        yield path
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise StorageError(f"storage {self.root} is not writable: {exc}") from exc
