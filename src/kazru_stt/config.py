@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     heartbeat_stale_s: float = 120.0
     sweep_interval_s: float = 30.0
     retention_days: int = 30
+    webhook_secret: str = Field(default="change-me", repr=False)
+    max_page_size: int = 100
 
     @property
     def language_set(self) -> list[str]:

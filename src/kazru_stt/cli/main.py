@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from kazru_stt import __version__
-from kazru_stt.cli import transcribe_cmd
+from kazru_stt.cli import service_cmds, transcribe_cmd
 from kazru_stt.domain.errors import KazruError
 
 EXIT_FAILED = 1
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kazru {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     transcribe_cmd.register(commands)
+    service_cmds.register(commands)
     return parser
 
 

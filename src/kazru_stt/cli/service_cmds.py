@@ -1,0 +1,131 @@
+"""`kazru serve`, `kazru worker`, `kazru db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+log = logging.getLogger("kazru.serve")
+
+
+def register(commands) -> None:
+    p = commands.add_parser("serve", help="run the API, the web UI and embedded workers")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="embedded worker processes (0: none)")
+    p.set_defaults(run=run_serve)
+
+    w = commands.add_parser("worker", help="run one transcription worker")
+    w.add_argument("--loglevel", default="INFO")
+    w.set_defaults(run=run_worker)
+
+    db = commands.add_parser("db", help="database commands")
+    sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    up = sub.add_parser("upgrade", help="apply database migrations")
+    up.set_defaults(run=run_db_upgrade)
+
+
+def run_db_upgrade(_args: argparse.Namespace) -> int:
+    from kazru_stt.config import get_settings
+    from kazru_stt.db.migrate import upgrade
+
+    url = get_settings().resolved_database_url
+    upgrade(url)
+    print(f"database is up to date ({url.split('@')[-1]})", file=sys.stderr)
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    import socket
+
+    from kazru_stt.tasks.celery_app import QUEUE, app
+
+    logging.basicConfig(
+        level=args.loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app.worker_main(
+        [
+            "worker",
+            "--pool=solo",  # one job at a time, the model stays loaded in this process
+            f"--loglevel={args.loglevel}",
+            "-Q",
+            QUEUE,
+            "-n",
+            f"kazru-{os.getpid()}@{socket.gethostname()}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+    return 0
+
+
+class WorkerPool:
+    """Embedded worker processes, restarted if one dies (a crash must not stop the service)."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.procs: list[subprocess.Popen] = []
+        self._stop = threading.Event()
+
+    def _spawn(self) -> subprocess.Popen:
+        cmd = [sys.executable, "-m", "kazru_stt.cli.main", "worker"]
+        return subprocess.Popen(cmd, env=os.environ.copy())
+
+    def start(self) -> None:
+        self.procs = [self._spawn() for _ in range(self.count)]
+        threading.Thread(target=self._watch, daemon=True, name="worker-watch").start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(2.0):
+            for i, proc in enumerate(self.procs):
+                if proc.poll() is not None and not self._stop.is_set():
+                    log.warning(
+                        "worker %s exited (%s); starting a new one", proc.pid, proc.returncode
+                    )
+                    self.procs[i] = self._spawn()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kazru_stt.config import get_settings
+    from kazru_stt.db.migrate import upgrade
+    from kazru_stt.engines.whisper_local import resolve_model
+
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    # Assemble the bundled model once here, before workers race to do it.
+    resolve_model(settings.model_path, settings.resolved_model_cache_dir)
+    pool = WorkerPool(args.workers)
+    pool.start()
+    try:
+        uvicorn.run(
+            "kazru_stt.api.app:create_default_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+        )
+    finally:
+        pool.stop()
+    return 0

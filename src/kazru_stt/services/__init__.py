@@ -1,0 +1,1 @@
+"""Use cases: create, run, cancel, export and delete transcription jobs."""

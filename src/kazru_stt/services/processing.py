@@ -1,0 +1,211 @@
+"""Running one job on a worker: claim it, transcribe with heartbeats, store the result.
+
+Safe to run twice: the claim is a conditional UPDATE (queued -> processing), and the result
+is written only while this worker still holds the job, so a job re-queued by the sweep and
+taken by another worker is never stored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import delete, select, update
+
+from kazru_stt.db.models import Job, JobStatus, SegmentRow, SpeakerRow, utcnow
+from kazru_stt.db.session import session_scope
+from kazru_stt.domain.errors import CanceledError, KazruError
+from kazru_stt.domain.transcript import Transcript
+from kazru_stt.services.context import ServiceContext
+from kazru_stt.services.jobs import options_from_dict
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 5.0
+Transcriber = Callable[..., Transcript]  # (path, options, progress) -> Transcript
+
+
+class JobLost(Exception):
+    """The job was canceled, deleted or taken over while this worker ran it."""
+
+
+def claim(ctx: ServiceContext, job_id: str, worker_id: str) -> Job | None:
+    with session_scope(ctx.db_url) as db:
+        now = utcnow()
+        claimed = db.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+            .values(
+                status=JobStatus.PROCESSING,
+                worker_id=worker_id,
+                heartbeat_at=now,
+                started_at=now,
+                progress=0,
+                attempts=Job.attempts + 1,
+            )
+        ).rowcount
+        if not claimed:
+            return None
+        return db.get(Job, job_id)
+
+
+def _still_mine(db, job_id: str, worker_id: str):
+    return (Job.id == job_id) & (Job.status == JobStatus.PROCESSING) & (Job.worker_id == worker_id)
+
+
+class Heartbeat:
+    """Beats the job row every few seconds from a thread; records progress when told."""
+
+    def __init__(self, ctx: ServiceContext, job_id: str, worker_id: str):
+        self.ctx, self.job_id, self.worker_id = ctx, job_id, worker_id
+        self.progress = 0
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{job_id}")
+        self._last_written = -1
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def beat(self) -> None:
+        with session_scope(self.ctx.db_url) as db:
+            n = db.execute(
+                update(Job)
+                .where(_still_mine(db, self.job_id, self.worker_id))
+                .values(heartbeat_at=utcnow(), progress=self.progress)
+            ).rowcount
+        self._last_written = self.progress
+        if not n:
+            self.lost = True
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                self.beat()
+            except Exception:  # a busy database must not kill the job; try next beat
+                log.exception("heartbeat failed for job %s", self.job_id)
+
+    def on_progress(self, fraction: float) -> None:
+        """Pipeline callback: record progress (at most ~every percent) and stop if lost."""
+        self.progress = max(self.progress, min(99, int(fraction * 100)))
+        if self.lost:
+            raise CanceledError("the job was canceled or taken over")
+        if self.progress - self._last_written >= 2:
+            self.beat()
+            if self.lost:
+                raise CanceledError("the job was canceled or taken over")
+
+
+def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: Transcript) -> bool:
+    """Replace the job's segments with the transcript and complete it, atomically."""
+    with session_scope(ctx.db_url) as db:
+        done = db.execute(
+            update(Job)
+            .where(_still_mine(db, job_id, worker_id))
+            .values(
+                status=JobStatus.COMPLETED,
+                progress=100,
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+                error_code=None,
+                error_message=None,
+                result_meta={
+                    "duration": transcript.duration,
+                    "engine": transcript.engine,
+                    "model": transcript.model,
+                    "languages": transcript.languages,
+                    "warnings": transcript.warnings,
+                },
+            )
+        ).rowcount
+        if not done:
+            db.rollback()
+            return False
+        db.execute(delete(SegmentRow).where(SegmentRow.job_id == job_id))
+        db.execute(delete(SpeakerRow).where(SpeakerRow.job_id == job_id))
+        db.add_all(
+            SegmentRow(
+                job_id=job_id,
+                idx=seg.id,
+                start=seg.start,
+                end=seg.end,
+                language=seg.language,
+                speaker=seg.speaker,
+                text=seg.text,
+                words={"words": [w.to_dict() for w in seg.words]},
+                avg_logprob=seg.avg_logprob,
+            )
+            for seg in transcript.segments
+        )
+        db.add_all(
+            SpeakerRow(job_id=job_id, label=s.label, name=s.name) for s in transcript.speakers
+        )
+    return True
+
+
+def fail(ctx: ServiceContext, job_id: str, worker_id: str, code: str, message: str) -> bool:
+    with session_scope(ctx.db_url) as db:
+        return bool(
+            db.execute(
+                update(Job)
+                .where(_still_mine(db, job_id, worker_id))
+                .values(
+                    status=JobStatus.FAILED,
+                    error_code=code,
+                    error_message=message[:2000],
+                    finished_at=utcnow(),
+                )
+            ).rowcount
+        )
+
+
+def run_job(ctx: ServiceContext, job_id: str, worker_id: str, transcriber: Transcriber) -> str:
+    """Process one job end to end; returns the job's final status as this worker saw it."""
+    job = claim(ctx, job_id, worker_id)
+    if job is None:
+        with session_scope(ctx.db_url) as db:
+            status = db.scalar(select(Job.status).where(Job.id == job_id))
+        log.info("job %s not claimable (status %s); nothing to do", job_id, status)
+        return status or "missing"
+
+    options = options_from_dict(job.options or {})
+    started = time.perf_counter()
+    try:
+        with (
+            Heartbeat(ctx, job_id, worker_id) as hb,
+            ctx.storage.local_path(job.storage_key) as path,
+        ):
+            transcript = transcriber(path, options, hb.on_progress)
+    except CanceledError:
+        log.info("job %s stopped: canceled or taken over", job_id)
+        return JobStatus.CANCELED
+    except KazruError as exc:
+        if fail(ctx, job_id, worker_id, exc.code, exc.message):
+            _notify(ctx, job)
+        return JobStatus.FAILED
+    except Exception as exc:  # never let one job take the worker down
+        log.exception("job %s crashed", job_id)
+        message = f"transcription failed: {type(exc).__name__}"
+        if fail(ctx, job_id, worker_id, "internal_error", message):
+            _notify(ctx, job)
+        return JobStatus.FAILED
+    if not store_result(ctx, job_id, worker_id, transcript):
+        return JobStatus.CANCELED
+    log.info("job %s completed in %.2f s", job_id, time.perf_counter() - started)
+    _notify(ctx, job)
+    return JobStatus.COMPLETED
+
+
+def _notify(ctx: ServiceContext, job: Job) -> None:
+    if job.webhook_url and ctx.notify:
+        try:
+            ctx.notify(job.id)
+        except Exception:
+            log.exception("could not schedule the webhook of job %s", job.id)

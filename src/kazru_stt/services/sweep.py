@@ -1,0 +1,66 @@
+"""Recovery of lost work: jobs whose worker stopped beating, and queued jobs whose queue
+message was lost. Idempotent and safe to run from every worker at once (conditional
+UPDATEs); re-sending a queued job is harmless because workers claim before working."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from kazru_stt.db.models import Job, JobStatus, utcnow
+from kazru_stt.db.session import session_scope
+from kazru_stt.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+def sweep(ctx: ServiceContext) -> dict[str, int]:
+    s = ctx.settings
+    now = utcnow()
+    stale = now - timedelta(seconds=s.heartbeat_stale_s)
+    requeue: list[str] = []
+    failed = 0
+    with session_scope(ctx.db_url) as db:
+        lost = db.execute(
+            select(Job.id, Job.attempts, Job.heartbeat_at).where(
+                Job.status == JobStatus.PROCESSING, Job.heartbeat_at < stale
+            )
+        ).all()
+        for job_id, attempts, beat in lost:
+            still = (
+                (Job.id == job_id)
+                & (Job.status == JobStatus.PROCESSING)
+                & (Job.heartbeat_at == beat)
+            )
+            if attempts >= s.job_max_attempts:
+                failed += db.execute(
+                    update(Job)
+                    .where(still)
+                    .values(
+                        status=JobStatus.FAILED,
+                        error_code="worker_lost",
+                        error_message=f"the worker stopped {attempts} times while transcribing",
+                        finished_at=now,
+                    )
+                ).rowcount
+            elif db.execute(
+                update(Job)
+                .where(still)
+                .values(status=JobStatus.QUEUED, worker_id=None, enqueued_at=now, progress=0)
+            ).rowcount:
+                requeue.append(job_id)
+        # Queued for long with no worker picking it up: its message may be lost.
+        forgotten = db.scalars(
+            select(Job.id).where(Job.status == JobStatus.QUEUED, Job.enqueued_at < stale)
+        ).all()
+        for job_id in forgotten:
+            db.execute(update(Job).where(Job.id == job_id).values(enqueued_at=now))
+            requeue.append(job_id)
+    for job_id in requeue:
+        if ctx.enqueue:
+            ctx.enqueue(job_id)
+    if requeue or failed:
+        log.info("sweep: re-queued %d, failed %d", len(requeue), failed)
+    return {"requeued": len(requeue), "failed": failed}

@@ -1,0 +1,1 @@
+"""Queue wiring: the Celery app, its tasks, and the worker's periodic sweep."""

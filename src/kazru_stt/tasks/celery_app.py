@@ -1,0 +1,42 @@
+"""The Celery app. Broker from settings: Redis when scaled out, kombu's SQLAlchemy transport
+on a SQLite file for the embedded default; the same task code either way."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from kazru_stt.config import get_settings
+
+QUEUE = "kazru"
+
+
+def broker_url() -> str:
+    url = get_settings().resolved_broker_url
+    if url.startswith("sqla+sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def make_app() -> Celery:
+    app = Celery("kazru_stt", broker=broker_url(), include=["kazru_stt.tasks.jobs"])
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_acks_late=True,  # a job is acknowledged when done, not when taken
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # one long job at a time per worker
+        task_ignore_result=True,  # results live in our database
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    if app.conf.broker_url.startswith("redis"):
+        # Redelivery of an unacked message waits this long; the sweep is the real guarantee.
+        app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    return app
+
+
+app = make_app()
