@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kazru_stt.media.encode import write_wav  # noqa: F401  (re-exported for tests)
+
 EVAL_DIR = Path(
     os.environ.get("KAZRU_EVAL_DIR", Path(__file__).resolve().parents[2] / "shared" / "eval")
 )
@@ -39,24 +41,6 @@ def engine(model_cache):
     from kazru_stt.engines.whisper_local import get_engine
 
     return get_engine(None, model_cache, device="cpu")
-
-
-def write_wav(path: Path, audio: np.ndarray, rate: int = 16000) -> Path:
-    """Write float32 audio (mono, or (channels, n)) as 16-bit PCM WAV with PyAV."""
-    import av
-
-    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-    layout = "mono" if pcm.shape[0] == 1 else "stereo"
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_s16le", rate=rate, layout=layout)
-        frame = av.AudioFrame.from_ndarray(pcm.T.reshape(1, -1), format="s16", layout=layout)
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
 
 
 def concat_clips(

@@ -22,6 +22,10 @@ class TranscribeOptions:
     extra: dict = field(default_factory=dict)
 
     def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
+        if supported is None:
+            from faster_whisper.tokenizer import _LANGUAGE_CODES  # Whisper's language list
+
+            supported = set(_LANGUAGE_CODES)
         if self.language != "auto" and supported and self.language not in supported:
             raise InvalidOptionError(f"unsupported language {self.language!r}")
         if not self.languages:

@@ -1,0 +1,182 @@
+"""Start and stop real service processes (API + workers) for tests, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PG_ADMIN_URL = os.environ.get("KAZRU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("KAZRU_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_available() -> str | None:
+    """None if PostgreSQL can be used, else the reason."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return None
+    except Exception as exc:
+        return f"PostgreSQL at {PG_ADMIN_URL} not reachable: {exc}"
+
+
+def redis_available() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        return None
+    except Exception as exc:
+        return f"Redis at {REDIS_URL} not reachable: {exc}"
+
+
+@dataclass
+class Backend:
+    """Where a test service keeps its state: embedded (SQLite) or scaled out (PG + Redis)."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    _cleanup: list = field(default_factory=list)
+
+    @classmethod
+    def embedded(cls) -> Backend:
+        return cls("embedded")
+
+    @classmethod
+    def scaled(cls) -> Backend:
+        import psycopg
+        import redis
+
+        db_name = f"kazru_test_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        # A Redis db number of our own (1..15), emptied before and after.
+        db_number = 1 + int(uuid.uuid4().int % 15)
+        client = redis.Redis.from_url(f"{REDIS_URL}/{db_number}")
+        client.flushdb()
+
+        def drop():
+            client.flushdb()
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+        env = {
+            "KAZRU_DATABASE_URL": f"{base}/{db_name}",
+            "KAZRU_BROKER_URL": f"{REDIS_URL}/{db_number}",
+        }
+        return cls("scaled", env, [drop])
+
+    def close(self) -> None:
+        for fn in self._cleanup:
+            fn()
+
+
+class Service:
+    """`kazru serve` (API, optionally embedded workers) plus separately started workers."""
+
+    def __init__(self, data_dir: Path, model_cache: Path, backend: Backend, **settings: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "KAZRU_DATA_DIR": str(data_dir),
+            "KAZRU_MODEL_CACHE_DIR": str(model_cache),
+            "KAZRU_DEVICE": "cpu",
+            "KAZRU_CPU_THREADS": "2",
+            "PYTHONUNBUFFERED": "1",
+            **backend.env,
+            **{f"KAZRU_{k.upper()}": str(v) for k, v in settings.items()},
+        }
+        self.api: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.logs = data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def _popen(self, args: list[str], log_name: str) -> subprocess.Popen:
+        log = (self.logs / log_name).open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "kazru_stt.cli.main", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self, embedded_workers: int = 1, timeout: float = 90.0) -> Service:
+        self.api = self._popen(
+            ["serve", "--port", str(self.port), "--workers", str(embedded_workers)], "api.log"
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.api.poll() is not None:
+                raise RuntimeError(f"service exited: {self.read_logs()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"service not ready in {timeout} s: {self.read_logs()}")
+
+    def start_worker(self) -> subprocess.Popen:
+        proc = self._popen(["worker"], f"worker-{len(self.workers)}.log")
+        self.workers.append(proc)
+        return proc
+
+    def read_logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-4000:] for p in sorted(self.logs.glob("*.log"))
+        )
+
+    def stop(self) -> None:
+        for proc in [*self.workers, self.api]:
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in [*self.workers, self.api]:
+            if proc is None:
+                continue
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    # --- client helpers ---
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+    def upload(self, path: Path, **fields) -> dict:
+        with self.client() as c, path.open("rb") as fh:
+            r = c.post("/api/v1/transcriptions", files={"file": (path.name, fh)}, data=fields)
+        assert r.status_code == 202, r.text
+        return r.json()
+
+    def wait(
+        self, job_id: str, timeout: float = 300.0, until=("completed", "failed", "canceled")
+    ) -> dict:
+        deadline = time.monotonic() + timeout
+        with self.client() as c:
+            while time.monotonic() < deadline:
+                job = c.get(f"/api/v1/transcriptions/{job_id}").json()
+                if job["status"] in until:
+                    return job
+                time.sleep(0.3)
+        raise AssertionError(f"job {job_id} not done in {timeout} s: {job}\n{self.read_logs()}")
