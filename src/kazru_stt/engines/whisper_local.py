@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -100,8 +101,10 @@ class WhisperEngine:
         *,
         beam_size: int | None = None,
         word_timestamps: bool = True,
+        on_segment: Callable[[float], None] | None = None,
     ) -> list[RawSegment]:
-        """Decode `audio` (16 kHz mono float32, speech only) in `language`."""
+        """Decode `audio` (16 kHz mono float32, speech only) in `language`;
+        `on_segment(t)` is called with the end time (s) of each segment as it is decoded."""
         if audio.size == 0:
             return []
         with self._lock:
@@ -135,6 +138,8 @@ class WhisperEngine:
                         words=words,
                     )
                 )
+                if on_segment:
+                    on_segment(s.end)
             return out
 
     def detect_language(self, audio: np.ndarray) -> dict[str, float]:

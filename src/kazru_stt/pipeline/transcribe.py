@@ -63,9 +63,15 @@ def _decode_pass(
     regions: list[Region],
     language: str,
     beam_size: int | None,
+    progress: Callable[[float], None] | None = None,
 ):
     packed = PackedSpeech(audio, offset, regions)
-    raw = engine.transcribe(packed.audio, language, beam_size=beam_size)
+
+    def on_segment(packed_end: float) -> None:
+        if progress:
+            progress(packed.to_original(packed_end))
+
+    raw = engine.transcribe(packed.audio, language, beam_size=beam_size, on_segment=on_segment)
     return raw, words_by_region(packed, raw, len(regions))
 
 
@@ -75,8 +81,10 @@ def transcribe_regions(
     offset: float,
     regions: list[Region],
     options: TranscribeOptions,
+    progress: Callable[[float], None] | None = None,
 ) -> list[Segment]:
-    """Transcribe the speech `regions` of `audio` (which starts at `offset` s)."""
+    """Transcribe the speech `regions` of `audio` (which starts at `offset` s);
+    `progress(t)` hears how far (s, recording clock) the first decode has come."""
     if not regions:
         return []
     allowed = [options.language] if options.language != "auto" else list(options.languages)
@@ -84,7 +92,7 @@ def transcribe_regions(
 
     raw_by_pass, words_by_pass = {}, {}
     raw_by_pass[primary], words_by_pass[primary] = _decode_pass(
-        engine, audio, offset, regions, primary, options.beam_size
+        engine, audio, offset, regions, primary, options.beam_size, progress
     )
     chosen = [primary] * len(regions)
     evidence = [lid.russian_evidence([w for _, w in ws]) for ws in words_by_pass[primary]]
@@ -139,7 +147,9 @@ def transcribe_file(
         cut = buffer_end
         if not is_last and regions and buffer_end - regions[-1].end < _TAIL_MARGIN_S:
             cut = regions.pop().start
-        segments.extend(transcribe_regions(engine, buffer, buffer_offset, regions, options))
+        segments.extend(
+            transcribe_regions(engine, buffer, buffer_offset, regions, options, tracker.report)
+        )
         tracker.report(cut)
         buffer = buffer[int(round((cut - buffer_offset) * SAMPLE_RATE)) :]
         buffer_offset = cut
