@@ -5,24 +5,28 @@ from __future__ import annotations
 from kazru_stt.domain.transcript import Segment, Word
 from kazru_stt.engines.whisper_local import RawSegment
 from kazru_stt.pipeline.guards import looks_invented, trim_loop
-from kazru_stt.pipeline.speech_regions import PackedSpeech
+from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, nearest_region
 
 
-def words_by_region(packed: PackedSpeech, raw: list[RawSegment], n_regions: int):
+def words_by_region(packed: PackedSpeech, raw: list[RawSegment], regions: list[Region]):
     """Map every decoded word back to the recording and to the region it was spoken in.
 
     Returns, per region, a list of (segment_index, Word); segments that look invented
     (Whisper's no-speech rule) are dropped here.
     """
-    per_region: list[list[tuple[int, Word]]] = [[] for _ in range(n_regions)]
+    per_region: list[list[tuple[int, Word]]] = [[] for _ in regions]
     for seg_index, seg in enumerate(raw):
         if looks_invented(seg.avg_logprob, seg.no_speech_prob):
             continue
         for w in trim_loop(seg.words):
-            mid = (w.start + w.end) / 2
-            i = packed.region_index(mid)
-            start = packed.to_original(w.start, i)
-            end = packed.to_original(w.end, i)
+            span = packed.span_index((w.start + w.end) / 2)
+            start = packed.to_original(w.start, span)
+            end = packed.to_original(w.end, span)
+            i = nearest_region(regions, (start + end) / 2)
+            # Whisper stretches a first word back into the silence before it; the VAD
+            # region (already padded) bounds where speech can be.
+            start = min(max(start, regions[i].start), regions[i].end)
+            end = min(max(end, start), regions[i].end)
             per_region[i].append((seg_index, Word(start, max(end, start), w.text, w.probability)))
     return per_region
 

@@ -19,7 +19,7 @@ from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, find_speech
+from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans, find_speech
 
 BLOCK_SECONDS = 300.0
 # A region ending this close to a block's end may go on in the next block.
@@ -65,14 +65,16 @@ def _decode_pass(
     beam_size: int | None,
     progress: Callable[[float], None] | None = None,
 ):
-    packed = PackedSpeech(audio, offset, regions)
+    """Decode `regions` (a subset of one block's, in order) in one language."""
+    end = offset + audio.size / SAMPLE_RATE
+    packed = PackedSpeech(audio, offset, decode_spans(regions, offset, end))
 
     def on_segment(packed_end: float) -> None:
         if progress:
             progress(packed.to_original(packed_end))
 
     raw = engine.transcribe(packed.audio, language, beam_size=beam_size, on_segment=on_segment)
-    return raw, words_by_region(packed, raw, len(regions))
+    return raw, words_by_region(packed, raw, regions)
 
 
 def transcribe_regions(

@@ -3,19 +3,23 @@ on a SQLite file for the embedded default; the same task code either way."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 from kazru_stt.config import get_settings
 
 QUEUE = "kazru"
+TRANSPORT_ALIASES.setdefault("kazru-sqla", "kazru_stt.tasks.sqla_transport:Transport")
 
 
 def broker_url() -> str:
     url = get_settings().resolved_broker_url
     if url.startswith("sqla+sqlite:///"):
-        from pathlib import Path
-
         Path(url.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqla+"):  # same transport, faster polling
+        url = "kazru-" + url
     return url
 
 
