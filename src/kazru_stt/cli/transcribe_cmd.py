@@ -28,6 +28,12 @@ def register(commands) -> None:
         help="comma-separated set 'auto' chooses from (default from KAZRU_LANGUAGES: kk,ru)",
     )
     p.add_argument("--engine", choices=["local"], default=None, help="recognition engine")
+    p.add_argument("--diarize", action="store_true", help="find who spoke when")
+    p.add_argument(
+        "--speakers", type=int, default=None, metavar="N", help="exact number of speakers"
+    )
+    p.add_argument("--min-speakers", type=int, default=None, metavar="N")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="N")
     p.add_argument(
         "--format",
         "-f",
@@ -50,6 +56,10 @@ def _options(args: argparse.Namespace) -> TranscribeOptions:
         language=args.language,
         languages=tuple(code.strip() for code in languages if code.strip()),
         engine=args.engine or settings.engine,
+        diarize=args.diarize or args.speakers is not None,
+        num_speakers=args.speakers,
+        min_speakers=args.min_speakers,
+        max_speakers=args.max_speakers,
     )
 
 

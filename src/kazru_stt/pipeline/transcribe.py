@@ -7,6 +7,7 @@ no word is cut in two.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
@@ -20,6 +21,8 @@ from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans, find_speech
+
+log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 300.0
 # A region ending this close to a block's end may go on in the next block.
@@ -126,6 +129,53 @@ def transcribe_regions(
     return segments_from_words(picked, raw_by_pass)
 
 
+class _SpeakerStage:
+    """Optional diarization. A failure here never loses the transcript: the job completes
+    without speakers and with a warning carrying the error's code."""
+
+    def __init__(self, options: TranscribeOptions):
+        self.options = options
+        self.embedder = None
+        self.error: Exception | None = None
+        if options.diarize:
+            try:
+                from kazru_stt.diarization import SpeakerEmbedder
+
+                self.embedder = SpeakerEmbedder()
+            except Exception as exc:
+                self.error = exc
+
+    def add(self, audio: np.ndarray, offset: float, regions: list[Region]) -> None:
+        if self.embedder is None or self.error:
+            return
+        try:
+            self.embedder.add(audio, offset, regions)
+        except Exception as exc:
+            self.error = exc
+
+    def apply(self, transcript: Transcript) -> None:
+        if not self.options.diarize:
+            return
+        if self.error is None and self.embedder is not None:
+            try:
+                from kazru_stt.diarization import SpeakerBounds, assign_speakers, cluster_windows
+
+                o = self.options
+                bounds = SpeakerBounds(o.num_speakers, o.min_speakers, o.max_speakers)
+                labels = cluster_windows(self.embedder.windows, bounds)
+                assign_speakers(transcript, self.embedder.windows, labels)
+                return
+            except Exception as exc:
+                self.error = exc
+        log.warning("diarization failed: %r", self.error)
+        for seg in transcript.segments:
+            seg.speaker = None
+        transcript.speakers = []
+        transcript.warnings.append(
+            {"code": "diarization_failed", "message": f"speakers not found: {self.error}"}
+        )
+
+
 def transcribe_file(
     path: str | os.PathLike,
     options: TranscribeOptions,
@@ -138,6 +188,7 @@ def transcribe_file(
     tracker = _Progress(progress, info.duration)
 
     segments: list[Segment] = []
+    speakers = _SpeakerStage(options)
     buffer = np.zeros(0, dtype=np.float32)
     buffer_offset = 0.0
     decoded_samples = 0
@@ -152,6 +203,7 @@ def transcribe_file(
         segments.extend(
             transcribe_regions(engine, buffer, buffer_offset, regions, options, tracker.report)
         )
+        speakers.add(buffer, buffer_offset, regions)
         tracker.report(cut)
         buffer = buffer[int(round((cut - buffer_offset) * SAMPLE_RATE)) :]
         buffer_offset = cut
@@ -164,6 +216,7 @@ def transcribe_file(
         engine=engine.name,
         model=engine.model_name,
     )
+    speakers.apply(transcript)
     if progress:
         progress(1.0)
     return transcript

@@ -37,14 +37,12 @@ def build_options(
     engine = engine or ctx.settings.engine
     if engine not in ("local",):
         raise InvalidOptionError(f"engine {engine!r} is not available", code="invalid_option")
-    if diarize:
-        raise InvalidOptionError("speaker diarization is not available yet", code="invalid_option")
     codes = languages.split(",") if languages else ctx.settings.language_set
     return TranscribeOptions(
         language=language,
         languages=tuple(c.strip() for c in codes if c.strip()),
         engine=engine,
-        diarize=diarize,
+        diarize=diarize or num_speakers is not None,
         num_speakers=num_speakers,
         min_speakers=min_speakers,
         max_speakers=max_speakers,
@@ -61,11 +59,15 @@ def create_transcription(
     engine: Annotated[str | None, Form()] = None,
     diarize: Annotated[bool, Form()] = False,
     num_speakers: Annotated[int | None, Form(ge=1, le=32)] = None,
+    min_speakers: Annotated[int | None, Form(ge=1, le=32)] = None,
+    max_speakers: Annotated[int | None, Form(ge=1, le=32)] = None,
     webhook_url: Annotated[str | None, Form()] = None,
 ) -> JobOut:
     if webhook_url and not webhook_url.startswith(("http://", "https://")):
         raise InvalidOptionError("webhook_url must be an http(s) URL")
-    options = build_options(ctx, language, languages, engine, diarize, num_speakers)
+    options = build_options(
+        ctx, language, languages, engine, diarize, num_speakers, min_speakers, max_speakers
+    )
     job = job_service.create_job(
         ctx,
         file.file,

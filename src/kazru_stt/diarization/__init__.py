@@ -1,0 +1,14 @@
+"""Speaker diarization: who spoke when, offline (Resemblyzer embeddings + clustering)."""
+
+from kazru_stt.diarization.assign import assign_speakers, speaker_turns
+from kazru_stt.diarization.cluster import SpeakerBounds, cluster_windows
+from kazru_stt.diarization.embed import SpeakerEmbedder, Window
+
+__all__ = [
+    "SpeakerBounds",
+    "SpeakerEmbedder",
+    "Window",
+    "assign_speakers",
+    "cluster_windows",
+    "speaker_turns",
+]

@@ -1,0 +1,109 @@
+"""Speakers onto the transcript: each word gets the speaker whose windows cover most of it;
+segments are split where the speaker changes; speakers are SPEAKER_1, SPEAKER_2, ... in
+order of first appearance."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+from kazru_stt.diarization.embed import Window
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript
+
+
+def _speaker_at(windows: list[Window], labels: np.ndarray, starts: list[float], a: float, b: float):
+    """The label covering most of [a, b]; the nearest window when none overlaps."""
+    i = bisect.bisect_left(starts, a - 1.6)
+    votes: dict[int, float] = {}
+    while i < len(windows) and windows[i].start <= b:
+        overlap = min(b, windows[i].end) - max(a, windows[i].start)
+        if overlap > 0:
+            votes[int(labels[i])] = votes.get(int(labels[i]), 0.0) + overlap
+        i += 1
+    if votes:
+        return max(votes, key=votes.get)
+    mid = (a + b) / 2
+    j = min(range(len(windows)), key=lambda k: abs((windows[k].start + windows[k].end) / 2 - mid))
+    return int(labels[j])
+
+
+def speaker_turns(
+    regions: list[tuple[float, float]], windows: list[Window], labels: np.ndarray
+) -> list[tuple[float, float, int]]:
+    """Who spoke when: each speech region split where its windows change speaker (at the
+    midpoint between the two windows' centres); a region without windows takes the label
+    of the nearest window."""
+    if not windows:
+        return []
+    centres = np.array([(w.start + w.end) / 2 for w in windows])
+    order = np.argsort(centres, kind="stable")
+    centres, labels = centres[order], np.asarray(labels)[order]
+    turns: list[tuple[float, float, int]] = []
+    for a, b in regions:
+        inside = np.where((centres >= a) & (centres <= b))[0]
+        if inside.size == 0:
+            nearest = int(np.argmin(np.abs(centres - (a + b) / 2)))
+            turns.append((a, b, int(labels[nearest])))
+            continue
+        start = a
+        for j, k in zip(inside[:-1], inside[1:], strict=True):
+            if labels[j] != labels[k]:
+                cut = (centres[j] + centres[k]) / 2
+                turns.append((start, cut, int(labels[j])))
+                start = cut
+        turns.append((start, b, int(labels[inside[-1]])))
+    return turns
+
+
+def assign_speakers(transcript: Transcript, windows: list[Window], labels: np.ndarray) -> None:
+    """Label words and segments in place; split segments at speaker changes."""
+    if not windows or not transcript.segments:
+        return
+    order = np.argsort([w.start for w in windows], kind="stable")
+    windows = [windows[i] for i in order]
+    labels = labels[order]
+    starts = [w.start for w in windows]
+    name_of: dict[int, str] = {}
+
+    def label(index: int) -> str:
+        if index not in name_of:
+            name_of[index] = f"SPEAKER_{len(name_of) + 1}"
+        return name_of[index]
+
+    out: list[Segment] = []
+    for seg in transcript.segments:
+        if not seg.words:
+            seg.speaker = label(_speaker_at(windows, labels, starts, seg.start, seg.end))
+            out.append(seg)
+            continue
+        for w in seg.words:
+            w.speaker = label(_speaker_at(windows, labels, starts, w.start, w.end))
+        run = [seg.words[0]]
+        for w in seg.words[1:]:
+            if w.speaker == run[-1].speaker:
+                run.append(w)
+            else:
+                out.append(_piece(seg, run))
+                run = [w]
+        out.append(_piece(seg, run))
+    for i, seg in enumerate(out):
+        seg.id = i
+    transcript.segments = out
+    used = {s.speaker for s in out}
+    transcript.speakers = [
+        Speaker(name) for name in sorted(used, key=lambda s: int(s.split("_")[1]))
+    ]
+
+
+def _piece(seg: Segment, words) -> Segment:
+    return Segment(
+        id=0,
+        start=words[0].start,
+        end=words[-1].end,
+        text=" ".join(w.text for w in words).strip(),
+        language=seg.language,
+        speaker=words[0].speaker,
+        words=list(words),
+        avg_logprob=seg.avg_logprob,
+    )
