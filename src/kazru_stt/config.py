@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     yandex_stt_url: str = "https://stt.api.cloud.yandex.net"
     yandex_operation_url: str = "https://operation.api.cloud.yandex.net"
     yandex_fallback: bool = True
+    yandex_max_attempts: int = 5
+    yandex_retry_base_s: float = 0.5
+    yandex_poll_initial_s: float = 1.0
 
     # Service limits
     max_upload_mb: int = 2048

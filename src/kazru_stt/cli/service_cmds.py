@@ -25,6 +25,19 @@ def register(commands) -> None:
     w.add_argument("--loglevel", default="INFO")
     w.set_defaults(run=run_worker)
 
+    e = commands.add_parser("yandex-emulator", help="run a local emulator of Yandex SpeechKit v3")
+    e.add_argument("--host", default="127.0.0.1")
+    e.add_argument("--port", type=int, default=8090)
+    e.add_argument("--api-key", default="test-key", help="the Api-Key it accepts")
+    e.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests answered 429/500/503"
+    )
+    e.add_argument("--slow", type=float, default=0.0, help="seconds added to every answer")
+    e.add_argument("--lose-operations", action="store_true", help="operations answer 404")
+    e.add_argument("--malformed", action="store_true", help="results are broken JSON")
+    e.add_argument("--auth-fail", action="store_true", help="every request answered 401")
+    e.set_defaults(run=run_emulator)
+
     db = commands.add_parser("db", help="database commands")
     sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
     up = sub.add_parser("upgrade", help="apply database migrations")
@@ -38,6 +51,20 @@ def run_db_upgrade(_args: argparse.Namespace) -> int:
     url = get_settings().resolved_database_url
     upgrade(url)
     print(f"database is up to date ({url.split('@')[-1]})", file=sys.stderr)
+    return 0
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    from kazru_stt.emulators.yandex import Faults, serve
+
+    faults = Faults(
+        rate=args.fault_rate,
+        slow_s=args.slow,
+        lose_operations=args.lose_operations,
+        malformed=args.malformed,
+        auth_fail=args.auth_fail,
+    )
+    serve(args.host, args.port, args.api_key, faults)
     return 0
 
 

@@ -10,7 +10,7 @@ from kazru_stt.config import get_settings
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters import FORMATS, get_format
-from kazru_stt.pipeline import TranscribeOptions, transcribe_file
+from kazru_stt.pipeline import TranscribeOptions
 
 
 def register(commands) -> None:
@@ -27,7 +27,7 @@ def register(commands) -> None:
         default=None,
         help="comma-separated set 'auto' chooses from (default from KAZRU_LANGUAGES: kk,ru)",
     )
-    p.add_argument("--engine", choices=["local"], default=None, help="recognition engine")
+    p.add_argument("--engine", choices=["local", "yandex"], default=None, help="recognition engine")
     p.add_argument("--diarize", action="store_true", help="find who spoke when")
     p.add_argument(
         "--speakers", type=int, default=None, metavar="N", help="exact number of speakers"
@@ -63,18 +63,13 @@ def _options(args: argparse.Namespace) -> TranscribeOptions:
     )
 
 
-def _engine(args: argparse.Namespace):
-    from kazru_stt.engines.whisper_local import get_engine
+def _transcriber(args: argparse.Namespace):
+    from kazru_stt.services.transcribe_job import local_engine, make_transcriber
 
-    s = get_settings()
-    return get_engine(
-        args.model or s.model_path,
-        s.resolved_model_cache_dir,
-        device=s.device,
-        compute_type=s.compute_type,
-        cpu_threads=s.cpu_threads,
-        beam_size=s.beam_size,
-    )
+    settings = get_settings()
+    if (args.engine or settings.engine) == "local":
+        local_engine(settings, args.model)  # load (and check) the model before any file
+    return make_transcriber(settings, args.model)
 
 
 def _progress_bar(name: str, quiet: bool):
@@ -116,14 +111,14 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None and len(formats) > 1:
         raise KazruError("several formats need an output directory (-o OUT)", code="invalid_option")
     options = _options(args)
-    engine = _engine(args)
+    transcribe = _transcriber(args)
     failures = 0
     for name in args.files:
         path = Path(name)
         bar, update = _progress_bar(path.name, args.quiet)
         error: KazruError | None = None
         try:
-            transcript = transcribe_file(path, options, engine, progress=update)
+            transcript = transcribe(path, options, update)
         except KazruError as exc:
             error = exc
         finally:

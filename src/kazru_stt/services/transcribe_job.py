@@ -1,16 +1,17 @@
-"""The transcriber a worker uses: the pipeline with the engine chosen by settings."""
+"""The transcriber a worker (or the CLI) uses: the engine chosen per job, from settings."""
 
 from __future__ import annotations
 
 from kazru_stt.config import Settings
-from kazru_stt.pipeline import TranscribeOptions, transcribe_file
+from kazru_stt.pipeline import TranscribeOptions
+from kazru_stt.pipeline.dispatch import run_engine
 
 
-def local_engine(settings: Settings):
+def local_engine(settings: Settings, model_path=None):
     from kazru_stt.engines.whisper_local import get_engine
 
     return get_engine(
-        settings.model_path,
+        model_path or settings.model_path,
         settings.resolved_model_cache_dir,
         device=settings.device,
         compute_type=settings.compute_type,
@@ -19,8 +20,36 @@ def local_engine(settings: Settings):
     )
 
 
-def make_transcriber(settings: Settings):
+def yandex_engine(settings: Settings):
+    """The cloud engine when credentials are set, else None."""
+    if not (settings.yandex_api_key or settings.yandex_iam_token):
+        return None
+    from kazru_stt.engines.yandex.client import YandexConfig
+    from kazru_stt.engines.yandex.engine import YandexEngine
+
+    return YandexEngine(
+        YandexConfig(
+            api_key=settings.yandex_api_key,
+            iam_token=settings.yandex_iam_token,
+            folder_id=settings.yandex_folder_id,
+            stt_url=settings.yandex_stt_url.rstrip("/"),
+            operation_url=settings.yandex_operation_url.rstrip("/"),
+            max_attempts=settings.yandex_max_attempts,
+            retry_base_s=settings.yandex_retry_base_s,
+            poll_initial_s=settings.yandex_poll_initial_s,
+        )
+    )
+
+
+def make_transcriber(settings: Settings, model_path=None):
     def transcribe(path, options: TranscribeOptions, progress):
-        return transcribe_file(path, options, local_engine(settings), progress=progress)
+        return run_engine(
+            path,
+            options,
+            local=lambda: local_engine(settings, model_path),
+            yandex=yandex_engine(settings),
+            fallback=settings.yandex_fallback,
+            progress=progress,
+        )
 
     return transcribe

@@ -35,7 +35,7 @@ def build_options(
     max_speakers: int | None = None,
 ) -> TranscribeOptions:
     engine = engine or ctx.settings.engine
-    if engine not in ("local",):
+    if engine not in ("local", "yandex"):
         raise InvalidOptionError(f"engine {engine!r} is not available", code="invalid_option")
     codes = languages.split(",") if languages else ctx.settings.language_set
     return TranscribeOptions(
