@@ -204,3 +204,29 @@ def test_webhook_is_signed_and_delivered(service, eval_dir):
     expected = "sha256=" + hmac.new(b"test-secret", body, hashlib.sha256).hexdigest()
     assert headers["X-Kazru-Signature"] == expected
     assert json.loads(body)["id"] == job["id"] and json.loads(body)["status"] == "completed"
+
+
+def test_diarized_job_and_speaker_rename(service, eval_dir, tmp_path):
+    import numpy as np
+
+    from kazru_stt.media import load_audio
+    from kazru_stt.media.encode import write_wav
+
+    a, b = (
+        load_audio(eval_dir / "ru" / "vosk_commands.wav"),
+        load_audio(eval_dir / "ru" / "riva_sample.wav"),
+    )
+    gap = np.zeros(9600, np.float32)
+    path = write_wav(
+        tmp_path / "two.wav", np.concatenate([a[:80000], gap, b, gap, a[80000:200000]])
+    )
+    done = service.wait(service.upload(path, diarize="true", language="ru")["id"])
+    assert done["status"] == "completed", done
+    assert [s["label"] for s in done["result"]["speakers"]] == ["SPEAKER_1", "SPEAKER_2"]
+    with service.client() as c:
+        r = c.patch(
+            f"/api/v1/transcriptions/{done['id']}/speakers/SPEAKER_2", json={"name": "Айгүл"}
+        )
+        assert r.status_code == 200 and r.json()["name"] == "Айгүл"
+        txt = c.get(f"/api/v1/transcriptions/{done['id']}/export", params={"format": "txt"}).text
+    assert "Айгүл: " in txt and "SPEAKER_1: " in txt
