@@ -172,7 +172,7 @@ def transcript_of(job: Job) -> Transcript:
     )
 
 
-def cancel_job(ctx: ServiceContext, db: Session, job: Job) -> Job:
+def cancel_job(db: Session, job: Job) -> Job:
     if job.status in JobStatus.TERMINAL:
         raise Conflict(f"the transcription is already {job.status}", code="not_cancelable")
     db.execute(

@@ -51,7 +51,7 @@ def claim(ctx: ServiceContext, job_id: str, worker_id: str) -> Job | None:
         return db.get(Job, job_id)
 
 
-def _still_mine(db, job_id: str, worker_id: str):
+def _still_mine(job_id: str, worker_id: str):
     return (Job.id == job_id) & (Job.status == JobStatus.PROCESSING) & (Job.worker_id == worker_id)
 
 
@@ -78,7 +78,7 @@ class Heartbeat:
         with session_scope(self.ctx.db_url) as db:
             n = db.execute(
                 update(Job)
-                .where(_still_mine(db, self.job_id, self.worker_id))
+                .where(_still_mine(self.job_id, self.worker_id))
                 .values(heartbeat_at=utcnow(), progress=self.progress)
             ).rowcount
         self._last_written = self.progress
@@ -108,7 +108,7 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
     with session_scope(ctx.db_url) as db:
         done = db.execute(
             update(Job)
-            .where(_still_mine(db, job_id, worker_id))
+            .where(_still_mine(job_id, worker_id))
             .values(
                 status=JobStatus.COMPLETED,
                 progress=100,
@@ -155,7 +155,7 @@ def fail(ctx: ServiceContext, job_id: str, worker_id: str, code: str, message: s
         return bool(
             db.execute(
                 update(Job)
-                .where(_still_mine(db, job_id, worker_id))
+                .where(_still_mine(job_id, worker_id))
                 .values(
                     status=JobStatus.FAILED,
                     error_code=code,

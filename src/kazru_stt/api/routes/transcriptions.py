@@ -154,8 +154,8 @@ async def transcription_events(
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
-def cancel_transcription(job: OwnedJob, db: SessionDep, ctx: ContextDep) -> JobOut:
-    return JobOut.of(job_service.cancel_job(ctx, db, job))
+def cancel_transcription(job: OwnedJob, db: SessionDep) -> JobOut:
+    return JobOut.of(job_service.cancel_job(db, job))
 
 
 @router.delete("/{job_id}", status_code=204, summary="Delete the job, its transcript and its files")

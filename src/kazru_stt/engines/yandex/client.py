@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 # google.rpc.Code values worth re-submitting: RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE.
 RETRYABLE_OPERATION_CODES = {8, 13, 14}
-BODY_LIMIT_BYTES = 60 * 1024 * 1024  # base64 content included (check with Yandex's quota page)
 
 
 @dataclass
