@@ -2,8 +2,10 @@
 FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 KAZRU_DATA_DIR=/data
 WORKDIR /app
-# The CPU build of PyTorch first: a bare `torch` requirement would pull a CUDA build.
-RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+# PyTorch (speaker embeddings) first and pinned; point pip at PyTorch's CPU wheel index
+# (build arg) to keep the multi-GB CUDA build out of the image.
+ARG TORCH_INDEX=""
+RUN pip install "torch==2.13.0" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install . && python -c "from kazru_stt.engines.model_store import bundled_model_dir; from pathlib import Path; bundled_model_dir(Path('/opt/kazru-models'))"
