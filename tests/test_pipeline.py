@@ -134,3 +134,14 @@ def test_loop_detector():
     assert is_loop("ғен ғен ғен ғен ғен ғен")
     assert is_loop("өйтайм, өйтайм, өйтайм, өйтайм, өйтайм")
     assert not is_loop("Включи свет, выключи свет, включи телевизор, выключи телевизор")
+
+
+def test_decode_spans_never_reach_into_unselected_regions():
+    from kazru_stt.pipeline.speech_regions import Region, decode_spans
+
+    regions = [Region(0, 3), Region(3.6, 4.0), Region(4.6, 8), Region(12, 14)]
+    whole = decode_spans(regions, [0, 1, 2, 3], 0, 20)
+    assert [(s.start, s.end) for s in whole] == [(0, 9.0), (11.0, 15.0)]
+    # Kazakh regions 0 and 2 around a short Russian region 1: two stretches, none covering 1.
+    subset = decode_spans(regions, [0, 2], 0, 20)
+    assert [(s.start, s.end) for s in subset] == [(0, 3.6), (4.0, 9.0)]

@@ -59,19 +59,32 @@ SPAN_PAD_S = 1.0
 PACK_GAP_S = 0.3
 
 
-def decode_spans(regions: list[Region], audio_start: float, audio_end: float) -> list[Region]:
-    """Stretches to decode: consecutive regions merged across short pauses, padded."""
-    spans: list[Region] = []
-    for region in regions:
-        if spans and region.start - spans[-1].end < MERGE_GAP_S:
-            spans[-1].end = region.end
+def decode_spans(
+    regions: list[Region], selected: list[int], audio_start: float, audio_end: float
+) -> list[Region]:
+    """Stretches to decode for the `selected` regions (indices into `regions`, in order):
+    neighbours merged across short pauses, padded with the audio around them, but never
+    reaching into a region that is not selected (it may be in another language)."""
+    groups: list[list[int]] = []
+    for i in selected:
+        if (
+            groups
+            and groups[-1][-1] == i - 1
+            and regions[i].start - regions[i - 1].end < MERGE_GAP_S
+        ):
+            groups[-1].append(i)
         else:
-            spans.append(Region(region.start, region.end))
-    for i, span in enumerate(spans):
-        lo = spans[i - 1].end if i else audio_start
-        hi = spans[i + 1].start if i + 1 < len(spans) else audio_end
-        span.start = max(lo, span.start - SPAN_PAD_S)
-        span.end = min(hi, span.end + SPAN_PAD_S)
+            groups.append([i])
+    spans = []
+    for group in groups:
+        first, last = group[0], group[-1]
+        lo = regions[first - 1].end if first > 0 else audio_start
+        hi = regions[last + 1].start if last + 1 < len(regions) else audio_end
+        spans.append(
+            Region(
+                max(lo, regions[first].start - SPAN_PAD_S), min(hi, regions[last].end + SPAN_PAD_S)
+            )
+        )
     return spans
 
 

@@ -64,20 +64,22 @@ def _decode_pass(
     audio: np.ndarray,
     offset: float,
     regions: list[Region],
+    selected: list[int],
     language: str,
     beam_size: int | None,
     progress: Callable[[float], None] | None = None,
 ):
-    """Decode `regions` (a subset of one block's, in order) in one language."""
+    """Decode the `selected` regions (indices into the block's `regions`) in one language;
+    returns the raw segments and, per selected region, its words."""
     end = offset + audio.size / SAMPLE_RATE
-    packed = PackedSpeech(audio, offset, decode_spans(regions, offset, end))
+    packed = PackedSpeech(audio, offset, decode_spans(regions, selected, offset, end))
 
     def on_segment(packed_end: float) -> None:
         if progress:
             progress(packed.to_original(packed_end))
 
     raw = engine.transcribe(packed.audio, language, beam_size=beam_size, on_segment=on_segment)
-    return raw, words_by_region(packed, raw, regions)
+    return raw, words_by_region(packed, raw, [regions[i] for i in selected])
 
 
 def transcribe_regions(
@@ -96,8 +98,9 @@ def transcribe_regions(
     primary = "ru" if "ru" in allowed else allowed[0]
 
     raw_by_pass, words_by_pass = {}, {}
+    everything = list(range(len(regions)))
     raw_by_pass[primary], words_by_pass[primary] = _decode_pass(
-        engine, audio, offset, regions, primary, options.beam_size, progress
+        engine, audio, offset, regions, everything, primary, options.beam_size, progress
     )
     chosen = [primary] * len(regions)
     evidence = [lid.russian_evidence([w for _, w in ws]) for ws in words_by_pass[primary]]
@@ -113,9 +116,7 @@ def transcribe_regions(
 
     for code in sorted(set(chosen) - {primary}):
         idx = [i for i, c in enumerate(chosen) if c == code]
-        raw, words = _decode_pass(
-            engine, audio, offset, [regions[i] for i in idx], code, options.beam_size
-        )
+        raw, words = _decode_pass(engine, audio, offset, regions, idx, code, options.beam_size)
         raw_by_pass[code] = raw
         full: list[list] = [[] for _ in regions]
         for j, i in enumerate(idx):
