@@ -15,7 +15,7 @@ log = logging.getLogger("kazru.serve")
 
 
 def register(commands) -> None:
-    p = commands.add_parser("serve", help="run the API, the web UI and embedded workers")
+    p = commands.add_parser("serve", help="run the API with embedded workers and the sweep")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1, help="embedded worker processes (0: none)")
