@@ -170,7 +170,11 @@ class Service:
         return r.json()
 
     def wait(
-        self, job_id: str, timeout: float = 300.0, until=("completed", "failed", "canceled")
+        self,
+        job_id: str,
+        timeout: float = 300.0,
+        until=("completed", "failed", "canceled"),
+        interval: float = 0.3,
     ) -> dict:
         deadline = time.monotonic() + timeout
         with self.client() as c:
@@ -178,5 +182,5 @@ class Service:
                 job = c.get(f"/api/v1/transcriptions/{job_id}").json()
                 if job["status"] in until:
                     return job
-                time.sleep(0.3)
+                time.sleep(interval)
         raise AssertionError(f"job {job_id} not done in {timeout} s: {job}\n{self.read_logs()}")
