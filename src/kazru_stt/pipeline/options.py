@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kazru_stt.domain.errors import InvalidOptionError
 
@@ -19,7 +19,6 @@ class TranscribeOptions:
     min_speakers: int | None = None
     max_speakers: int | None = None
     beam_size: int | None = None
-    extra: dict = field(default_factory=dict)
 
     def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
         if supported is None:

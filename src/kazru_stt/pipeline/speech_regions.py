@@ -35,10 +35,6 @@ class Region:
     language: str | None = None
     evidence: dict | None = None
 
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
 
 def find_speech(audio: np.ndarray, offset: float = 0.0) -> list[Region]:
     """Speech regions of `audio` (16 kHz mono), shifted by `offset` seconds."""
