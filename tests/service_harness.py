@@ -102,9 +102,12 @@ class Service:
             "KAZRU_DEVICE": "cpu",
             "KAZRU_CPU_THREADS": "2",
             "PYTHONUNBUFFERED": "1",
+            # Tests upload more at once than a person would; quotas have tests of their own.
+            "KAZRU_QUOTA_ACTIVE_JOBS": "100",
             **backend.env,
             **{f"KAZRU_{k.upper()}": str(v) for k, v in settings.items()},
         }
+        self.key: str | None = None  # an admin's API key, made when the service starts
         self.api: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
         self.logs = data_dir / "logs"
@@ -130,6 +133,8 @@ class Service:
                 raise RuntimeError(f"service exited: {self.read_logs()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    if self.key is None:
+                        self.key = self.add_user("admin@example.com", admin=True)
                     return self
             except httpx.HTTPError:
                 pass
@@ -159,12 +164,38 @@ class Service:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    # --- client helpers ---
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60)
+    # --- accounts ---
+    def context(self):
+        """The service's own database, for setting up accounts and for looking inside."""
+        from kazru_stt.config import Settings
+        from kazru_stt.services.context import ServiceContext
 
-    def upload(self, path: Path, **fields) -> dict:
-        with self.client() as c, path.open("rb") as fh:
+        return ServiceContext(
+            settings=Settings(
+                data_dir=self.data_dir,
+                database_url=self.env.get("KAZRU_DATABASE_URL"),
+                storage_url=self.env.get("KAZRU_STORAGE_URL"),
+            )
+        )
+
+    def add_user(self, email: str, *, admin: bool = False, password: str | None = None) -> str:
+        """Create an account and return a new API key of it."""
+        from kazru_stt.services import accounts
+
+        ctx = self.context()
+        user = accounts.create_user(ctx, email, password, admin=admin)
+        return accounts.create_key(ctx, user["id"], "tests")["key"]
+
+    # --- client helpers ---
+    def client(self, key: str | None = "admin") -> httpx.Client:
+        """A client with the admin's key (default), another key, or none (key=None)."""
+        headers = {}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {self.key if key == 'admin' else key}"
+        return httpx.Client(base_url=self.url, timeout=60, headers=headers)
+
+    def upload(self, path: Path, key: str | None = "admin", **fields) -> dict:
+        with self.client(key) as c, path.open("rb") as fh:
             r = c.post("/api/v1/transcriptions", files={"file": (path.name, fh)}, data=fields)
         assert r.status_code == 202, r.text
         return r.json()

@@ -10,6 +10,7 @@ import http.server
 import io
 import json
 import threading
+import time
 
 import docx
 import pytest
@@ -35,7 +36,8 @@ def service(request, tmp_path_factory, model_cache, engine):
         tmp_path_factory.mktemp(f"svc-{request.param}"),
         model_cache,
         backend,
-        webhook_secret="test-secret",
+        webhook_secret="test-secret-for-signatures",
+        webhook_allow_private="true",  # the receivers of these tests listen on 127.0.0.1
     )
     # Scaled out: the API alone, and two workers sharing the queue.
     svc.start(embedded_workers=1 if request.param == "embedded" else 0)
@@ -149,14 +151,27 @@ def test_edit_cancel_delete(service, eval_dir):
         assert (
             bad_fmt.status_code == 422 and bad_fmt.json()["error"]["code"] == "unsupported_format"
         )
+        stored = stored_file(service, jid)
+        assert stored.is_file()
         assert c.delete(f"/api/v1/transcriptions/{jid}").status_code == 204
         assert c.get(f"/api/v1/transcriptions/{jid}").status_code == 404
-    assert not list((service.data_dir / "storage").rglob("*" + jid))  # nothing named after the job
+    assert not stored.exists()  # the upload itself is gone, not just the rows
+
+
+def stored_file(service, job_id: str):
+    """Where the service keeps a job's upload (read from its own database)."""
+    from kazru_stt.db.models import Job
+    from kazru_stt.db.session import session_scope
+
+    ctx = service.context()
+    with session_scope(ctx.db_url) as db:
+        key = db.get(Job, job_id).storage_key
+    return service.data_dir / "storage" / key
 
 
 def test_openai_client_transcribes(service, eval_dir):
     openai = pytest.importorskip("openai")
-    client = openai.OpenAI(base_url=f"{service.url}/v1", api_key="unused", max_retries=0)
+    client = openai.OpenAI(base_url=f"{service.url}/v1", api_key=service.key, max_retries=0)
     with (eval_dir / "ru" / "tinkoff_sample_4.wav").open("rb") as fh:
         result = client.audio.transcriptions.create(model="whisper-1", file=fh, language="ru")
     assert "45" in result.text and "минут" in result.text
@@ -192,8 +207,6 @@ def test_webhook_is_signed_and_delivered(service, eval_dir):
         url = f"http://127.0.0.1:{server.server_port}/hook"
         job = service.upload(eval_dir / "ru" / "tinkoff_sample_4.wav", webhook_url=url)
         service.wait(job["id"])
-        import time
-
         deadline = time.monotonic() + 30
         while not received and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -201,8 +214,15 @@ def test_webhook_is_signed_and_delivered(service, eval_dir):
         server.shutdown()
     assert received, service.read_logs()
     headers, body = received[0]
-    expected = "sha256=" + hmac.new(b"test-secret", body, hashlib.sha256).hexdigest()
+    with service.client() as c:
+        secret = c.get("/api/v1/me").json()["webhook_secret"]
+    signed = headers["X-Kazru-Timestamp"].encode() + b"." + body
+    expected = "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert headers["X-Kazru-Signature"] == expected
+    assert abs(int(headers["X-Kazru-Timestamp"]) - time.time()) < 120
+    with service.client() as c:
+        webhook = c.get(f"/api/v1/transcriptions/{job['id']}").json()["webhook"]
+    assert webhook["state"] == "delivered" and webhook["attempts"] == 1
     assert json.loads(body)["id"] == job["id"] and json.loads(body)["status"] == "completed"
 
 

@@ -1,45 +1,78 @@
-"""The FastAPI application: routers, error handling, metrics middleware."""
+"""The FastAPI application: routers, error handling, and the ASGI layers around it
+(outermost first): request guard (load shedding, Host, body limits, security headers),
+rate limits, CORS when configured, request metrics."""
 
 from __future__ import annotations
 
-import time
+import logging
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from kazru_stt import __version__
 from kazru_stt.api import errors
-from kazru_stt.api.metrics import LATENCY, REQUESTS
-from kazru_stt.api.routes import health, openai_compat, transcriptions
+from kazru_stt.api.guard import RequestGuard
+from kazru_stt.api.job_watch import JobWatcher
+from kazru_stt.api.metrics import RequestMetrics
+from kazru_stt.api.rate_limit import RateLimit
+from kazru_stt.api.routes import admin, auth, docs, health, keys, me, openai_compat, transcriptions
+from kazru_stt.api.routes.openai_compat import SyncSlots
+from kazru_stt.api.routes.transcriptions import StreamCounter
+from kazru_stt.services import jobs as job_service
 from kazru_stt.services.context import ServiceContext
+
+WATCH_INTERVAL_S = 0.5
 
 
 def create_app(ctx: ServiceContext) -> FastAPI:
+    settings = ctx.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        # The threads that serve sync routes: a number we choose; the database pool is
+        # sized to match (db/session.py), so no thread ever waits on a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        yield
+
     app = FastAPI(
         title="KazRu-STT Pro",
         version=__version__,
-        description="Speech to text for Kazakh and Russian recordings.",
+        description="Speech to text for Kazakh and Russian recordings. "
+        "Authenticate with `Authorization: Bearer <api key>`.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.streams = StreamCounter()
+    app.state.sync_slots = SyncSlots(settings.sync_max_concurrent)
+    app.state.job_watcher = JobWatcher(
+        lambda ids: job_service.job_states(ctx, ids), WATCH_INTERVAL_S
+    )
     errors.install(app)
-    app.include_router(transcriptions.router)
-    app.include_router(openai_compat.router)
-    app.include_router(health.router)
+    for module in (transcriptions, openai_compat, me, keys, auth, admin, health, docs):
+        app.include_router(module.router)
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
         return RedirectResponse("/docs")
 
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestMetrics)
+    if settings.cors_origins.strip():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(RateLimit, settings=settings)
+    app.add_middleware(RequestGuard, settings=settings)
     return app
 
 
@@ -47,6 +80,8 @@ def create_default_app() -> FastAPI:
     """For `uvicorn kazru_stt.api.app:create_default_app --factory`."""
     from kazru_stt.tasks.runtime import queue_check, service_context
 
+    # httpx logs every request's full URL at INFO: webhook tokens must never reach a log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx = service_context()
     ctx.extra["queue_check"] = queue_check
     return create_app(ctx)

@@ -1,18 +1,28 @@
-"""Dependencies named once (Annotated), so a route's signature says what it needs."""
+"""Dependencies named once (Annotated), so a route's signature says what it needs.
+
+`CallerDep` decides who is calling (API key, browser session, or the single local user of
+single-user mode); `OwnedJob` loads a job the caller may see or answers 404. Neither holds
+a database session beyond its own call.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import hmac
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from fastapi import Depends, Path, Request
 
 from kazru_stt.db.models import Job
-from kazru_stt.db.session import session_scope
+from kazru_stt.domain.errors import AuthError, KazruError
+from kazru_stt.services import accounts
+from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import load_job
+
+SESSION_COOKIE = "kazru_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -22,32 +32,86 @@ def get_context(request: Request) -> ServiceContext:
 ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
-def get_session(ctx: ContextDep) -> Iterator[Session]:
-    with session_scope(ctx.db_url) as db:
-        yield db
+def client_address(request: Request) -> str | None:
+    ctx: ServiceContext = request.app.state.ctx
+    if ctx.settings.trust_proxy_headers:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else None
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+AddressDep = Annotated[str | None, Depends(client_address)]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling. Without accounts every caller is the anonymous owner (None)."""
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
 
-    user_id: int | None = None
-    is_admin: bool = False
+
+def check_same_origin(request: Request) -> None:
+    """A state-changing request carried by a cookie must come from our own pages."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    host = request.headers.get("host", "")
+    if not origin or urlsplit(origin).netloc.lower() != host.lower():
+        raise KazruError("cross-site request refused", code="csrf_failed")
 
 
-def get_caller() -> Caller:
-    return Caller()
+def resolve_caller(request: Request) -> Caller | None:
+    """The caller, None when the request carries no credentials; 401 for bad ones."""
+    ctx: ServiceContext = request.app.state.ctx
+    token = bearer_token(request)
+    if token:
+        return accounts.authenticate_key(ctx, token)
+    if request.headers.get("authorization"):
+        raise AuthError("use `Authorization: Bearer <api key>`")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        caller = accounts.authenticate_session(ctx, cookie)
+        if request.method not in SAFE_METHODS:
+            check_same_origin(request)
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), (caller.csrf_token or "").encode()):
+                raise KazruError("missing or wrong CSRF token", code="csrf_failed")
+        return caller
+    if ctx.settings.single_user:
+        return accounts.single_user(ctx)
+    return None
+
+
+def get_caller(request: Request) -> Caller:
+    caller = resolve_caller(request)
+    if caller is None:
+        raise AuthError("an API key is required: `Authorization: Bearer <key>`")
+    return caller
+
+
+def get_optional_caller(request: Request) -> Caller | None:
+    return resolve_caller(request)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+OptionalCallerDep = Annotated[Caller | None, Depends(get_optional_caller)]
 
 
-def get_owned_job(job_id: str, db: SessionDep, caller: CallerDep) -> Job:
+def get_admin(caller: CallerDep) -> Caller:
+    if not caller.is_admin:
+        # Not 403: a non-admin learns nothing about what exists for admins.
+        raise KazruError("not found", code="not_found")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(get_admin)]
+
+JobId = Annotated[str, Path(max_length=64, description="the transcription's id")]
+
+
+def get_owned_job(job_id: JobId, ctx: ContextDep, caller: CallerDep) -> Job:
     """The job if the caller may see it, else 404: the one place isolation is decided."""
-    return load_job(db, job_id, caller.user_id, caller.is_admin)
+    return load_job(ctx, caller, job_id)
 
 
 OwnedJob = Annotated[Job, Depends(get_owned_job)]

@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kazru_stt.db.models import Job
-from kazru_stt.services.jobs import transcript_of
+from kazru_stt.domain.transcript import Transcript
 
 
 class ErrorInfo(BaseModel):
     code: str
     message: str | None = None
+
+
+class WebhookInfo(BaseModel):
+    state: str | None = None  # pending, sending, delivered, failed
+    attempts: int = 0
+    last_error: str | None = None
+    delivered_at: datetime | None = None
 
 
 class JobOut(BaseModel):
@@ -32,13 +39,20 @@ class JobOut(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     expires_at: datetime | None = None
+    audio_deleted_at: datetime | None = None
+    webhook: WebhookInfo | None = None
     result: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, job: Job, *, with_result: bool = False) -> JobOut:
-        result = None
-        if with_result and job.status == "completed":
-            result = transcript_of(job).to_dict()
+    def of(cls, job: Job, transcript: Transcript | None = None) -> JobOut:
+        webhook = None
+        if job.webhook_url or job.webhook_state:
+            webhook = WebhookInfo(
+                state=job.webhook_state,
+                attempts=job.webhook_attempts or 0,
+                last_error=job.webhook_error,
+                delivered_at=job.webhook_delivered_at,
+            )
         return cls(
             id=job.id,
             status=job.status,
@@ -57,7 +71,9 @@ class JobOut(BaseModel):
             started_at=job.started_at,
             finished_at=job.finished_at,
             expires_at=job.expires_at,
-            result=result,
+            audio_deleted_at=job.audio_deleted_at,
+            webhook=webhook,
+            result=transcript.to_dict() if transcript is not None else None,
         )
 
 
@@ -69,8 +85,8 @@ class JobPage(BaseModel):
 
 
 class SegmentEdit(BaseModel):
-    text: str
+    text: str = Field(max_length=10_000)
 
 
 class SpeakerEdit(BaseModel):
-    name: str | None = None
+    name: str | None = Field(None, max_length=100)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pydantic import ValidationError
+
 from kazru_stt import __version__
-from kazru_stt.cli import service_cmds, transcribe_cmd
+from kazru_stt.cli import account_cmds, service_cmds, transcribe_cmd
 from kazru_stt.domain.errors import KazruError
 
 EXIT_FAILED = 1
@@ -22,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     transcribe_cmd.register(commands)
     service_cmds.register(commands)
+    account_cmds.register(commands)
     return parser
 
 
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     except KazruError as exc:
         report(exc)
         return EXIT_FAILED
+    except ValidationError as exc:  # settings from the environment
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid_setting: {problems}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted: stopped by the user", file=sys.stderr)
         return 130

@@ -92,42 +92,86 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _die_with_parent() -> None:
+    """In a child: get SIGTERM when the process that started us dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: the orderly stop below still applies
+
+
 class WorkerPool:
-    """Embedded worker processes, restarted if one dies (a crash must not stop the service)."""
+    """Embedded worker processes, restarted if one dies (a crash must not stop the service),
+    and all stopped when the service stops."""
 
     def __init__(self, count: int):
         self.count = count
         self.procs: list[subprocess.Popen] = []
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # no respawn can slip in while stopping
 
     def _spawn(self) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "kazru_stt.cli.main", "worker"]
-        return subprocess.Popen(cmd, env=os.environ.copy())
+        return subprocess.Popen(cmd, env=os.environ.copy(), preexec_fn=_die_with_parent)
 
     def start(self) -> None:
-        self.procs = [self._spawn() for _ in range(self.count)]
+        with self._lock:
+            self.procs = [self._spawn() for _ in range(self.count)]
         threading.Thread(target=self._watch, daemon=True, name="worker-watch").start()
 
     def _watch(self) -> None:
         while not self._stop.wait(2.0):
-            for i, proc in enumerate(self.procs):
-                if proc.poll() is not None and not self._stop.is_set():
-                    log.warning(
-                        "worker %s exited (%s); starting a new one", proc.pid, proc.returncode
-                    )
-                    self.procs[i] = self._spawn()
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                for i, proc in enumerate(self.procs):
+                    if proc.poll() is not None:
+                        log.warning(
+                            "worker %s exited (%s); starting a new one", proc.pid, proc.returncode
+                        )
+                        self.procs[i] = self._spawn()
 
-    def stop(self) -> None:
-        self._stop.set()
-        for proc in self.procs:
+    def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM (Celery's warm shutdown), then SIGKILL after `grace_s`: a job cut short
+        is re-queued by the sweep, so waiting out a long transcription is not needed."""
+        with self._lock:
+            self._stop.set()
+            procs = list(self.procs)
+        for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in self.procs:
+        deadline = time.monotonic() + grace_s
+        for proc in procs:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+def _announce(settings, host: str) -> None:
+    from kazru_stt.services import accounts
+    from kazru_stt.services.context import ServiceContext
+
+    if settings.single_user:
+        log.warning(
+            "SINGLE-USER MODE (KAZRU_SINGLE_USER=true): no sign-in, every request acts as the "
+            "local admin; served to this machine only"
+        )
+        return
+    users, _ = accounts.list_users(ServiceContext(settings=settings), 1, 0)
+    if not users:
+        log.warning(
+            "no accounts yet: create one with `kazru user create EMAIL --password-stdin` and a "
+            "key with `kazru key create EMAIL` (the first account is an admin)"
+        )
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -135,24 +179,42 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from kazru_stt.config import get_settings
     from kazru_stt.db.migrate import upgrade
+    from kazru_stt.domain.errors import InvalidOptionError
     from kazru_stt.engines.whisper_local import resolve_model
 
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log full URLs
     settings = get_settings()
+    if settings.single_user and not _is_loopback(args.host):
+        raise InvalidOptionError(
+            "single-user mode has no sign-in; it serves only 127.0.0.1 (unset "
+            "KAZRU_SINGLE_USER and create accounts to serve a network)"
+        )
+
+    def stop_now(signum, _frame):  # before uvicorn takes over the signals
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop_now)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     # Assemble the bundled model once here, before workers race to do it.
     resolve_model(settings.model_path, settings.resolved_model_cache_dir)
+    _announce(settings, args.host)
     pool = WorkerPool(args.workers)
-    pool.start()
     try:
-        uvicorn.run(
+        pool.start()
+        config = uvicorn.Config(
             "kazru_stt.api.app:create_default_app",
             factory=True,
             host=args.host,
             port=args.port,
             log_level="info",
+            timeout_graceful_shutdown=5,  # open streams and waits end; never hang on stop
+            proxy_headers=settings.trust_proxy_headers,
         )
+        uvicorn.Server(config).run()
     finally:
+        # One stop at a time (not SIG_IGN: a worker started now would inherit it).
+        signal.signal(signal.SIGTERM, lambda *_: None)
         pool.stop()
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -18,25 +18,44 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from kazru_stt.domain.job_status import JobStatus
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend: SQLite stores them naive and would hand back
+    times without their zone (`...T10:00:00` instead of `...T10:00:00Z`)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, _dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, _dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime()}
 
 
-class JobStatus:
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    TERMINAL = frozenset({COMPLETED, FAILED, CANCELED, EXPIRED})
-    ALL = (QUEUED, PROCESSING, COMPLETED, FAILED, CANCELED, EXPIRED)
+RoleName = Literal["admin", "user"]
+
+
+class Role:
+    ADMIN = "admin"
+    USER = "user"
+    ALL = get_args(RoleName)
 
 
 class User(Base):
@@ -45,8 +64,17 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str] = mapped_column(String(16), default=Role.USER)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+    # Per-user quotas; None: the install's default from settings.
+    quota_active_jobs: Mapped[int | None] = mapped_column(Integer)
+    quota_monthly_minutes: Mapped[float | None] = mapped_column(Float)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
 
 class ApiKey(Base):
@@ -91,7 +119,14 @@ class Job(Base):
     enqueued_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
-    expires_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()  # the transcript's end of life
+    audio_deleted_at: Mapped[datetime | None] = mapped_column()
+    # Webhook delivery: a queue of its own, served apart from transcription.
+    webhook_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_next_at: Mapped[datetime | None] = mapped_column()
+    webhook_error: Mapped[str | None] = mapped_column(String(255))
+    webhook_delivered_at: Mapped[datetime | None] = mapped_column()
 
     segments: Mapped[list[SegmentRow]] = relationship(
         back_populates="job",
@@ -136,3 +171,39 @@ class SpeakerRow(Base):
     name: Mapped[str | None] = mapped_column(String(100))
 
     job: Mapped[Job] = relationship(back_populates="speakers")
+
+
+class WebSession(Base):
+    """A browser session: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Who did what, when, from where; never transcript text. `actor_id` is no foreign key
+    so that the trail outlives an erased account (which keeps no other trace of it)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class InstanceSecret(Base):
+    """Secrets generated once per install and shared by every process (webhook signing)."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))

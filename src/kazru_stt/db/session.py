@@ -28,6 +28,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _pool_options() -> dict:
+    """Every session is opened and closed inside one call on one thread, so a thread holds
+    at most one connection: a pool as large as the API's thread count (plus a few for the
+    worker's heartbeat, sweep and webhook threads) means no thread waits for a connection;
+    `pool_timeout` bounds the wait should that ever change."""
+    from kazru_stt.config import get_settings
+
+    threads = get_settings().api_threads
+    return {"pool_size": 10, "max_overflow": threads + 10, "pool_timeout": 10}
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     url = normalize_url(url)
@@ -35,10 +46,12 @@ def get_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **_pool_options()
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, **_pool_options())
 
 
 @lru_cache(maxsize=8)

@@ -45,3 +45,20 @@ class CanceledError(KazruError):
     """Raised from a progress callback to stop a transcription early."""
 
     code = "canceled"
+
+
+class AuthError(KazruError):
+    """No valid credentials (401)."""
+
+    code = "unauthorized"
+
+
+class TooManyRequests(KazruError):
+    """A rate limit or quota was reached; `retry_after_s` says when to try again (429)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: float, code: str | None = None,
+                 details: Any = None):
+        super().__init__(message, code=code, details=details)
+        self.retry_after_s = max(1, int(retry_after_s + 0.999))

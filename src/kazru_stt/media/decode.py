@@ -90,11 +90,13 @@ def iter_audio(
     *,
     channels: int = 1,
     check_truncation: bool = True,
+    max_seconds: float | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield the audio as float32 blocks at 16 kHz (shape (n,) mono, or (channels, n)).
 
     Raises MediaError for non-media, empty or corrupt input; a file that decodes to much
-    less than its header declares is reported as truncated (`corrupt_media`).
+    less than its header declares is reported as truncated (`corrupt_media`); one that
+    decodes to more than `max_seconds` stops with `duration_limit`, whatever its header says.
     """
     name = Path(path).name
     container = _open(path)
@@ -121,6 +123,8 @@ def iter_audio(
             n = array.shape[-1]
             pending_len += n
             total += n
+            if max_seconds is not None and total > max_seconds * SAMPLE_RATE:
+                raise _too_long(name, None, max_seconds)
             while pending_len >= block_len:
                 joined = np.concatenate(pending, axis=-1)
                 yield np.ascontiguousarray(joined[..., :block_len], dtype=np.float32)
@@ -145,6 +149,43 @@ def iter_audio(
         )
     if pending_len:
         yield np.ascontiguousarray(np.concatenate(pending, axis=-1), dtype=np.float32)
+
+
+def _too_long(name: str, duration: float | None, limit: float) -> MediaError:
+    said = f"{duration:.0f} s long" if duration is not None else "longer than that"
+    return MediaError(
+        f"{name}: the recording is {said}; the limit here is {limit:.0f} s",
+        code="duration_limit",
+        details={"duration_s": duration, "max_duration_s": limit},
+    )
+
+
+def check_duration(path: str | os.PathLike, declared: float | None, limit: float) -> float:
+    """The recording's length, checked against `limit`. When the container does not declare
+    a length, the audio packets are counted (demuxed, not decoded: fast), stopping as soon as
+    the limit is passed. The decoder enforces the limit again on the audio itself."""
+    name = Path(path).name
+    if declared is not None:
+        if declared > limit:
+            raise _too_long(name, declared, limit)
+        return declared
+    container = _open(path)
+    try:
+        stream = container.streams.audio[0]
+        base = float(stream.time_base or 0) or 1 / (stream.codec_context.sample_rate or 1)
+        first = end = None
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            first = packet.pts if first is None else min(first, packet.pts)
+            end = max(end or 0, packet.pts + (packet.duration or 0))
+            if (end - first) * base > limit:
+                raise _too_long(name, None, limit)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{name}: the audio cannot be read ({exc})", code="corrupt_media") from exc
+    finally:
+        container.close()
+    return (end - first) * base if first is not None else 0.0
 
 
 def load_audio(path: str | os.PathLike, *, channels: int = 1) -> np.ndarray:

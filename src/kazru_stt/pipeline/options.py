@@ -19,6 +19,7 @@ class TranscribeOptions:
     min_speakers: int | None = None
     max_speakers: int | None = None
     beam_size: int | None = None
+    max_duration_s: float | None = None  # decoding stops with `duration_limit` past this
 
     def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
         if supported is None:

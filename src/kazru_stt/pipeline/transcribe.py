@@ -193,7 +193,8 @@ def transcribe_file(
     buffer = np.zeros(0, dtype=np.float32)
     buffer_offset = 0.0
     decoded_samples = 0
-    for block, is_last in _with_last(iter_audio(path, block_seconds=BLOCK_SECONDS)):
+    blocks = iter_audio(path, block_seconds=BLOCK_SECONDS, max_seconds=options.max_duration_s)
+    for block, is_last in _with_last(blocks):
         decoded_samples += block.size
         buffer = np.concatenate([buffer, block]) if buffer.size else block
         buffer_end = buffer_offset + buffer.size / SAMPLE_RATE

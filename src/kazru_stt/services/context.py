@@ -15,7 +15,6 @@ class ServiceContext:
     settings: Settings
     # How a job reaches a worker: set by the tasks layer (Celery) or by tests.
     enqueue: Callable[[str], None] | None = None
-    notify: Callable[[str], None] | None = None  # webhook delivery for a finished job
     extra: dict = field(default_factory=dict)
 
     @property

@@ -1,4 +1,9 @@
-"""Jobs as users see them: create from an upload, list, read, cancel, edit, delete."""
+"""Jobs as users see them: create from an upload, list, read, cancel, edit, delete.
+
+Every function opens its own short database session and commits before it returns, so a
+caller (an API route) never holds a connection while it waits for anything else, and a
+write is durable before the response that reports it is sent.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,19 @@ import uuid
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, false, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import func
 
-from kazru_stt.db.models import Job, JobStatus, SegmentRow, SpeakerRow, utcnow
+from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import KazruError, MediaError
+from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
-from kazru_stt.media import probe
+from kazru_stt.media import check_duration, probe
 from kazru_stt.pipeline.options import TranscribeOptions
+from kazru_stt.services import audit, quotas
+from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
 
 
@@ -24,6 +33,9 @@ class NotFound(KazruError):
 
 class Conflict(KazruError):
     code = "conflict"
+
+
+MAX_SEGMENT_TEXT = 10_000  # characters in one edited segment
 
 
 def new_job_id() -> str:
@@ -37,29 +49,26 @@ def create_job(
     filename: str,
     content_type: str | None,
     options: TranscribeOptions,
-    owner_id: int | None = None,
+    owner: Caller,
     webhook_url: str | None = None,
     max_duration_s: float | None = None,
 ) -> Job:
-    """Store the upload, check it is real media within the limits, queue a job."""
+    """Store the upload, check it is real media within the limits and quotas, queue a job."""
     s = ctx.settings
-    max_duration_s = max_duration_s or s.max_duration_s
+    limit_s = max_duration_s or s.max_duration_s
+    options.max_duration_s = limit_s
     options.validate()
+    quotas.check_active_jobs(ctx, owner.user_id)
     stored = ctx.storage.save(upload, max_bytes=s.max_upload_mb * 1024 * 1024)
     try:
         with ctx.storage.local_path(stored.key) as path:
             try:
                 info = probe(path)
+                duration = check_duration(path, info.duration, limit_s)
             except MediaError as exc:  # speak of the user's file, not our storage id
                 exc.message = exc.message.replace(path.name, filename or "upload")
                 raise
-        if info.duration is not None and info.duration > max_duration_s:
-            raise MediaError(
-                f"the recording is {info.duration:.0f} s long; the limit here is "
-                f"{max_duration_s:.0f} s",
-                code="duration_limit",
-                details={"duration_s": info.duration, "max_duration_s": max_duration_s},
-            )
+        quotas.check_minutes(ctx, owner.user_id, duration)
     except BaseException:
         ctx.storage.delete(stored.key)
         raise
@@ -67,26 +76,33 @@ def create_job(
     now = utcnow()
     job = Job(
         id=new_job_id(),
-        owner_id=owner_id,
+        owner_id=owner.user_id,
         status=JobStatus.QUEUED,
         engine=options.engine,
         language=options.language,
         options=options_to_dict(options),
         filename=(filename or "upload")[:255],
-        content_type=content_type,
+        content_type=(content_type or "")[:100] or None,
         size_bytes=stored.size,
         sha256=stored.sha256,
-        duration_s=info.duration,
+        duration_s=duration,
         storage_key=stored.key,
         webhook_url=webhook_url,
+        webhook_attempts=0,
+        progress=0,
+        attempts=0,
         created_at=now,
         enqueued_at=now,
         expires_at=now + timedelta(days=s.retention_days),
     )
-    with session_scope(ctx.db_url) as db:
-        db.add(job)
+    try:
+        with session_scope(ctx.db_url) as db:
+            db.add(job)
+    except BaseException:
+        ctx.storage.delete(stored.key)
+        raise
     if ctx.enqueue:
-        ctx.enqueue(job.id)
+        ctx.enqueue(job.id)  # a lost message is re-sent by the sweep
     return job
 
 
@@ -99,6 +115,7 @@ def options_to_dict(o: TranscribeOptions) -> dict[str, Any]:
         "num_speakers": o.num_speakers,
         "min_speakers": o.min_speakers,
         "max_speakers": o.max_speakers,
+        "max_duration_s": o.max_duration_s,
     }
 
 
@@ -111,107 +128,176 @@ def options_from_dict(d: dict[str, Any]) -> TranscribeOptions:
         num_speakers=d.get("num_speakers"),
         min_speakers=d.get("min_speakers"),
         max_speakers=d.get("max_speakers"),
+        max_duration_s=d.get("max_duration_s"),
     )
 
 
-def _visible(stmt, owner_id: int | None, is_admin: bool):
-    """The one place job visibility is decided: owners see their own, admins all."""
-    if is_admin:
+def visible(stmt, caller: Caller):
+    """The one place job visibility is decided: owners see their own, admins all. Jobs
+    without an owner (from before accounts existed) are seen by admins only."""
+    if caller.is_admin:
         return stmt
-    if owner_id is None:
-        return stmt.where(Job.owner_id.is_(None))
-    return stmt.where(Job.owner_id == owner_id)
+    if caller.user_id is None:
+        return stmt.where(false())
+    return stmt.where(Job.owner_id == caller.user_id)
 
 
-def load_job(db: Session, job_id: str, owner_id: int | None, is_admin: bool = False) -> Job:
-    job = db.scalars(_visible(select(Job).where(Job.id == job_id), owner_id, is_admin)).first()
+def load_job(ctx: ServiceContext, caller: Caller, job_id: str) -> Job:
+    """The job's row (without its transcript) if the caller may see it, else 404."""
+    with session_scope(ctx.db_url) as db:
+        job = db.scalars(visible(select(Job).where(Job.id == job_id), caller)).first()
     if job is None:
         raise NotFound(f"transcription {job_id} not found")
     return job
 
 
+def reload_job(ctx: ServiceContext, job: Job) -> Job:
+    """A fresh copy of a job the caller was already allowed to see."""
+    with session_scope(ctx.db_url) as db:
+        fresh = db.get(Job, job.id)
+    if fresh is None:
+        raise NotFound(f"transcription {job.id} not found")
+    return fresh
+
+
 def list_jobs(
-    db: Session,
-    owner_id: int | None,
-    is_admin: bool = False,
+    ctx: ServiceContext,
+    caller: Caller,
     *,
     status: str | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[Job], int]:
-    stmt = _visible(select(Job), owner_id, is_admin)
-    if status:
-        stmt = stmt.where(Job.status == status)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(stmt.order_by(Job.created_at.desc()).limit(limit).offset(offset)).all()
+    with session_scope(ctx.db_url) as db:
+        stmt = visible(select(Job), caller)
+        if status:
+            stmt = stmt.where(Job.status == status)
+        total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = db.scalars(stmt.order_by(Job.created_at.desc()).limit(limit).offset(offset)).all()
     return list(rows), total
 
 
-def transcript_of(job: Job) -> Transcript:
+def job_states(ctx: ServiceContext, job_ids: list[str]) -> dict[str, tuple[str, int, str | None]]:
+    """Status, progress and error code of many jobs in one query (event streams)."""
+    with session_scope(ctx.db_url) as db:
+        rows = db.execute(
+            select(Job.id, Job.status, Job.progress, Job.error_code).where(Job.id.in_(job_ids))
+        ).all()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def load_transcript(ctx: ServiceContext, job: Job) -> Transcript:
+    with session_scope(ctx.db_url) as db:
+        segments = db.scalars(
+            select(SegmentRow).where(SegmentRow.job_id == job.id).order_by(SegmentRow.idx)
+        ).all()
+        speakers = db.scalars(
+            select(SpeakerRow).where(SpeakerRow.job_id == job.id).order_by(SpeakerRow.id)
+        ).all()
+    return _transcript(job, segments, speakers)
+
+
+def _transcript(job: Job, segments, speakers) -> Transcript:
     meta = job.result_meta or {}
-    segments = [
-        Segment(
-            id=row.idx,
-            start=row.start,
-            end=row.end,
-            text=row.text,
-            language=row.language,
-            speaker=row.speaker,
-            words=[Word.from_dict(w) for w in (row.words or {}).get("words", [])],
-            avg_logprob=row.avg_logprob,
-        )
-        for row in job.segments
-    ]
     return Transcript(
         duration=meta.get("duration", job.duration_s or 0.0),
-        segments=segments,
-        speakers=[Speaker(row.label, row.name) for row in job.speakers],
+        segments=[
+            Segment(
+                id=row.idx,
+                start=row.start,
+                end=row.end,
+                text=row.text,
+                language=row.language,
+                speaker=row.speaker,
+                words=[Word.from_dict(w) for w in (row.words or {}).get("words", [])],
+                avg_logprob=row.avg_logprob,
+            )
+            for row in segments
+        ],
+        speakers=[Speaker(row.label, row.name) for row in speakers],
         engine=meta.get("engine", job.engine),
         model=meta.get("model", ""),
         warnings=meta.get("warnings", []),
     )
 
 
-def cancel_job(db: Session, job: Job) -> Job:
-    if job.status in JobStatus.TERMINAL:
-        raise Conflict(f"the transcription is already {job.status}", code="not_cancelable")
-    db.execute(
-        update(Job)
-        .where(Job.id == job.id, Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING]))
-        .values(status=JobStatus.CANCELED, finished_at=utcnow(), error_code=None)
-    )
-    db.flush()
-    db.refresh(job)
-    return job
+def completed_transcript(ctx: ServiceContext, job: Job) -> Transcript:
+    if job.status != JobStatus.COMPLETED:
+        raise Conflict(f"the transcription is {job.status}", code="not_ready")
+    return load_transcript(ctx, job)
 
 
-def delete_job(ctx: ServiceContext, db: Session, job: Job) -> None:
-    """Delete rows and files. A running worker notices at its next heartbeat and stops."""
+def record_export(ctx: ServiceContext, caller: Caller, job: Job, fmt: str,
+                  address: str | None) -> None:
+    with session_scope(ctx.db_url) as db:
+        audit.record(db, "transcript.export", actor_id=caller.user_id, target=f"job:{job.id}",
+                     address=address, details={"format": fmt})
+
+
+def cancel_job(ctx: ServiceContext, job: Job) -> Job:
+    with session_scope(ctx.db_url) as db:
+        changed = db.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status.in_(JobStatus.ACTIVE))
+            .values(status=JobStatus.CANCELED, finished_at=utcnow(), error_code=None)
+        ).rowcount
+        fresh = db.get(Job, job.id)
+    if not changed:
+        raise Conflict(f"the transcription is already {fresh.status}", code="not_cancelable")
+    return fresh
+
+
+def delete_job(ctx: ServiceContext, caller: Caller, job: Job, address: str | None) -> None:
+    """Delete rows first (committed), then the stored file. A running worker notices at its
+    next heartbeat and stops; its result can no longer be written."""
+    with session_scope(ctx.db_url) as db:
+        delete_job_rows(db, [job.id])
+        audit.record(db, "transcription.delete", actor_id=caller.user_id,
+                     target=f"job:{job.id}", address=address)
     if job.storage_key:
         ctx.storage.delete(job.storage_key)
-    db.delete(job)
 
 
-def edit_segment(db: Session, job: Job, index: int, text: str) -> SegmentRow:
-    if job.status != JobStatus.COMPLETED:
+def delete_job_rows(db: Session, job_ids: list[str]) -> None:
+    """The jobs' segments, speakers and rows (also for retention and erasure)."""
+    db.execute(delete(SegmentRow).where(SegmentRow.job_id.in_(job_ids)))
+    db.execute(delete(SpeakerRow).where(SpeakerRow.job_id.in_(job_ids)))
+    db.execute(delete(Job).where(Job.id.in_(job_ids)))
+
+
+def _editable(db: Session, job: Job) -> None:
+    status = db.scalar(select(Job.status).where(Job.id == job.id))
+    if status != JobStatus.COMPLETED:
         raise Conflict("only a completed transcript can be edited", code="not_ready")
-    row = db.scalars(
-        select(SegmentRow).where(SegmentRow.job_id == job.id, SegmentRow.idx == index)
-    ).first()
-    if row is None:
-        raise NotFound(f"segment {index} not found")
-    if row.text != text:
-        row.text = text.strip()
-        row.words = {"words": []}  # word timings no longer match edited text
-        row.edited = True
-    return row
 
 
-def rename_speaker(db: Session, job: Job, label: str, name: str | None) -> SpeakerRow:
-    row = db.scalars(
-        select(SpeakerRow).where(SpeakerRow.job_id == job.id, SpeakerRow.label == label)
-    ).first()
-    if row is None:
-        raise NotFound(f"speaker {label} not found")
-    row.name = (name or "").strip() or None
-    return row
+def edit_segment(ctx: ServiceContext, job: Job, index: int, text: str) -> dict:
+    text = text.strip()
+    if len(text) > MAX_SEGMENT_TEXT:
+        raise KazruError(
+            f"a segment holds at most {MAX_SEGMENT_TEXT} characters", code="text_too_long"
+        )
+    with session_scope(ctx.db_url) as db:
+        _editable(db, job)
+        row = db.scalars(
+            select(SegmentRow).where(SegmentRow.job_id == job.id, SegmentRow.idx == index)
+        ).first()
+        if row is None:
+            raise NotFound(f"segment {index} not found")
+        if row.text != text:
+            row.text = text
+            row.words = {"words": []}  # word timings no longer match edited text
+            row.edited = True
+        return {"id": row.idx, "start": row.start, "end": row.end, "text": row.text,
+                "edited": row.edited}
+
+
+def rename_speaker(ctx: ServiceContext, job: Job, label: str, name: str | None) -> dict:
+    with session_scope(ctx.db_url) as db:
+        row = db.scalars(
+            select(SpeakerRow).where(SpeakerRow.job_id == job.id, SpeakerRow.label == label)
+        ).first()
+        if row is None:
+            raise NotFound(f"speaker {label} not found")
+        row.name = (name or "").strip()[:100] or None
+        return {"label": row.label, "name": row.name}

@@ -14,10 +14,12 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, select, update
 
-from kazru_stt.db.models import Job, JobStatus, SegmentRow, SpeakerRow, utcnow
+from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import CanceledError, KazruError
+from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.services import webhooks
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import options_from_dict
 
@@ -204,8 +206,8 @@ def run_job(ctx: ServiceContext, job_id: str, worker_id: str, transcriber: Trans
 
 
 def _notify(ctx: ServiceContext, job: Job) -> None:
-    if job.webhook_url and ctx.notify:
+    if job.webhook_url:
         try:
-            ctx.notify(job.id)
-        except Exception:
+            webhooks.schedule(ctx, job.id)
+        except Exception:  # the job's own result is stored; a lost webhook must not undo it
             log.exception("could not schedule the webhook of job %s", job.id)

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from kazru_stt.db.models import Job, JobStatus, utcnow
+from kazru_stt.db.models import Job, utcnow
 from kazru_stt.db.session import session_scope
+from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services.context import ServiceContext
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""Celery tasks: each takes an id, calls a service, and is safe to run twice."""
+"""Celery tasks: each takes an id, calls a service, and is safe to run twice. Each worker
+process also runs the periodic work: the recovery sweep, retention, webhook delivery."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from celery.signals import worker_ready, worker_shutdown
 
@@ -15,7 +17,8 @@ from kazru_stt.tasks.runtime import service_context, transcriber
 
 log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-_sweeper_stop = threading.Event()
+_periodic_stop = threading.Event()
+_dispatcher = None
 
 
 @app.task(name="kazru.transcribe", acks_late=True, reject_on_worker_lost=True)
@@ -25,45 +28,42 @@ def transcribe(job_id: str) -> str:
     return run_job(service_context(), job_id, WORKER_ID, transcriber())
 
 
-@app.task(
-    name="kazru.webhook",
-    autoretry_for=(Exception,),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
-)
-def deliver_webhook(job_id: str) -> None:
-    from kazru_stt.services.webhooks import deliver
-
-    deliver(service_context(), job_id)
-
-
-def _sweep_forever() -> None:
+def _periodic_forever() -> None:
+    from kazru_stt.services.retention import run_retention
     from kazru_stt.services.sweep import sweep
 
-    interval = get_settings().sweep_interval_s
-    while not _sweeper_stop.wait(interval):
+    settings = get_settings()
+    last_retention = 0.0
+    while True:
         try:
             sweep(service_context())
         except Exception:
             log.exception("sweep failed")
+        if time.monotonic() - last_retention >= settings.retention_interval_s:
+            last_retention = time.monotonic()
+            try:
+                run_retention(service_context())
+            except Exception:
+                log.exception("retention run failed")
+        wait = min(settings.sweep_interval_s, settings.retention_interval_s)
+        if _periodic_stop.wait(wait):
+            return
 
 
 @worker_ready.connect
-def _start_sweeper(**_kwargs) -> None:
-    from kazru_stt.services.sweep import sweep
+def _start_periodic(**_kwargs) -> None:
+    global _dispatcher
     from kazru_stt.services.transcribe_job import local_engine
+    from kazru_stt.services.webhooks import Dispatcher
 
     local_engine(get_settings())  # load the model now, not inside the first job
-
-    try:
-        sweep(service_context())  # right away: recover what a crash left behind
-    except Exception:
-        log.exception("initial sweep failed")
-    threading.Thread(target=_sweep_forever, daemon=True, name="kazru-sweeper").start()
+    # Right away: recover what a crash left behind, then every few seconds.
+    threading.Thread(target=_periodic_forever, daemon=True, name="kazru-periodic").start()
+    _dispatcher = Dispatcher(service_context()).start()
 
 
 @worker_shutdown.connect
-def _stop_sweeper(**_kwargs) -> None:
-    _sweeper_stop.set()
+def _stop_periodic(**_kwargs) -> None:
+    _periodic_stop.set()
+    if _dispatcher is not None:
+        _dispatcher.stop()

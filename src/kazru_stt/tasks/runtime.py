@@ -15,15 +15,9 @@ def _enqueue(job_id: str) -> None:
     transcribe.delay(job_id)
 
 
-def _notify(job_id: str) -> None:
-    from kazru_stt.tasks.jobs import deliver_webhook
-
-    deliver_webhook.delay(job_id)
-
-
 @lru_cache(maxsize=1)
 def service_context() -> ServiceContext:
-    return ServiceContext(settings=get_settings(), enqueue=_enqueue, notify=_notify)
+    return ServiceContext(settings=get_settings(), enqueue=_enqueue)
 
 
 @lru_cache(maxsize=1)

@@ -1,17 +1,22 @@
-"""/healthz (alive), /readyz (database, queue, storage, model usable), /metrics."""
+"""/healthz (alive), /readyz (database, queue, storage, model usable), /metrics.
+
+Public answers name the failing part but never an exception's text or a path; the detail
+goes to the log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy import func, select, text
+import logging
 
-from kazru_stt.api.deps import ContextDep
-from kazru_stt.db.models import Job
-from kazru_stt.db.session import session_scope
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kazru_stt.api.deps import ContextDep, OptionalCallerDep
+from kazru_stt.domain.errors import AuthError, KazruError
+from kazru_stt.services import stats
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz")
@@ -19,38 +24,42 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-def _checks(ctx) -> dict[str, str]:
-    results: dict[str, str] = {}
+def _check(results: dict[str, str], name: str, probe) -> None:
     try:
-        with session_scope(ctx.db_url) as db:
-            db.execute(text("SELECT 1"))
-        results["database"] = "ok"
+        probe()
+        results[name] = "ok"
     except Exception as exc:
-        results["database"] = f"error: {type(exc).__name__}"
-    try:
-        ctx.storage.check()
-        results["storage"] = "ok"
-    except Exception as exc:
-        results["storage"] = f"error: {exc}"
-    probe_queue = ctx.extra.get("queue_check")
-    try:
-        if probe_queue:
-            probe_queue()
-        results["queue"] = "ok"
-    except Exception as exc:
-        results["queue"] = f"error: {type(exc).__name__}"
-    try:
-        from kazru_stt.engines.whisper_local import resolve_model
+        log.warning("readiness: %s failed: %s", name, exc)
+        results[name] = "error"
 
-        resolve_model(ctx.settings.model_path, ctx.settings.resolved_model_cache_dir)
-        results["model"] = "ok"
-    except Exception as exc:
-        results["model"] = f"error: {exc}"
+
+def _checks(ctx) -> dict[str, str]:
+    from kazru_stt.engines.whisper_local import resolve_model
+
+    results: dict[str, str] = {}
+    _check(results, "database", lambda: stats.ping_database(ctx))
+    _check(results, "storage", ctx.storage.check)
+    _check(results, "queue", ctx.extra.get("queue_check") or (lambda: None))
+    _check(
+        results,
+        "model",
+        lambda: resolve_model(ctx.settings.model_path, ctx.settings.resolved_model_cache_dir),
+    )
     return results
 
 
+def _require(caller, public: bool, admin: bool = False) -> None:
+    if public:
+        return
+    if caller is None:
+        raise AuthError("an API key is required here")
+    if admin and not caller.is_admin:
+        raise KazruError("not found", code="not_found")
+
+
 @router.get("/readyz")
-async def readyz(ctx: ContextDep) -> JSONResponse:
+async def readyz(ctx: ContextDep, caller: OptionalCallerDep) -> JSONResponse:
+    _require(caller, ctx.settings.public_readyz)
     checks = await run_in_threadpool(_checks, ctx)
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
@@ -60,13 +69,13 @@ async def readyz(ctx: ContextDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(ctx: ContextDep) -> Response:
+def metrics(ctx: ContextDep, caller: OptionalCallerDep) -> Response:
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     from kazru_stt.api.metrics import JOBS_BY_STATUS, REGISTRY
 
-    with session_scope(ctx.db_url) as db:
-        counts = dict(db.execute(select(Job.status, func.count()).group_by(Job.status)).all())
-    for status in ("queued", "processing", "completed", "failed", "canceled", "expired"):
-        JOBS_BY_STATUS.labels(status=status).set(counts.get(status, 0))
+    _require(caller, ctx.settings.public_metrics, admin=True)
+    counts = stats.jobs_by_status(ctx)
+    for status, count in counts.items():
+        JOBS_BY_STATUS.labels(status=status).set(count)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -5,16 +5,18 @@ job and waits for the result."""
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
+from kazru_stt.api.forms import openapi_body, read_upload
 from kazru_stt.api.routes.transcriptions import build_options
-from kazru_stt.db.models import Job, JobStatus
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import InvalidOptionError, KazruError
+from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters import export
 from kazru_stt.services import jobs as job_service
@@ -23,20 +25,59 @@ router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
 FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 
 
-def _wait(ctx, job_id: str, timeout_s: float) -> tuple[Transcript, Job]:
-    deadline = time.monotonic() + timeout_s
-    delay = 0.05
-    while True:
-        with session_scope(ctx.db_url) as db:
-            job = db.get(Job, job_id)
-            if job.status in JobStatus.TERMINAL:
-                return job_service.transcript_of(job), job  # read rows inside the session
-        if time.monotonic() > deadline:
+class OpenAIFields(BaseModel):
+    model: str = Field("whisper-1", max_length=64)
+    language: str | None = Field(None, max_length=8)
+    prompt: str | None = Field(None, max_length=4096)
+    response_format: str = Field("json", max_length=16)
+    temperature: float | None = Field(None, ge=0, le=1)
+    timestamp_granularities: list[str] | None = Field(
+        None, alias="timestamp_granularities[]", max_length=2
+    )
+
+
+class SyncSlots:
+    """Synchronous calls waiting at once in this process; beyond the cap: 503 at once."""
+
+    def __init__(self, cap: int):
+        self.cap, self.used = cap, 0
+
+    def take(self) -> None:
+        if self.used >= self.cap:
             raise KazruError(
-                "the transcription did not finish in time", code="timeout", details={"id": job_id}
+                "too many synchronous transcriptions are running; retry shortly or use "
+                "POST /api/v1/transcriptions",
+                code="server_busy",
             )
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
+        self.used += 1
+
+    def give(self) -> None:
+        self.used -= 1
+
+
+async def _wait(request: Request, ctx, job: Job, timeout_s: float) -> Job:
+    """Wait for the job to end, without a thread or a database session; if the client
+    leaves or time runs out, the job is canceled (nobody is left to read it)."""
+    deadline = time.monotonic() + timeout_s
+    async for state in request.app.state.job_watcher.states(job.id):
+        if state is None or state[0] in JobStatus.TERMINAL:
+            break
+        if await request.is_disconnected():
+            await run_in_threadpool(_cancel_quietly, ctx, job)
+            raise KazruError("the client went away", code="client_disconnected")
+        if time.monotonic() > deadline:
+            await run_in_threadpool(_cancel_quietly, ctx, job)
+            raise KazruError(
+                "the transcription did not finish in time", code="timeout", details={"id": job.id}
+            )
+    return await run_in_threadpool(job_service.reload_job, ctx, job)
+
+
+def _cancel_quietly(ctx, job: Job) -> None:
+    try:
+        job_service.cancel_job(ctx, job)
+    except KazruError:
+        pass  # it ended meanwhile
 
 
 def _verbose(t: Transcript, words: bool) -> dict:
@@ -69,44 +110,47 @@ def _verbose(t: Transcript, words: bool) -> dict:
     return body
 
 
-@router.post("/transcriptions", summary="OpenAI-compatible synchronous transcription")
-def openai_transcription(
-    request: Request,
-    ctx: ContextDep,
-    caller: CallerDep,
-    file: Annotated[UploadFile, File()],
-    model: Annotated[str, Form()] = "whisper-1",
-    language: Annotated[str | None, Form()] = None,
-    prompt: Annotated[str | None, Form()] = None,
-    response_format: Annotated[str, Form()] = "json",
-    temperature: Annotated[float | None, Form()] = None,
-    timestamp_granularities: Annotated[
-        list[str] | None, Form(alias="timestamp_granularities[]")
-    ] = None,
-) -> Response:
-    if response_format not in FORMATS:
+@router.post(
+    "/transcriptions",
+    summary="OpenAI-compatible synchronous transcription",
+    openapi_extra=openapi_body(OpenAIFields),
+)
+async def openai_transcription(request: Request, ctx: ContextDep, caller: CallerDep) -> Response:
+    upload, f = await read_upload(request, OpenAIFields, ("timestamp_granularities[]",))
+    if f.response_format not in FORMATS:
         raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
-    options = build_options(ctx, language or "auto", None, None, False, None)
-    job = job_service.create_job(
-        ctx,
-        file.file,
-        filename=file.filename or "audio",
-        content_type=file.content_type,
-        options=options,
-        owner_id=caller.user_id,
-        max_duration_s=ctx.settings.sync_max_duration_s,
-    )
-    t, done = _wait(ctx, job.id, timeout_s=max(60.0, ctx.settings.sync_max_duration_s * 2))
-    if done.status != JobStatus.COMPLETED:
-        raise KazruError(
-            done.error_message or f"transcription {done.status}",
-            code=done.error_code or done.status,
-        )
-    if response_format == "json":
+    options = build_options(ctx, f.language or "auto", None, None, False, None)
+    slots: SyncSlots = request.app.state.sync_slots
+    slots.take()
+    try:
+        try:
+            job = await run_in_threadpool(
+                job_service.create_job,
+                ctx,
+                upload.file,
+                filename=upload.filename or "audio",
+                content_type=upload.content_type,
+                options=options,
+                owner=caller,
+                max_duration_s=ctx.settings.sync_max_duration_s,
+            )
+        finally:
+            await upload.close()
+        done = await _wait(request, ctx, job, max(60.0, ctx.settings.sync_max_duration_s * 2))
+        if done.status != JobStatus.COMPLETED:
+            raise KazruError(
+                done.error_message or f"transcription {done.status}",
+                code=done.error_code or done.status,
+            )
+        t = await run_in_threadpool(job_service.load_transcript, ctx, done)
+    finally:
+        slots.give()
+    granularities = f.timestamp_granularities or []
+    if f.response_format == "json":
         return JSONResponse({"text": t.text})
-    if response_format == "text":
+    if f.response_format == "text":
         return PlainTextResponse(t.text + "\n")
-    if response_format == "verbose_json":
-        return JSONResponse(_verbose(t, "word" in (timestamp_granularities or [])))
-    media = "text/vtt" if response_format == "vtt" else "application/x-subrip"
-    return Response(export(t, response_format), media_type=f"{media}; charset=utf-8")
+    if f.response_format == "verbose_json":
+        return JSONResponse(_verbose(t, "word" in granularities))
+    media = "text/vtt" if f.response_format == "vtt" else "application/x-subrip"
+    return Response(export(t, f.response_format), media_type=f"{media}; charset=utf-8")

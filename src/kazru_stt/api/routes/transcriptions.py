@@ -1,27 +1,45 @@
-"""/api/v1/transcriptions: upload, list, read, export, events, cancel, edit, delete."""
+"""/api/v1/transcriptions: upload, list, read, export, events, cancel, edit, delete.
+
+Each route names the service it calls; no route touches the database itself."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
+import unicodedata
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from kazru_stt.api.deps import CallerDep, ContextDep, OwnedJob, SessionDep
+from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
+from kazru_stt.api.forms import openapi_body, read_upload
 from kazru_stt.api.schemas import JobOut, JobPage, SegmentEdit, SpeakerEdit
-from kazru_stt.db.models import Job, JobStatus
-from kazru_stt.db.session import session_scope
-from kazru_stt.domain.errors import InvalidOptionError
+from kazru_stt.domain.errors import InvalidOptionError, TooManyRequests
+from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import get_format
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import jobs as job_service
+from kazru_stt.services import webhook_targets
 
 router = APIRouter(prefix="/api/v1/transcriptions", tags=["transcriptions"])
-StatusFilter = Literal["queued", "processing", "completed", "failed", "canceled", "expired"]
+StatusFilter = Literal[JobStatus.ALL]  # type: ignore[valid-type]
+MAX_OFFSET = 1_000_000_000
+SSE_KEEPALIVE_S = 15.0
+
+
+class UploadFields(BaseModel):
+    language: str = Field("auto", max_length=8, description="auto, kk, ru or another code")
+    languages: str | None = Field(None, max_length=64, description="set for auto, e.g. kk,ru")
+    engine: str | None = Field(None, max_length=16, description="local or yandex")
+    diarize: bool = False
+    num_speakers: int | None = Field(None, ge=1, le=32)
+    min_speakers: int | None = Field(None, ge=1, le=32)
+    max_speakers: int | None = Field(None, ge=1, le=32)
+    webhook_url: str | None = Field(None, max_length=2048)
 
 
 def build_options(
@@ -49,134 +67,185 @@ def build_options(
     )
 
 
-@router.post("", status_code=202, response_model=JobOut, summary="Upload a recording")
-def create_transcription(
-    ctx: ContextDep,
-    caller: CallerDep,
-    file: Annotated[UploadFile, File(description="audio or video file")],
-    language: Annotated[str, Form(description="auto, kk, ru or another code")] = "auto",
-    languages: Annotated[str | None, Form(description="set for auto, e.g. kk,ru")] = None,
-    engine: Annotated[str | None, Form()] = None,
-    diarize: Annotated[bool, Form()] = False,
-    num_speakers: Annotated[int | None, Form(ge=1, le=32)] = None,
-    min_speakers: Annotated[int | None, Form(ge=1, le=32)] = None,
-    max_speakers: Annotated[int | None, Form(ge=1, le=32)] = None,
-    webhook_url: Annotated[str | None, Form()] = None,
-) -> JobOut:
-    if webhook_url and not webhook_url.startswith(("http://", "https://")):
-        raise InvalidOptionError("webhook_url must be an http(s) URL")
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobOut,
+    summary="Upload a recording",
+    openapi_extra=openapi_body(UploadFields),
+)
+async def create_transcription(request: Request, ctx: ContextDep, caller: CallerDep) -> JobOut:
+    upload, f = await read_upload(request, UploadFields)
+    webhook_url = None
+    if f.webhook_url:
+        target = await run_in_threadpool(webhook_targets.resolve, f.webhook_url, ctx.settings)
+        webhook_url = target.url
     options = build_options(
-        ctx, language, languages, engine, diarize, num_speakers, min_speakers, max_speakers
+        ctx, f.language, f.languages, f.engine, f.diarize, f.num_speakers, f.min_speakers,
+        f.max_speakers,
     )
-    job = job_service.create_job(
-        ctx,
-        file.file,
-        filename=file.filename or "upload",
-        content_type=file.content_type,
-        options=options,
-        owner_id=caller.user_id,
-        webhook_url=webhook_url,
-    )
+    try:
+        job = await run_in_threadpool(
+            job_service.create_job,
+            ctx,
+            upload.file,
+            filename=upload.filename or "upload",
+            content_type=upload.content_type,
+            options=options,
+            owner=caller,
+            webhook_url=webhook_url,
+        )
+    finally:
+        await upload.close()
     return JobOut.of(job)
 
 
 @router.get("", response_model=JobPage, summary="List transcriptions")
 def list_transcriptions(
-    db: SessionDep,
     caller: CallerDep,
     ctx: ContextDep,
     status: Annotated[StatusFilter | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobPage:
-    rows, total = job_service.list_jobs(
-        db, caller.user_id, caller.is_admin, status=status, limit=limit, offset=offset
-    )
+    rows, total = job_service.list_jobs(ctx, caller, status=status, limit=limit, offset=offset)
     return JobPage(items=[JobOut.of(j) for j in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result")
-def get_transcription(job: OwnedJob) -> JobOut:
-    return JobOut.of(job, with_result=True)
+def get_transcription(job: OwnedJob, ctx: ContextDep) -> JobOut:
+    transcript = None
+    if job.status == JobStatus.COMPLETED:
+        transcript = job_service.load_transcript(ctx, job)
+    return JobOut.of(job, transcript)
+
+
+def _download_name(filename: str, extension: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    # No control characters, quotes or path separators in a header.
+    stem = "".join(
+        ch for ch in stem if unicodedata.category(ch)[0] != "C" and ch not in '"\\/'
+    ).strip()
+    return f"{stem or 'transcript'}.{extension}"
 
 
 @router.get("/{job_id}/export", summary="Download the transcript as txt, srt, vtt, json or docx")
 def export_transcription(
     job: OwnedJob,
-    format: Annotated[str, Query(description="txt|srt|vtt|json|docx")] = "txt",
+    ctx: ContextDep,
+    caller: CallerDep,
+    address: AddressDep,
+    format: Annotated[str, Query(max_length=8, description="txt|srt|vtt|json|docx")] = "txt",
     timestamps: bool = False,
 ) -> Response:
     fmt = get_format(format)
-    if job.status != JobStatus.COMPLETED:
-        raise job_service.Conflict(f"the transcription is {job.status}", code="not_ready")
-    transcript = job_service.transcript_of(job)
+    transcript = job_service.completed_transcript(ctx, job)
     data = fmt.render(transcript, timestamps=timestamps, title=job.filename)
-    stem = job.filename.rsplit(".", 1)[0] or "transcript"
-    name = f"{stem}.{fmt.extension}"
+    job_service.record_export(ctx, caller, job, fmt.extension, address)
+    name = _download_name(job.filename, fmt.extension)
     disposition = f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=fmt.content_type, headers={"Content-Disposition": disposition})
 
 
 @router.get("/{job_id}/events", summary="Server-sent events with status and progress")
 async def transcription_events(
-    job: OwnedJob, request: Request, ctx: ContextDep
+    job: OwnedJob, request: Request, ctx: ContextDep, caller: CallerDep
 ) -> StreamingResponse:
+    streams = request.app.state.streams
+    s = ctx.settings
+    if streams.total >= s.sse_max_total or streams.of(caller.user_id) >= s.sse_max_per_user:
+        raise TooManyRequests(
+            "too many open event streams; close some or poll instead",
+            code="too_many_streams",
+            retry_after_s=5,
+        )
+    watcher = request.app.state.job_watcher
     job_id = job.id
+    first = (job.status, job.progress, job.error_code)
 
-    def read() -> tuple[str, int, str | None] | None:
-        with session_scope(ctx.db_url) as db:
-            row = db.get(Job, job_id)
-            return (row.status, row.progress, row.error_code) if row else None
+    def event(name: str, state) -> str:
+        status, progress, error = state
+        payload = json.dumps({"id": job_id, "status": status, "progress": progress,
+                              "error": error})
+        return f"event: {name}\ndata: {payload}\n\n"
 
     async def stream():
-        last = None
-        while True:
-            state = await run_in_threadpool(read)
-            if state is None:
-                yield "event: deleted\ndata: {}\n\n"
+        streams.open(caller.user_id)
+        try:
+            yield event("status", first)
+            if first[0] in JobStatus.TERMINAL:
                 return
-            if state != last:
-                status, progress, error = state
-                payload = json.dumps(
-                    {"id": job_id, "status": status, "progress": progress, "error": error}
-                )
-                yield f"event: status\ndata: {payload}\n\n"
-                last = state
-                if status in JobStatus.TERMINAL:
+            last, ends_at, quiet_since = first, time.monotonic() + s.sse_max_lifetime_s, 0.0
+            async for state in watcher.states(job_id):
+                now = time.monotonic()
+                if state is None:
+                    yield "event: deleted\ndata: {}\n\n"
                     return
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(0.5)
+                if state != last:
+                    yield event("status", state)
+                    last, quiet_since = state, now
+                    if state[0] in JobStatus.TERMINAL:
+                        return
+                elif now - quiet_since > SSE_KEEPALIVE_S:
+                    yield ": keep-alive\n\n"  # finds clients that left
+                    quiet_since = now
+                if now > ends_at:  # bounded life; EventSource reconnects by itself
+                    yield "event: timeout\ndata: {}\n\n"
+                    return
+        finally:
+            streams.close(caller.user_id)
 
     return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
-def cancel_transcription(job: OwnedJob, db: SessionDep) -> JobOut:
-    return JobOut.of(job_service.cancel_job(db, job))
+def cancel_transcription(job: OwnedJob, ctx: ContextDep) -> JobOut:
+    return JobOut.of(job_service.cancel_job(ctx, job))
 
 
 @router.delete("/{job_id}", status_code=204, summary="Delete the job, its transcript and its files")
-def delete_transcription(job: OwnedJob, db: SessionDep, ctx: ContextDep) -> Response:
-    job_service.delete_job(ctx, db, job)
+def delete_transcription(
+    job: OwnedJob, ctx: ContextDep, caller: CallerDep, address: AddressDep
+) -> Response:
+    job_service.delete_job(ctx, caller, job, address)
     return Response(status_code=204)
 
 
+SegmentIndex = Annotated[int, Path(ge=0, le=1_000_000)]
+SpeakerLabel = Annotated[str, Path(max_length=32)]
+
+
 @router.patch("/{job_id}/segments/{index}", summary="Edit a segment's text")
-def edit_segment(job: OwnedJob, index: int, body: SegmentEdit, db: SessionDep) -> dict:
-    row = job_service.edit_segment(db, job, index, body.text)
-    return {
-        "id": row.idx,
-        "start": row.start,
-        "end": row.end,
-        "text": row.text,
-        "edited": row.edited,
-    }
+def edit_segment(job: OwnedJob, index: SegmentIndex, body: SegmentEdit, ctx: ContextDep) -> dict:
+    return job_service.edit_segment(ctx, job, index, body.text)
 
 
 @router.patch("/{job_id}/speakers/{label}", summary="Rename a speaker")
-def rename_speaker(job: OwnedJob, label: str, body: SpeakerEdit, db: SessionDep) -> dict:
-    row = job_service.rename_speaker(db, job, label, body.name)
-    return {"label": row.label, "name": row.name}
+def rename_speaker(job: OwnedJob, label: SpeakerLabel, body: SpeakerEdit, ctx: ContextDep) -> dict:
+    return job_service.rename_speaker(ctx, job, label, body.name)
+
+
+class StreamCounter:
+    """Open event streams of this API process, in total and per user."""
+
+    def __init__(self):
+        self.total = 0
+        self._by_user: dict[int, int] = {}
+
+    def of(self, user_id: int) -> int:
+        return self._by_user.get(user_id, 0)
+
+    def open(self, user_id: int) -> None:
+        self.total += 1
+        self._by_user[user_id] = self.of(user_id) + 1
+
+    def close(self, user_id: int) -> None:
+        self.total -= 1
+        self._by_user[user_id] = self.of(user_id) - 1
+        if self._by_user[user_id] <= 0:
+            del self._by_user[user_id]
+

@@ -60,7 +60,9 @@ class YandexEngine:
         per_channel = False
         offset = 0.0
         try:
-            for block in iter_audio(path, block_seconds=chunk_s, channels=channels):
+            for block in iter_audio(
+                path, block_seconds=chunk_s, channels=channels, max_seconds=options.max_duration_s
+            ):
                 if channels == 2 and not _differ(block):
                     block = block.mean(axis=0)  # the same signal twice: send it once
                 stereo = block.ndim == 2

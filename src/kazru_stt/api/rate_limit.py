@@ -1,0 +1,118 @@
+"""Requests per minute per API key (or browser session) and per client address, with the
+`limits` library: counters in memory by default, in Redis when `KAZRU_RATE_LIMIT_STORAGE`
+names one, so every API replica counts against the same limit. Over a limit: 429 with
+`Retry-After` and the error JSON, before any database work."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import time
+import weakref
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kazru_stt.api.guard import UPLOAD_ROUTES
+from kazru_stt.config import Settings
+
+LIMITED_PREFIXES = ("/api/", "/v1/")
+LOGIN_PATHS = {"/api/v1/auth/login", "/api/v1/auth/register"}
+
+
+def _async_storage_url(url: str) -> tuple[str, dict]:
+    if url.startswith(("redis://", "rediss://")):
+        return "async+" + url, {"implementation": "redispy"}
+    if url.startswith("memory://"):
+        return "async+memory://", {}
+    return url, {}
+
+
+def identity_of(headers: dict[bytes, bytes]) -> str | None:
+    """Who the request claims to be (not yet verified: a hash of the credential)."""
+    auth = headers.get(b"authorization", b"")
+    if auth[:7].lower() == b"bearer ":
+        return "k:" + hashlib.sha256(auth[7:].strip()).hexdigest()[:24]
+    for part in headers.get(b"cookie", b"").split(b";"):
+        name, _, value = part.strip().partition(b"=")
+        if name == b"kazru_session" and value:
+            return "s:" + hashlib.sha256(value).hexdigest()[:24]
+    return None
+
+
+class RateLimit:
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self._limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.per_key = parse(settings.rate_limit_per_key)
+        self.per_address = parse(settings.rate_limit_per_address)
+        self.uploads = parse(settings.rate_limit_uploads)
+        self.login = parse(settings.rate_limit_login)
+
+    def _limiter(self) -> MovingWindowRateLimiter:
+        """One per event loop: async storages bind their locks and connections to the loop
+        that made them (a server has one loop; tests may run several)."""
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            url, options = _async_storage_url(self.settings.rate_limit_storage)
+            storage = storage_from_string(url, key_prefix="kazru-rl", **options)
+            limiter = self._limiters[loop] = MovingWindowRateLimiter(storage)
+        return limiter
+
+    def _address(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
+        if self.settings.trust_proxy_headers and b"x-forwarded-for" in headers:
+            return headers[b"x-forwarded-for"].decode("latin-1").split(",")[0].strip()
+        client = scope.get("client")
+        return client[0] if client else "unknown"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(LIMITED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        checks = [(self.per_address, "a", self._address(scope, headers))]
+        identity = identity_of(headers)
+        if identity:
+            checks.append((self.per_key, "i", identity))
+        if (scope["method"], path) in UPLOAD_ROUTES:
+            checks.append((self.uploads, "u", identity or checks[0][2]))
+        if path in LOGIN_PATHS:
+            checks.append((self.login, "l", checks[0][2]))
+        limiter = self._limiter()
+        for item, kind, who in checks:
+            if not await limiter.hit(item, kind, who):
+                stats = await limiter.get_window_stats(item, kind, who)
+                await _too_many(send, max(1, math.ceil(stats.reset_time - time.time())), item)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _too_many(send: Send, retry_after: int, item) -> None:
+    body = json.dumps(
+        {
+            "error": {
+                "code": "rate_limited",
+                "message": f"too many requests (limit {item}); retry in {retry_after} s",
+                "details": {"retry_after_s": retry_after},
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,34 @@
+"""/api/v1/me: who am I, my usage and limits, and erasing everything of mine."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from kazru_stt.api.deps import CallerDep, ContextDep
+from kazru_stt.services import accounts, erasure, quotas
+from kazru_stt.services.secrets import webhook_secret
+
+router = APIRouter(prefix="/api/v1/me", tags=["account"])
+
+
+@router.get("", summary="The signed-in account, its usage, quotas and retention")
+def me(caller: CallerDep, ctx: ContextDep) -> dict:
+    s = ctx.settings
+    return {
+        **accounts.get_user(ctx, caller.user_id),
+        "usage": quotas.usage(ctx, caller.user_id),
+        "retention": {"audio_hours": s.retention_audio_hours,
+                      "transcript_days": s.retention_days},
+        "webhook_secret": webhook_secret(ctx, caller.user_id),
+        "csrf_token": caller.csrf_token,  # for browser sessions: send as X-CSRF-Token
+        "auth": "session" if caller.session_id else "key" if caller.key_id else "single_user",
+    }
+
+
+@router.delete("/data", status_code=204, summary="Erase my account and everything in it")
+def erase_my_data(caller: CallerDep, ctx: ContextDep) -> Response:
+    erasure.erase_user(ctx, caller)
+    response = Response(status_code=204)
+    response.delete_cookie("kazru_session", path="/")
+    return response

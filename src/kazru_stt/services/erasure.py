@@ -1,0 +1,43 @@
+"""`DELETE /api/v1/me/data`: everything of one user goes (recordings, transcripts, keys,
+sessions, the account); the audit trail keeps only a number that no longer names anyone."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from kazru_stt.db.models import ApiKey, AuditEntry, Job, User, WebSession, utcnow
+from kazru_stt.db.session import session_scope
+from kazru_stt.services import audit
+from kazru_stt.services.accounts import Caller, Conflict, ensure_an_admin_remains
+from kazru_stt.services.context import ServiceContext
+from kazru_stt.services.jobs import delete_job_rows
+
+
+def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
+    user_id = caller.user_id
+    with session_scope(ctx.db_url) as db:
+        user = db.get(User, user_id)
+        if user is None:
+            return {"jobs": 0}
+        user.is_active = False  # no new uploads or logins while the files go
+        db.flush()
+        try:
+            ensure_an_admin_remains(db)
+        except Conflict as exc:
+            exc.message = "the last admin cannot erase their account; make another admin first"
+            raise
+        db.query(WebSession).filter(WebSession.user_id == user_id).delete()
+        db.execute(update(ApiKey).where(ApiKey.user_id == user_id).values(revoked_at=utcnow()))
+    with session_scope(ctx.db_url) as db:
+        jobs = db.execute(select(Job.id, Job.storage_key).where(Job.owner_id == user_id)).all()
+    for _job_id, key in jobs:  # files first: a row left behind can be erased again
+        if key:
+            ctx.storage.delete(key)
+    with session_scope(ctx.db_url) as db:
+        delete_job_rows(db, [job_id for job_id, _ in jobs])
+        db.query(ApiKey).filter(ApiKey.user_id == user_id).delete()
+        db.execute(update(AuditEntry).where(AuditEntry.actor_id == user_id).values(address=None))
+        db.query(User).filter(User.id == user_id).delete()
+        audit.record(db, "user.erase", actor_id=user_id, target=f"user:{user_id}",
+                     details={"jobs": len(jobs)})
+    return {"jobs": len(jobs)}

@@ -1,0 +1,42 @@
+"""Secrets of the install: given in settings, or generated once and stored in the database
+so that every API replica and worker signs with the same key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy.exc import IntegrityError
+
+from kazru_stt.db.models import InstanceSecret
+from kazru_stt.db.session import session_scope
+from kazru_stt.services.context import ServiceContext
+
+WEBHOOK_ROOT = "webhook_root"
+
+
+def instance_secret(ctx: ServiceContext, name: str) -> str:
+    cache = ctx.extra.setdefault("secrets", {})
+    if name in cache:
+        return cache[name]
+    with session_scope(ctx.db_url) as db:
+        row = db.get(InstanceSecret, name)
+        value = row.value if row else None
+    if value is None:
+        try:
+            with session_scope(ctx.db_url) as db:
+                db.add(InstanceSecret(name=name, value=secrets.token_urlsafe(32)))
+        except IntegrityError:
+            pass  # another process stored one first: use theirs
+        with session_scope(ctx.db_url) as db:
+            value = db.get(InstanceSecret, name).value
+    cache[name] = value
+    return value
+
+
+def webhook_secret(ctx: ServiceContext, user_id: int | None) -> str:
+    """Each account signs with a secret of its own, derived from the install's root, so one
+    user cannot forge deliveries to another's receiver."""
+    root = ctx.settings.webhook_secret or instance_secret(ctx, WEBHOOK_ROOT)
+    return hmac.new(root.encode(), f"webhook:{user_id}".encode(), hashlib.sha256).hexdigest()

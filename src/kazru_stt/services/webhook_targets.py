@@ -1,0 +1,108 @@
+"""Where a webhook may be delivered. A URL is parsed properly, its host resolved, and every
+address it resolves to must be public: loopback, private, link-local, CGNAT, multicast,
+unspecified and reserved addresses are refused (also when hidden as IPv4-mapped, 6to4,
+Teredo or NAT64 IPv6, or spelled `0x7f000001` / `127.1`). Checked when the job is
+submitted and again at delivery, which then connects to the address it checked (no
+DNS-rebinding window)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kazru_stt.config import Settings
+from kazru_stt.domain.errors import InvalidOptionError
+
+MAX_URL = 2048
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class WebhookTargetError(InvalidOptionError):
+    code = "webhook_url_blocked"
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # as the user gave it (normalized scheme and host)
+    scheme: str
+    host: str
+    port: int
+    address: str  # the checked address to connect to
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_v4(ip)) is not None:
+        ip = inner
+    return ip.is_global and not ip.is_multicast
+
+
+def redact(url: str | None) -> str:
+    """A URL fit for a log line: scheme, host and port only (no user:pass, path, query)."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid url>"
+    return f"{parts.scheme}://{host}{port}/…"
+
+
+def parse(url: str) -> tuple[str, str, int, str]:
+    url = (url or "").strip()
+    if len(url) > MAX_URL:
+        raise InvalidOptionError(f"webhook_url is longer than {MAX_URL} characters",
+                                 code="invalid_webhook_url")
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise InvalidOptionError("webhook_url is not a valid URL",
+                                 code="invalid_webhook_url") from exc
+    if scheme not in ("http", "https") or not host:
+        raise InvalidOptionError("webhook_url must be an http(s) URL with a host",
+                                 code="invalid_webhook_url")
+    normalized = parts._replace(scheme=scheme).geturl()
+    return normalized, scheme, port, host
+
+
+def resolve(url: str, settings: Settings) -> Target:
+    """The checked delivery target of `url`, or WebhookTargetError / InvalidOptionError."""
+    normalized, scheme, port, host = parse(url)
+    allowed = [h.strip().lower() for h in settings.webhook_allow_hosts.split(",") if h.strip()]
+    if allowed and host not in allowed:
+        raise WebhookTargetError(f"webhooks may not be sent to {host} (not in the allow-list)")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidOptionError(f"the webhook host {host} cannot be resolved",
+                                 code="invalid_webhook_url") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise InvalidOptionError(f"the webhook host {host} has no address",
+                                 code="invalid_webhook_url")
+    if not settings.webhook_allow_private:
+        blocked = [a for a in addresses if not is_public(a)]
+        if blocked:  # one private address is enough to refuse: DNS could rotate to it
+            raise WebhookTargetError(
+                f"webhooks may not be sent to {host}: it resolves to a non-public address"
+            )
+    return Target(normalized, scheme, host, port, addresses[0])
