@@ -105,3 +105,16 @@ def test_json_round_trip():
     t = sample(True)
     again = Transcript.from_dict(json.loads(export(t, "json")))
     assert again.to_dict() == t.to_dict()
+
+
+def test_control_characters_never_break_an_export():
+    t = sample(True)
+    t.segments[0].text = "бір\x00екі\x07 үш\x1b"
+    t.speakers[0].name = "Ай\x0bгүл"
+    for fmt in FORMATS:
+        data = export(t, fmt, title="meet\x01ing\x1f.wav")
+        assert data
+    doc = docx.Document(io.BytesIO(export(t, "docx", title="meet\x01ing.wav")))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "meeting.wav"
+    assert any("бірекі үш" in x and "Айгүл:" in x for x in texts)

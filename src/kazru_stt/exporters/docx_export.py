@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 from docx import Document
@@ -13,6 +14,13 @@ from kazru_stt.exporters.timefmt import short_clock
 from kazru_stt.exporters.turns import speaker_turns
 
 _LANGUAGE_NAMES = {"kk": "қазақша", "ru": "русский", "en": "English"}
+# Characters XML 1.0 cannot hold (controls but tab/newline/CR, surrogates, U+FFFE/FFFF):
+# one of them in a filename or an edited segment would make the document unwritable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def to_docx(transcript: Transcript, *, title: str | None = None, **_: object) -> bytes:
@@ -20,7 +28,7 @@ def to_docx(transcript: Transcript, *, title: str | None = None, **_: object) ->
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(11)
-    heading = title or "Transcript"
+    heading = _xml_safe(title or "") or "Transcript"
     doc.core_properties.title = heading
     doc.core_properties.comments = "KazRu-STT Pro"
     doc.add_heading(heading, level=1)
@@ -39,7 +47,7 @@ def to_docx(transcript: Transcript, *, title: str | None = None, **_: object) ->
     table = doc.add_table(rows=0, cols=2)
     for key, value in facts:
         cells = table.add_row().cells
-        cells[0].text, cells[1].text = key, value
+        cells[0].text, cells[1].text = key, _xml_safe(value)
     doc.add_paragraph()
 
     for turn in speaker_turns(transcript):
@@ -47,9 +55,9 @@ def to_docx(transcript: Transcript, *, title: str | None = None, **_: object) ->
         stamp = para.add_run(f"[{short_clock(turn.start)}] ")
         stamp.font.color.rgb = RGBColor(0x70, 0x70, 0x70)
         if turn.speaker:
-            who = para.add_run(f"{transcript.speaker_name(turn.speaker)}: ")
+            who = para.add_run(_xml_safe(f"{transcript.speaker_name(turn.speaker)}: "))
             who.bold = True
-        para.add_run(turn.text)
+        para.add_run(_xml_safe(turn.text))
 
     buf = io.BytesIO()
     doc.save(buf)

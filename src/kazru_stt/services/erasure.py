@@ -36,7 +36,11 @@ def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
     with session_scope(ctx.db_url) as db:
         delete_job_rows(db, [job_id for job_id, _ in jobs])
         db.query(ApiKey).filter(ApiKey.user_id == user_id).delete()
-        db.execute(update(AuditEntry).where(AuditEntry.actor_id == user_id).values(address=None))
+        db.execute(
+            update(AuditEntry)
+            .where(AuditEntry.actor_id == user_id)
+            .values(address=None, target=None)  # what they touched and from where
+        )
         db.query(User).filter(User.id == user_id).delete()
         audit.record(db, "user.erase", actor_id=user_id, target=f"user:{user_id}",
                      details={"jobs": len(jobs)})

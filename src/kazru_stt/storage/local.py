@@ -30,9 +30,12 @@ class LocalStorage:
         name = uuid.uuid4().hex
         key = f"uploads/{name[:2]}/{name}"
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        except OSError as exc:
+            raise StorageError("the storage cannot be written; try again later") from exc
         digest, size = hashlib.sha256(), 0
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := source.read(_CHUNK):
@@ -45,6 +48,9 @@ class LocalStorage:
                     digest.update(chunk)
                     out.write(chunk)
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StorageError("the storage cannot be written; try again later") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
