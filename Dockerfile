@@ -12,4 +12,7 @@ RUN pip install . && python -c "from kazru_stt.engines.model_store import bundle
 ENV KAZRU_MODEL_CACHE_DIR=/opt/kazru-models
 VOLUME /data
 EXPOSE 8000
+# 0.0.0.0 is the container's own network; every route but /healthz and /readyz needs an API
+# key (accounts are never optional here: KAZRU_SINGLE_USER stays false).
+ENV KAZRU_SINGLE_USER=false
 CMD ["kazru", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]

@@ -54,9 +54,11 @@ def test_every_route_refuses_strangers_and_other_users(api, eval_dir):
     routes = sorted(_routes(api))
     assert len(routes) >= 15
     bodies = {"PATCH": {"json": {"text": "x", "name": "x"}}, "POST": {"json": {}}}
-    with api.client() as anonymous, api.client(other) as second, api.client(
-        "kz_00000000_forged"
-    ) as forged:
+    with (
+        api.client() as anonymous,
+        api.client(other) as second,
+        api.client("kz_00000000_forged") as forged,
+    ):
         for method, path in routes:
             url = _fill(path, job["id"])
             extra = bodies.get(method, {})
@@ -92,8 +94,16 @@ def test_admin_sees_all_users_see_their_own_and_ownerless_jobs_stay_hidden(api, 
         assert b.get(f"/api/v1/transcriptions/{ja['id']}").status_code == 404
     with session_scope(api.ctx.db_url) as db:  # a job from before accounts existed
         row = db.get(Job, ja["id"])
-        db.add(Job(id="0" * 32, owner_id=None, status=JobStatus.QUEUED, options={},
-                   filename="old.wav", created_at=row.created_at))
+        db.add(
+            Job(
+                id="0" * 32,
+                owner_id=None,
+                status=JobStatus.QUEUED,
+                options={},
+                filename="old.wav",
+                created_at=row.created_at,
+            )
+        )
     with api.client(alice) as a:
         assert a.get("/api/v1/transcriptions").json()["total"] == 1
         assert a.get(f"/api/v1/transcriptions/{'0' * 32}").status_code == 404
@@ -205,8 +215,9 @@ def test_quotas_answer_429_with_retry_after(api, eval_dir):
         assert int(r.headers["retry-after"]) > 0
         assert c.get("/api/v1/me").json()["usage"]["active_jobs"] == 1
     with api.client(admin) as c:
-        c.patch("/api/v1/admin/users/2",
-                json={"quota_active_jobs": 10, "quota_monthly_minutes": 0.1})
+        c.patch(
+            "/api/v1/admin/users/2", json={"quota_active_jobs": 10, "quota_monthly_minutes": 0.1}
+        )
     with api.client(user) as c:
         r = _upload(c, clip)  # 3.5 s used + 3.5 s > 6 s
         assert r.status_code == 429 and r.json()["error"]["details"]["quota"] == "monthly_minutes"
@@ -236,3 +247,22 @@ def test_metrics_need_an_admin_unless_public(api):
     with api.client(admin) as c:
         r = c.get("/metrics")
         assert r.status_code == 200 and "kazru_jobs" in r.text
+
+
+def test_docs_are_served_from_the_package_with_security_headers(api):
+    with api.client() as c:
+        page = c.get("/docs")
+        assert page.status_code == 200
+        assert "/docs/assets/swagger-ui-bundle.js" in page.text and "cdn" not in page.text
+        asset = c.get("/docs/assets/swagger-ui-bundle.js")
+        assert asset.status_code == 200 and len(asset.content) > 100_000
+        assert c.get("/openapi.json").json()["openapi"].startswith("3.")
+        api_answer = c.get("/api/v1/me")
+        for r in (page, api_answer):
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["x-frame-options"] == "DENY"
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert "access-control-allow-origin" not in api_answer.headers  # CORS off
+    private = ApiApp(api.settings.data_dir / "private", public_docs=False)
+    with private.client() as c:
+        assert c.get("/docs").status_code == 401 and c.get("/openapi.json").status_code == 401

@@ -90,7 +90,7 @@ def test_upload_over_the_limit_gets_413_before_the_body_ends(idle, eval_dir):
         "Content-Type: multipart/form-data; boundary=xyz\r\n"
         "Transfer-Encoding: chunked\r\n\r\n"
     ).encode()
-    part = b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n"
+    part = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
     chunk = 256 * 1024
     pieces = [b"%x\r\n%s\r\n" % (len(part), part)]
     pieces += [b"%x\r\n" % chunk + b"\0" * chunk + b"\r\n"] * 40  # 10 MB meant; limit 1 MB
@@ -110,9 +110,10 @@ def test_health_stays_fast_with_60_streams_and_60_sync_waits_open(idle, eval_dir
     opened = threading.Semaphore(0)
 
     def stream():
-        with idle.client() as c, c.stream(
-            "GET", f"/api/v1/transcriptions/{job['id']}/events", timeout=120
-        ) as r:
+        with (
+            idle.client() as c,
+            c.stream("GET", f"/api/v1/transcriptions/{job['id']}/events", timeout=120) as r,
+        ):
             assert r.status_code == 200
             opened.release()
             for _ in r.iter_lines():
@@ -123,8 +124,12 @@ def test_health_stays_fast_with_60_streams_and_60_sync_waits_open(idle, eval_dir
         with idle.client() as c, clip.open("rb") as fh:
             opened.release()
             try:
-                c.post("/v1/audio/transcriptions", files={"file": ("a.wav", fh)},
-                       data={"model": "whisper-1"}, timeout=30)
+                c.post(
+                    "/v1/audio/transcriptions",
+                    files={"file": ("a.wav", fh)},
+                    data={"model": "whisper-1"},
+                    timeout=30,
+                )
             except httpx.HTTPError:
                 pass
 
@@ -194,8 +199,11 @@ def test_webhooks_to_private_addresses_are_refused_at_submit(idle, eval_dir):
     with idle.client() as c:
         for url in [*BLOCKED, "ftp://example.com/", "not a url", "http:///nohost"]:
             with clip.open("rb") as fh:
-                r = c.post("/api/v1/transcriptions", files={"file": ("a.wav", fh)},
-                           data={"webhook_url": url})
+                r = c.post(
+                    "/api/v1/transcriptions",
+                    files={"file": ("a.wav", fh)},
+                    data={"webhook_url": url},
+                )
             assert r.status_code == 422, (url, r.text)
             assert r.json()["error"]["code"] in ("webhook_url_blocked", "invalid_webhook_url")
 
@@ -346,8 +354,13 @@ def test_a_dripping_webhook_receiver_does_not_hold_up_transcription(
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    svc = Service(tmp_path / "svc", model_cache, Backend.embedded(),
-                  webhook_allow_private="true", webhook_timeout_s="5")
+    svc = Service(
+        tmp_path / "svc",
+        model_cache,
+        Backend.embedded(),
+        webhook_allow_private="true",
+        webhook_timeout_s="5",
+    )
     svc.start(embedded_workers=1)
     try:
         clip = eval_dir / "ru" / "tinkoff_sample_4.wav"

@@ -56,22 +56,27 @@ def test_retention_deletes_audio_then_transcripts_and_audits(svc, eval_dir):
         # Audio first: the file goes, the transcript stays readable.
         gone = _until(
             lambda: c.get(f"/api/v1/transcriptions/{job['id']}").json()["audio_deleted_at"],
-            30, "audio deletion",
+            30,
+            "audio deletion",
         )
         assert gone and key not in _stored_files(svc)
         assert c.get(f"/api/v1/transcriptions/{job['id']}").json()["result"]["segments"]
         # Then the transcript: rows gone, the job says expired, exports refuse.
         expired = _until(
-            lambda: (j := c.get(f"/api/v1/transcriptions/{job['id']}").json())["status"]
-            == "expired" and j,
-            60, "expiry",
+            lambda: (
+                (j := c.get(f"/api/v1/transcriptions/{job['id']}").json())["status"] == "expired"
+                and j
+            ),
+            60,
+            "expiry",
         )
         assert expired["result"] is None
         r = c.get(f"/api/v1/transcriptions/{job['id']}/export", params={"format": "txt"})
         assert r.status_code == 409
     with session_scope(ctx.db_url) as db:
-        left = db.execute(text("SELECT count(*) FROM segments WHERE job_id = :j"),
-                          {"j": job["id"]}).scalar()
+        left = db.execute(
+            text("SELECT count(*) FROM segments WHERE job_id = :j"), {"j": job["id"]}
+        ).scalar()
         runs = db.scalars(select(AuditEntry).where(AuditEntry.action == "retention.run")).all()
     assert left == 0
     assert runs and sum(r.details["audio_deleted"] for r in runs) >= 1
@@ -82,8 +87,10 @@ def test_erasing_my_data_leaves_nothing_of_me(svc, eval_dir):
     email = "erase.me@example.kz"
     key = svc.add_user(email)
     before = _stored_files(svc)
-    jobs = [svc.upload(eval_dir / "ru" / name, key=key)
-            for name in ("tinkoff_sample_4.wav", "golos_001ce26c.wav")]
+    jobs = [
+        svc.upload(eval_dir / "ru" / name, key=key)
+        for name in ("tinkoff_sample_4.wav", "golos_001ce26c.wav")
+    ]
     for j in jobs:
         assert svc.wait(j["id"])["status"] == "completed"
     with svc.client(key) as c:

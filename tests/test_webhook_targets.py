@@ -24,9 +24,25 @@ def test_private_targets_are_refused(url):
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.0.1", "100.64.0.1", "169.254.1.1",
-     "0.0.0.0", "::", "224.0.0.251", "ff02::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1",
-     "64:ff9b::a00:1", "2002:7f00:1::", "240.0.0.1"],
+    [
+        "127.0.0.1",
+        "::1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.0.1",
+        "100.64.0.1",
+        "169.254.1.1",
+        "0.0.0.0",
+        "::",
+        "224.0.0.251",
+        "ff02::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::a00:1",
+        "2002:7f00:1::",
+        "240.0.0.1",
+    ],
 )
 def test_non_public_addresses(address):
     assert not is_public(address)
@@ -36,8 +52,9 @@ def test_public_addresses_pass():
     assert is_public("8.8.8.8") and is_public("2001:4860:4860::8888")
 
 
-@pytest.mark.parametrize("url", ["ftp://x.kz/", "javascript:alert(1)", "http://", "http://a:b:c/",
-                                 "x" * 3000])
+@pytest.mark.parametrize(
+    "url", ["ftp://x.kz/", "javascript:alert(1)", "http://", "http://a:b:c/", "x" * 3000]
+)
 def test_malformed_urls(url):
     with pytest.raises(InvalidOptionError) as info:
         resolve(url, Settings())

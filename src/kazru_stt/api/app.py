@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from kazru_stt import __version__
 from kazru_stt.api import errors
+from kazru_stt.api.deps import KeyCache
 from kazru_stt.api.guard import RequestGuard
 from kazru_stt.api.job_watch import JobWatcher
 from kazru_stt.api.metrics import RequestMetrics
@@ -50,6 +51,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.streams = StreamCounter()
+    app.state.key_cache = KeyCache()
     app.state.sync_slots = SyncSlots(settings.sync_max_concurrent)
     app.state.job_watcher = JobWatcher(
         lambda ids: job_service.job_states(ctx, ids), WATCH_INTERVAL_S

@@ -8,10 +8,12 @@ a database session beyond its own call.
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import AuthError, KazruError
@@ -25,14 +27,14 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_context(request: Request) -> ServiceContext:
+async def get_context(request: Request) -> ServiceContext:
     return request.app.state.ctx
 
 
 ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
-def client_address(request: Request) -> str | None:
+async def client_address(request: Request) -> str | None:
     ctx: ServiceContext = request.app.state.ctx
     if ctx.settings.trust_proxy_headers:
         forwarded = request.headers.get("x-forwarded-for")
@@ -60,17 +62,46 @@ def check_same_origin(request: Request) -> None:
         raise KazruError("cross-site request refused", code="csrf_failed")
 
 
-def resolve_caller(request: Request) -> Caller | None:
+class KeyCache:
+    """Callers of recently seen API keys, for a few seconds: a poll then costs no database
+    round trip for authentication. Revocations and account changes made through this
+    process clear it at once; another replica's take effect within `ttl_s`."""
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000):
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._entries: dict[str, tuple[float, Caller]] = {}
+
+    def get(self, key: str) -> Caller | None:
+        found = self._entries.get(key)
+        if found and found[0] > time.monotonic():
+            return found[1]
+        return None
+
+    def put(self, key: str, caller: Caller) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl_s, caller)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+async def resolve_caller(request: Request) -> Caller | None:
     """The caller, None when the request carries no credentials; 401 for bad ones."""
     ctx: ServiceContext = request.app.state.ctx
     token = bearer_token(request)
     if token:
-        return accounts.authenticate_key(ctx, token)
+        cache: KeyCache = request.app.state.key_cache
+        caller = cache.get(token)
+        if caller is None:
+            caller = await run_in_threadpool(accounts.authenticate_key, ctx, token)
+            cache.put(token, caller)
+        return caller
     if request.headers.get("authorization"):
         raise AuthError("use `Authorization: Bearer <api key>`")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        caller = accounts.authenticate_session(ctx, cookie)
+        caller = await run_in_threadpool(accounts.authenticate_session, ctx, cookie)
         if request.method not in SAFE_METHODS:
             check_same_origin(request)
             sent = request.headers.get(CSRF_HEADER, "")
@@ -78,26 +109,26 @@ def resolve_caller(request: Request) -> Caller | None:
                 raise KazruError("missing or wrong CSRF token", code="csrf_failed")
         return caller
     if ctx.settings.single_user:
-        return accounts.single_user(ctx)
+        return await run_in_threadpool(accounts.single_user, ctx)
     return None
 
 
-def get_caller(request: Request) -> Caller:
-    caller = resolve_caller(request)
+async def get_caller(request: Request) -> Caller:
+    caller = await resolve_caller(request)
     if caller is None:
         raise AuthError("an API key is required: `Authorization: Bearer <key>`")
     return caller
 
 
-def get_optional_caller(request: Request) -> Caller | None:
-    return resolve_caller(request)
+async def get_optional_caller(request: Request) -> Caller | None:
+    return await resolve_caller(request)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 OptionalCallerDep = Annotated[Caller | None, Depends(get_optional_caller)]
 
 
-def get_admin(caller: CallerDep) -> Caller:
+async def get_admin(caller: CallerDep) -> Caller:
     if not caller.is_admin:
         # Not 403: a non-admin learns nothing about what exists for admins.
         raise KazruError("not found", code="not_found")
@@ -109,9 +140,9 @@ AdminDep = Annotated[Caller, Depends(get_admin)]
 JobId = Annotated[str, Path(max_length=64, description="the transcription's id")]
 
 
-def get_owned_job(job_id: JobId, ctx: ContextDep, caller: CallerDep) -> Job:
+async def get_owned_job(job_id: JobId, ctx: ContextDep, caller: CallerDep) -> Job:
     """The job if the caller may see it, else 404: the one place isolation is decided."""
-    return load_job(ctx, caller, job_id)
+    return await run_in_threadpool(load_job, ctx, caller, job_id)
 
 
 OwnedJob = Annotated[Job, Depends(get_owned_job)]

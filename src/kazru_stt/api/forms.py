@@ -23,15 +23,16 @@ async def read_upload(
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise KazruError("send the recording as multipart/form-data", code="invalid_form")
     try:
-        form = await request.form(
-            max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES
-        )
+        form = await request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
     except MultiPartException as exc:
         raise KazruError(f"the form is not valid: {exc.message}", code="invalid_form") from exc
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        raise KazruError("the form has no `file` part", code="validation_error",
-                         details=[{"field": "file", "message": "Field required"}])
+        raise KazruError(
+            "the form has no `file` part",
+            code="validation_error",
+            details=[{"field": "file", "message": "Field required"}],
+        )
     values: dict[str, Any] = {}
     for name in model.model_fields:
         alias = model.model_fields[name].alias or name
@@ -45,11 +46,11 @@ async def read_upload(
         fields = model.model_validate(values)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
-        raise KazruError("the request is not valid", code="validation_error",
-                         details=details) from exc
+        raise KazruError(
+            "the request is not valid", code="validation_error", details=details
+        ) from exc
     return upload, fields
 
 

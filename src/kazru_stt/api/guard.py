@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kazru_stt.config import Settings
 
 OPEN_PATHS = ("/healthz", "/readyz")  # probes come with any Host, even under load
+SYNC_WAIT_PATHS = {"/v1/audio/transcriptions"}
 UPLOAD_ROUTES = {("POST", "/api/v1/transcriptions"), ("POST", "/v1/audio/transcriptions")}
 MULTIPART_OVERHEAD = 1024 * 1024
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
@@ -89,14 +90,22 @@ class RequestGuard:
         path = scope.get("path", "")
         headers = dict(scope.get("headers") or [])
         is_probe = path in OPEN_PATHS
+        # Event streams and synchronous waits hold no thread while open and have caps of
+        # their own: they do not count as work in flight.
+        counted = not (is_probe or path.endswith("/events") or path in SYNC_WAIT_PATHS)
         if not is_probe:
             host = headers.get(b"host", b"").decode("latin-1")
             if not host_allowed(host, self.allowed_hosts):
                 await _send_error(send, 400, "invalid_host", "this Host is not served here")
                 return
-            if self.inflight >= self.settings.max_inflight_requests:
-                await _send_error(send, 503, "server_busy", "the server is busy; retry shortly",
-                                  [(b"retry-after", b"2")])
+            if counted and self.inflight >= self.settings.max_inflight_requests:
+                await _send_error(
+                    send,
+                    503,
+                    "server_busy",
+                    "the server is busy; retry shortly",
+                    [(b"retry-after", b"2")],
+                )
                 return
         limit = self.upload_limit if (scope["method"], path) in UPLOAD_ROUTES else self.body_limit
         declared = headers.get(b"content-length")
@@ -125,8 +134,7 @@ class RequestGuard:
                     # disconnect and whatever it sends afterwards is dropped.
                     rejected = True
                     if not started:
-                        await _send_error(send, 413, "payload_too_large",
-                                          _too_large_message(limit))
+                        await _send_error(send, 413, "payload_too_large", _too_large_message(limit))
                     return {"type": "http.disconnect"}
             return message
 
@@ -139,7 +147,7 @@ class RequestGuard:
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        if not is_probe:
+        if counted:
             self.inflight += 1
         try:
             await self.app(scope, counted_receive, guarded_send)
@@ -147,7 +155,7 @@ class RequestGuard:
             if not rejected:
                 raise
         finally:
-            if not is_probe:
+            if counted:
                 self.inflight -= 1
 
 

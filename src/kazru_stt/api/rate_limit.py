@@ -13,7 +13,7 @@ import time
 import weakref
 
 from limits import parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -54,7 +54,7 @@ class RateLimit:
         self.uploads = parse(settings.rate_limit_uploads)
         self.login = parse(settings.rate_limit_login)
 
-    def _limiter(self) -> MovingWindowRateLimiter:
+    def _limiter(self) -> SlidingWindowCounterRateLimiter:
         """One per event loop: async storages bind their locks and connections to the loop
         that made them (a server has one loop; tests may run several)."""
         loop = asyncio.get_running_loop()
@@ -62,7 +62,7 @@ class RateLimit:
         if limiter is None:
             url, options = _async_storage_url(self.settings.rate_limit_storage)
             storage = storage_from_string(url, key_prefix="kazru-rl", **options)
-            limiter = self._limiters[loop] = MovingWindowRateLimiter(storage)
+            limiter = self._limiters[loop] = SlidingWindowCounterRateLimiter(storage)
         return limiter
 
     def _address(self, scope: Scope, headers: dict[bytes, bytes]) -> str:

@@ -58,7 +58,8 @@ class TooManyRequests(KazruError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after_s: float, code: str | None = None,
-                 details: Any = None):
+    def __init__(
+        self, message: str, *, retry_after_s: float, code: str | None = None, details: Any = None
+    ):
         super().__init__(message, code=code, details=details)
         self.retry_after_s = max(1, int(retry_after_s + 0.999))

@@ -147,8 +147,9 @@ def list_users(ctx: ServiceContext, limit: int, offset: int) -> tuple[list[dict]
         return [user_dict(u) for u in rows], total
 
 
-def update_user(ctx: ServiceContext, user_id: int, changes: dict, *, actor: Caller,
-                address: str | None) -> dict:
+def update_user(
+    ctx: ServiceContext, user_id: int, changes: dict, *, actor: Caller, address: str | None
+) -> dict:
     """Admin changes: role, active flag, quotas. The last active admin stays one."""
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
@@ -163,8 +164,14 @@ def update_user(ctx: ServiceContext, user_id: int, changes: dict, *, actor: Call
         ensure_an_admin_remains(db)
         if not user.is_active:  # a disabled account loses its browser sessions at once
             db.query(WebSession).filter(WebSession.user_id == user.id).delete()
-        audit.record(db, "user.update", actor_id=actor.user_id, target=f"user:{user.id}",
-                     address=address, details={k: changes[k] for k in sorted(changes)})
+        audit.record(
+            db,
+            "user.update",
+            actor_id=actor.user_id,
+            target=f"user:{user.id}",
+            address=address,
+            details={k: changes[k] for k in sorted(changes)},
+        )
         return user_dict(user)
 
 
@@ -176,8 +183,9 @@ def ensure_an_admin_remains(db) -> None:
         raise Conflict("the install would be left without an active admin", code="last_admin")
 
 
-def authenticate_password(ctx: ServiceContext, email: str, password: str,
-                          address: str | None) -> Caller:
+def authenticate_password(
+    ctx: ServiceContext, email: str, password: str, address: str | None
+) -> Caller:
     try:
         email = normalize_email(email)
     except InvalidOptionError:
@@ -186,13 +194,19 @@ def authenticate_password(ctx: ServiceContext, email: str, password: str,
         user = db.scalar(select(User).where(User.email == email)) if email else None
         ok = False
         try:
-            ok = _hasher.verify(user.password_hash if user and user.password_hash
-                                else _DUMMY_HASH, password or "")
+            ok = _hasher.verify(
+                user.password_hash if user and user.password_hash else _DUMMY_HASH, password or ""
+            )
         except (VerificationError, InvalidHashError):
             ok = False
         if not (ok and user and user.password_hash and user.is_active):
-            audit.record(db, "login.failed", actor_id=user.id if user else None,
-                         address=address, details={"reason": "bad_credentials"})
+            audit.record(
+                db,
+                "login.failed",
+                actor_id=user.id if user else None,
+                address=address,
+                details={"reason": "bad_credentials"},
+            )
             raise AuthError("wrong email or password", code="bad_credentials")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
@@ -210,8 +224,14 @@ def set_password(ctx: ServiceContext, user_id: int, password: str) -> None:
 # --- API keys ---
 
 
-def create_key(ctx: ServiceContext, user_id: int, name: str = "", *,
-               address: str | None = None, actor_id: int | None = None) -> dict:
+def create_key(
+    ctx: ServiceContext,
+    user_id: int,
+    name: str = "",
+    *,
+    address: str | None = None,
+    actor_id: int | None = None,
+) -> dict:
     """A new key; the only time its full text is ever shown."""
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
@@ -219,12 +239,17 @@ def create_key(ctx: ServiceContext, user_id: int, name: str = "", *,
         user = db.get(User, user_id)
         if user is None or not user.is_active:
             raise KazruError("no such active account", code="not_found")
-        row = ApiKey(user_id=user_id, name=(name or "")[:100], prefix=prefix,
-                     key_hash=_digest(key))
+        row = ApiKey(user_id=user_id, name=(name or "")[:100], prefix=prefix, key_hash=_digest(key))
         db.add(row)
         db.flush()
-        audit.record(db, "key.create", actor_id=actor_id or user_id, target=f"key:{row.id}",
-                     address=address, details={"prefix": prefix, "name": row.name})
+        audit.record(
+            db,
+            "key.create",
+            actor_id=actor_id or user_id,
+            target=f"key:{row.id}",
+            address=address,
+            details={"prefix": prefix, "name": row.name},
+        )
         return {**key_dict(row), "key": key}
 
 
@@ -252,8 +277,14 @@ def revoke_key(ctx: ServiceContext, caller: Caller, key_id: int, address: str | 
             raise KazruError(f"key {key_id} not found", code="not_found")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-            audit.record(db, "key.revoke", actor_id=caller.user_id, target=f"key:{row.id}",
-                         address=address, details={"prefix": row.prefix})
+            audit.record(
+                db,
+                "key.revoke",
+                actor_id=caller.user_id,
+                target=f"key:{row.id}",
+                address=address,
+                details={"prefix": row.prefix},
+            )
 
 
 def authenticate_key(ctx: ServiceContext, key: str) -> Caller:
@@ -274,8 +305,7 @@ def authenticate_key(ctx: ServiceContext, key: str) -> Caller:
                     break
                 last = row.last_used_at
                 if last is None or (now - last).total_seconds() > LAST_USED_EVERY_S:
-                    db.execute(update(ApiKey).where(ApiKey.id == row.id)
-                               .values(last_used_at=now))
+                    db.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
                 return _caller(user, key_id=row.id)
     raise AuthError("the API key is not valid or was revoked")
 
@@ -288,10 +318,22 @@ def create_session(ctx: ServiceContext, caller: Caller) -> tuple[str, Caller, da
     csrf = secrets.token_urlsafe(24)
     expires = utcnow() + timedelta(hours=ctx.settings.session_hours)
     with session_scope(ctx.db_url) as db:
-        db.add(WebSession(id=_digest(token), user_id=caller.user_id, csrf_token=csrf,
-                          expires_at=expires))
-    return token, Caller(caller.user_id, caller.email, caller.is_admin,
-                         session_id=_digest(token), csrf_token=csrf), expires
+        db.add(
+            WebSession(
+                id=_digest(token), user_id=caller.user_id, csrf_token=csrf, expires_at=expires
+            )
+        )
+    return (
+        token,
+        Caller(
+            caller.user_id,
+            caller.email,
+            caller.is_admin,
+            session_id=_digest(token),
+            csrf_token=csrf,
+        ),
+        expires,
+    )
 
 
 def authenticate_session(ctx: ServiceContext, token: str) -> Caller:

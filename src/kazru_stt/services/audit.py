@@ -49,9 +49,7 @@ def list_entries(
         if actor_id is not None:
             stmt = stmt.where(AuditEntry.actor_id == actor_id)
         total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = db.scalars(
-            stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
-        ).all()
+        rows = db.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
         return [
             {
                 "id": r.id,

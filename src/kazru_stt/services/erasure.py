@@ -42,6 +42,11 @@ def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
             .values(address=None, target=None)  # what they touched and from where
         )
         db.query(User).filter(User.id == user_id).delete()
-        audit.record(db, "user.erase", actor_id=user_id, target=f"user:{user_id}",
-                     details={"jobs": len(jobs)})
+        audit.record(
+            db,
+            "user.erase",
+            actor_id=user_id,
+            target=f"user:{user_id}",
+            details={"jobs": len(jobs)},
+        )
     return {"jobs": len(jobs)}

@@ -227,11 +227,18 @@ def completed_transcript(ctx: ServiceContext, job: Job) -> Transcript:
     return load_transcript(ctx, job)
 
 
-def record_export(ctx: ServiceContext, caller: Caller, job: Job, fmt: str,
-                  address: str | None) -> None:
+def record_export(
+    ctx: ServiceContext, caller: Caller, job: Job, fmt: str, address: str | None
+) -> None:
     with session_scope(ctx.db_url) as db:
-        audit.record(db, "transcript.export", actor_id=caller.user_id, target=f"job:{job.id}",
-                     address=address, details={"format": fmt})
+        audit.record(
+            db,
+            "transcript.export",
+            actor_id=caller.user_id,
+            target=f"job:{job.id}",
+            address=address,
+            details={"format": fmt},
+        )
 
 
 def cancel_job(ctx: ServiceContext, job: Job) -> Job:
@@ -252,8 +259,13 @@ def delete_job(ctx: ServiceContext, caller: Caller, job: Job, address: str | Non
     next heartbeat and stops; its result can no longer be written."""
     with session_scope(ctx.db_url) as db:
         delete_job_rows(db, [job.id])
-        audit.record(db, "transcription.delete", actor_id=caller.user_id,
-                     target=f"job:{job.id}", address=address)
+        audit.record(
+            db,
+            "transcription.delete",
+            actor_id=caller.user_id,
+            target=f"job:{job.id}",
+            address=address,
+        )
     if job.storage_key:
         ctx.storage.delete(job.storage_key)
 
@@ -288,8 +300,13 @@ def edit_segment(ctx: ServiceContext, job: Job, index: int, text: str) -> dict:
             row.text = text
             row.words = {"words": []}  # word timings no longer match edited text
             row.edited = True
-        return {"id": row.idx, "start": row.start, "end": row.end, "text": row.text,
-                "edited": row.edited}
+        return {
+            "id": row.idx,
+            "start": row.start,
+            "end": row.end,
+            "text": row.text,
+            "edited": row.edited,
+        }
 
 
 def rename_speaker(ctx: ServiceContext, job: Job, label: str, name: str | None) -> dict:

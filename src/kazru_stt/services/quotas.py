@@ -18,8 +18,10 @@ ACTIVE_RETRY_S = 30  # a job usually frees its slot within this
 def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
     now = now or datetime.now(UTC)
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    nxt = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
-        month=start.month + 1
+    nxt = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
     )
     return start, nxt
 
@@ -30,9 +32,9 @@ def usage(ctx: ServiceContext, user_id: int) -> dict:
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
         active = db.scalar(
-            select(func.count()).select_from(Job).where(
-                Job.owner_id == user_id, Job.status.in_(JobStatus.ACTIVE)
-            )
+            select(func.count())
+            .select_from(Job)
+            .where(Job.owner_id == user_id, Job.status.in_(JobStatus.ACTIVE))
         )
         seconds = db.scalar(
             select(func.coalesce(func.sum(Job.duration_s), 0.0)).where(
@@ -73,6 +75,9 @@ def check_minutes(ctx: ServiceContext, user_id: int, duration_s: float) -> None:
             f"of audio this month ({u['minutes_this_month']:g} used)",
             code="quota_exceeded",
             retry_after_s=wait,
-            details={"quota": "monthly_minutes", "limit": u["monthly_minutes_limit"],
-                     "used": u["minutes_this_month"]},
+            details={
+                "quota": "monthly_minutes",
+                "limit": u["monthly_minutes_limit"],
+                "used": u["minutes_this_month"],
+            },
         )

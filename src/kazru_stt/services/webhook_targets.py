@@ -67,19 +67,22 @@ def redact(url: str | None) -> str:
 def parse(url: str) -> tuple[str, str, int, str]:
     url = (url or "").strip()
     if len(url) > MAX_URL:
-        raise InvalidOptionError(f"webhook_url is longer than {MAX_URL} characters",
-                                 code="invalid_webhook_url")
+        raise InvalidOptionError(
+            f"webhook_url is longer than {MAX_URL} characters", code="invalid_webhook_url"
+        )
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         host = (parts.hostname or "").rstrip(".")
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
-        raise InvalidOptionError("webhook_url is not a valid URL",
-                                 code="invalid_webhook_url") from exc
+        raise InvalidOptionError(
+            "webhook_url is not a valid URL", code="invalid_webhook_url"
+        ) from exc
     if scheme not in ("http", "https") or not host:
-        raise InvalidOptionError("webhook_url must be an http(s) URL with a host",
-                                 code="invalid_webhook_url")
+        raise InvalidOptionError(
+            "webhook_url must be an http(s) URL with a host", code="invalid_webhook_url"
+        )
     normalized = parts._replace(scheme=scheme).geturl()
     return normalized, scheme, port, host
 
@@ -93,12 +96,14 @@ def resolve(url: str, settings: Settings) -> Target:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidOptionError(f"the webhook host {host} cannot be resolved",
-                                 code="invalid_webhook_url") from exc
+        raise InvalidOptionError(
+            f"the webhook host {host} cannot be resolved", code="invalid_webhook_url"
+        ) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise InvalidOptionError(f"the webhook host {host} has no address",
-                                 code="invalid_webhook_url")
+        raise InvalidOptionError(
+            f"the webhook host {host} has no address", code="invalid_webhook_url"
+        )
     if not settings.webhook_allow_private:
         blocked = [a for a in addresses if not is_public(a)]
         if blocked:  # one private address is enough to refuse: DNS could rotate to it

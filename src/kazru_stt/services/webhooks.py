@@ -95,8 +95,11 @@ def _claim_due(ctx: ServiceContext) -> list[str]:
             if db.execute(
                 update(Job)
                 .where(Job.id == job_id, Job.webhook_next_at == next_at, due)
-                .values(webhook_state=DeliveryState.SENDING, webhook_next_at=now,
-                        webhook_attempts=Job.webhook_attempts + 1)
+                .values(
+                    webhook_state=DeliveryState.SENDING,
+                    webhook_next_at=now,
+                    webhook_attempts=Job.webhook_attempts + 1,
+                )
             ).rowcount:
                 claimed.append(job_id)
     return claimed
@@ -131,8 +134,9 @@ async def _post(ctx: ServiceContext, url: str, body: bytes, headers: dict) -> in
     headers = {**headers, "Host": f"{target.host}{port}"}
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
-        request = client.build_request("POST", pinned, content=body, headers=headers,
-                                       extensions=extensions)
+        request = client.build_request(
+            "POST", pinned, content=body, headers=headers, extensions=extensions
+        )
         response = await client.send(request)
         await response.aclose()
         return response.status_code
@@ -158,8 +162,9 @@ async def _deliver_one(ctx: ServiceContext, job_id: str) -> None:
         error = f"{type(exc).__name__}"
     await asyncio.to_thread(_record, ctx, job_id, attempts, error)
     if error:
-        log.warning("webhook of job %s to %s failed (attempt %d): %s",
-                    job_id, redact(url), attempts, error)
+        log.warning(
+            "webhook of job %s to %s failed (attempt %d): %s", job_id, redact(url), attempts, error
+        )
     else:
         log.info("webhook of job %s delivered to %s", job_id, redact(url))
 
@@ -167,8 +172,11 @@ async def _deliver_one(ctx: ServiceContext, job_id: str) -> None:
 def _record(ctx: ServiceContext, job_id: str, attempts: int, error: str | None) -> None:
     now = utcnow()
     if error is None:
-        values = {"webhook_state": DeliveryState.DELIVERED, "webhook_delivered_at": now,
-                  "webhook_error": None}
+        values = {
+            "webhook_state": DeliveryState.DELIVERED,
+            "webhook_delivered_at": now,
+            "webhook_error": None,
+        }
     elif attempts >= ctx.settings.webhook_max_attempts:
         values = {"webhook_state": DeliveryState.FAILED, "webhook_error": error[:255]}
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from kazru_stt.api.deps import AddressDep, AdminDep, ContextDep
@@ -37,8 +37,9 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> dict:
-    items, total = audit.list_entries(ctx, action=action, actor_id=actor_id, limit=limit,
-                                      offset=offset)
+    items, total = audit.list_entries(
+        ctx, action=action, actor_id=actor_id, limit=limit, offset=offset
+    )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -55,12 +56,26 @@ def list_users(
 
 @router.post("/users", status_code=201, summary="Create an account")
 def create_user(body: UserCreate, admin: AdminDep, ctx: ContextDep, address: AddressDep) -> dict:
-    return accounts.create_user(ctx, body.email, body.password, admin=body.role == Role.ADMIN,
-                                actor_id=admin.user_id, address=address)
+    return accounts.create_user(
+        ctx,
+        body.email,
+        body.password,
+        admin=body.role == Role.ADMIN,
+        actor_id=admin.user_id,
+        address=address,
+    )
 
 
 @router.patch("/users/{user_id}", summary="Change an account's role, active flag or quotas")
-def change_user(user_id: UserId, body: UserChange, admin: AdminDep, ctx: ContextDep,
-                address: AddressDep) -> dict:
+def change_user(
+    user_id: UserId,
+    body: UserChange,
+    admin: AdminDep,
+    ctx: ContextDep,
+    request: Request,
+    address: AddressDep,
+) -> dict:
     changes = body.model_dump(exclude_unset=True)
-    return accounts.update_user(ctx, user_id, changes, actor=admin, address=address)
+    result = accounts.update_user(ctx, user_id, changes, actor=admin, address=address)
+    request.app.state.key_cache.clear()  # a disabled account stops now
+    return result

@@ -31,8 +31,11 @@ def _signed_in(request: Request, ctx, caller: accounts.Caller) -> JSONResponse:
     token, session, expires = accounts.create_session(ctx, caller)
     response = JSONResponse(
         jsonable_encoder(
-            {"user": accounts.get_user(ctx, caller.user_id), "csrf_token": session.csrf_token,
-             "expires_at": expires}
+            {
+                "user": accounts.get_user(ctx, caller.user_id),
+                "csrf_token": session.csrf_token,
+                "expires_at": expires,
+            }
         )
     )
     response.set_cookie(
@@ -60,12 +63,12 @@ def login(body: Credentials, request: Request, ctx: ContextDep, address: Address
 
 
 @router.post("/register", summary="Create an account, where self-registration is open")
-def register(body: Credentials, request: Request, ctx: ContextDep,
-             address: AddressDep) -> Response:
+def register(body: Credentials, request: Request, ctx: ContextDep, address: AddressDep) -> Response:
     _browser_origin_ok(request)
     if not ctx.settings.registration:
-        raise KazruError("self-registration is closed here; ask an admin",
-                         code="registration_closed")
+        raise KazruError(
+            "self-registration is closed here; ask an admin", code="registration_closed"
+        )
     user = accounts.create_user(ctx, body.email, body.password, address=address)
     caller = accounts.Caller(user["id"], user["email"], user["role"] == "admin")
     return _signed_in(request, ctx, caller)

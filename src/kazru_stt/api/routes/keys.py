@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -31,9 +31,11 @@ def create_key(body: KeyCreate, caller: CallerDep, ctx: ContextDep, address: Add
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key")
 def revoke_key(
     key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
     caller: CallerDep,
     ctx: ContextDep,
     address: AddressDep,
 ) -> Response:
     accounts.revoke_key(ctx, caller, key_id, address)
+    request.app.state.key_cache.clear()  # the keys stop working now
     return Response(status_code=204)

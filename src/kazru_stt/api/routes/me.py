@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kazru_stt.api.deps import CallerDep, ContextDep
@@ -18,8 +18,7 @@ def me(caller: CallerDep, ctx: ContextDep) -> dict:
     return {
         **accounts.get_user(ctx, caller.user_id),
         "usage": quotas.usage(ctx, caller.user_id),
-        "retention": {"audio_hours": s.retention_audio_hours,
-                      "transcript_days": s.retention_days},
+        "retention": {"audio_hours": s.retention_audio_hours, "transcript_days": s.retention_days},
         "webhook_secret": webhook_secret(ctx, caller.user_id),
         "csrf_token": caller.csrf_token,  # for browser sessions: send as X-CSRF-Token
         "auth": "session" if caller.session_id else "key" if caller.key_id else "single_user",
@@ -27,8 +26,9 @@ def me(caller: CallerDep, ctx: ContextDep) -> dict:
 
 
 @router.delete("/data", status_code=204, summary="Erase my account and everything in it")
-def erase_my_data(caller: CallerDep, ctx: ContextDep) -> Response:
+def erase_my_data(caller: CallerDep, ctx: ContextDep, request: Request) -> Response:
     erasure.erase_user(ctx, caller)
+    request.app.state.key_cache.clear()  # the keys stop working now
     response = Response(status_code=204)
     response.delete_cookie("kazru_session", path="/")
     return response

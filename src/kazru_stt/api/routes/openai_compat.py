@@ -5,6 +5,7 @@ job and waits for the result."""
 from __future__ import annotations
 
 import time
+from contextlib import aclosing
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -59,17 +60,20 @@ async def _wait(request: Request, ctx, job: Job, timeout_s: float) -> Job:
     """Wait for the job to end, without a thread or a database session; if the client
     leaves or time runs out, the job is canceled (nobody is left to read it)."""
     deadline = time.monotonic() + timeout_s
-    async for state in request.app.state.job_watcher.states(job.id):
-        if state is None or state[0] in JobStatus.TERMINAL:
-            break
-        if await request.is_disconnected():
-            await run_in_threadpool(_cancel_quietly, ctx, job)
-            raise KazruError("the client went away", code="client_disconnected")
-        if time.monotonic() > deadline:
-            await run_in_threadpool(_cancel_quietly, ctx, job)
-            raise KazruError(
-                "the transcription did not finish in time", code="timeout", details={"id": job.id}
-            )
+    async with aclosing(request.app.state.job_watcher.states(job.id)) as states:
+        async for state in states:
+            if state is None or state[0] in JobStatus.TERMINAL:
+                break
+            if await request.is_disconnected():
+                await run_in_threadpool(_cancel_quietly, ctx, job)
+                raise KazruError("the client went away", code="client_disconnected")
+            if time.monotonic() > deadline:
+                await run_in_threadpool(_cancel_quietly, ctx, job)
+                raise KazruError(
+                    "the transcription did not finish in time",
+                    code="timeout",
+                    details={"id": job.id},
+                )
     return await run_in_threadpool(job_service.reload_job, ctx, job)
 
 

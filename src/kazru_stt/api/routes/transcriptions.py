@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
+from contextlib import aclosing
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -81,7 +82,13 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
         target = await run_in_threadpool(webhook_targets.resolve, f.webhook_url, ctx.settings)
         webhook_url = target.url
     options = build_options(
-        ctx, f.language, f.languages, f.engine, f.diarize, f.num_speakers, f.min_speakers,
+        ctx,
+        f.language,
+        f.languages,
+        f.engine,
+        f.diarize,
+        f.num_speakers,
+        f.min_speakers,
         f.max_speakers,
     )
     try:
@@ -113,10 +120,11 @@ def list_transcriptions(
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result")
-def get_transcription(job: OwnedJob, ctx: ContextDep) -> JobOut:
+async def get_transcription(job: OwnedJob, ctx: ContextDep) -> JobOut:
+    # async: the poll of a running job costs one thread hop (the job's row), no more.
     transcript = None
     if job.status == JobStatus.COMPLETED:
-        transcript = job_service.load_transcript(ctx, job)
+        transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
     return JobOut.of(job, transcript)
 
 
@@ -165,8 +173,7 @@ async def transcription_events(
 
     def event(name: str, state) -> str:
         status, progress, error = state
-        payload = json.dumps({"id": job_id, "status": status, "progress": progress,
-                              "error": error})
+        payload = json.dumps({"id": job_id, "status": status, "progress": progress, "error": error})
         return f"event: {name}\ndata: {payload}\n\n"
 
     async def stream():
@@ -175,23 +182,25 @@ async def transcription_events(
             yield event("status", first)
             if first[0] in JobStatus.TERMINAL:
                 return
-            last, ends_at, quiet_since = first, time.monotonic() + s.sse_max_lifetime_s, 0.0
-            async for state in watcher.states(job_id):
-                now = time.monotonic()
-                if state is None:
-                    yield "event: deleted\ndata: {}\n\n"
-                    return
-                if state != last:
-                    yield event("status", state)
-                    last, quiet_since = state, now
-                    if state[0] in JobStatus.TERMINAL:
+            started = time.monotonic()
+            last, ends_at, quiet_since = first, started + s.sse_max_lifetime_s, started
+            async with aclosing(watcher.states(job_id)) as states:
+                async for state in states:
+                    now = time.monotonic()
+                    if state is None:
+                        yield "event: deleted\ndata: {}\n\n"
                         return
-                elif now - quiet_since > SSE_KEEPALIVE_S:
-                    yield ": keep-alive\n\n"  # finds clients that left
-                    quiet_since = now
-                if now > ends_at:  # bounded life; EventSource reconnects by itself
-                    yield "event: timeout\ndata: {}\n\n"
-                    return
+                    if state != last:
+                        yield event("status", state)
+                        last, quiet_since = state, now
+                        if state[0] in JobStatus.TERMINAL:
+                            return
+                    elif now - quiet_since > SSE_KEEPALIVE_S:
+                        yield ": keep-alive\n\n"  # finds clients that left
+                        quiet_since = now
+                    if now > ends_at:  # bounded life; EventSource reconnects by itself
+                        yield "event: timeout\ndata: {}\n\n"
+                        return
         finally:
             streams.close(caller.user_id)
 
@@ -248,4 +257,3 @@ class StreamCounter:
         self._by_user[user_id] = self.of(user_id) - 1
         if self._by_user[user_id] <= 0:
             del self._by_user[user_id]
-
