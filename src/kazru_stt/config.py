@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     sweep_interval_s: float = 30.0
     sync_max_concurrent: int = 4  # synchronous OpenAI calls waiting at once (more: 503)
     max_json_kb: int = 256  # JSON and form bodies other than uploads
-    max_inflight_requests: int = 400  # beyond this the API sheds load with 503
+    max_inflight_requests: int = 128  # beyond this the API sheds load with 503
     api_threads: int = 40  # threads serving sync routes; the database pool matches it
     sse_max_per_user: int = 10
     sse_max_total: int = 500

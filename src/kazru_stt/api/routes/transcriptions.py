@@ -120,12 +120,13 @@ def list_transcriptions(
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result")
-async def get_transcription(job: OwnedJob, ctx: ContextDep) -> JobOut:
-    # async: the poll of a running job costs one thread hop (the job's row), no more.
+async def get_transcription(job: OwnedJob, ctx: ContextDep) -> Response:
+    # The route clients poll: one thread hop (the job's row), serialized once.
     transcript = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
-    return JobOut.of(job, transcript)
+    body = JobOut.of(job, transcript).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 def _download_name(filename: str, extension: str) -> str:
