@@ -47,8 +47,12 @@ def main() -> int:
             str(args.max_examples),
             "--checks",
             "not_a_server_error",
+            # These would erase the fuzzer's own account or revoke its key halfway (they have
+            # tests of their own).
             "--exclude-path",
-            "/api/v1/me/data",  # would erase the fuzzer's own account halfway
+            "/api/v1/me/data",
+            "--exclude-path",
+            "/api/v1/keys/{key_id}",
             "--request-timeout",
             "120",
         ]
@@ -59,7 +63,8 @@ def main() -> int:
         )
         result = subprocess.run(command)
         logs = svc.read_logs()
-        print(f"server log: {logs.count(' 500 ')} lines with a 500 status")
+        errors = logs.count('" 500 ')  # uvicorn's access log: "GET /x HTTP/1.1" 500 ...
+        print(f"server log: {errors} requests answered 500")
         return result.returncode
     finally:
         svc.stop()

@@ -266,3 +266,18 @@ def test_docs_are_served_from_the_package_with_security_headers(api):
     private = ApiApp(api.settings.data_dir / "private", public_docs=False)
     with private.client() as c:
         assert c.get("/docs").status_code == 401 and c.get("/openapi.json").status_code == 401
+
+
+def test_admin_change_with_nulls_is_no_500(api):
+    # Found by schemathesis: a null active flag used to reach the database (500).
+    admin = api.user("admin@example.com", admin=True)
+    api.user("user@example.com")
+    with api.client(admin) as c:
+        r = c.patch(
+            "/api/v1/admin/users/2",
+            json={"role": None, "is_active": None, "quota_active_jobs": 0},
+        )
+        assert r.status_code == 200 and r.json()["is_active"] is True
+        assert r.json()["quota_active_jobs"] == 0
+        r = c.patch("/api/v1/admin/users/1", json={"is_active": False})
+        assert r.status_code == 409  # the last active admin

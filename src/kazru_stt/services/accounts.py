@@ -155,7 +155,10 @@ def update_user(
         user = db.get(User, user_id)
         if user is None:
             raise KazruError(f"user {user_id} not found", code="not_found")
-        for field in ("role", "is_active", "quota_active_jobs", "quota_monthly_minutes"):
+        for field in ("role", "is_active"):  # null: leave as it is
+            if changes.get(field) is not None:
+                setattr(user, field, changes[field])
+        for field in ("quota_active_jobs", "quota_monthly_minutes"):  # null: the default
             if field in changes:
                 setattr(user, field, changes[field])
         if user.role not in Role.ALL:
