@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from kazru_stt import __version__
@@ -25,6 +24,7 @@ from kazru_stt.api.routes.openai_compat import SyncSlots
 from kazru_stt.api.routes.transcriptions import StreamCounter
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.context import ServiceContext
+from kazru_stt.web import pages
 
 WATCH_INTERVAL_S = 0.5
 
@@ -60,10 +60,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     for module in (transcriptions, openai_compat, me, keys, auth, admin, health, docs):
         app.include_router(module.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
-
-    @app.get("/", include_in_schema=False)
-    def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
     app.add_middleware(RequestMetrics)
     if settings.cors_origins.strip():

@@ -31,6 +31,7 @@ STATUS_BY_CODE = {
     "last_admin": 409,
     "not_cancelable": 409,
     "not_ready": 409,
+    "audio_deleted": 410,
     "file_too_large": 413,
     "payload_too_large": 413,
     "text_too_long": 413,

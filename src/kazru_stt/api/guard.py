@@ -61,7 +61,7 @@ def security_headers(path: str, https: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"no-referrer"),
+        (b"referrer-policy", b"same-origin"),  # no-referrer would make form posts say Origin: null
         (b"cross-origin-opener-policy", b"same-origin"),
         (b"cross-origin-resource-policy", b"same-origin"),
         (b"content-security-policy", (API_CSP if api else PAGE_CSP).encode()),

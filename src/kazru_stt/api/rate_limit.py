@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kazru_stt.api.guard import UPLOAD_ROUTES
 from kazru_stt.config import Settings
 
-LIMITED_PREFIXES = ("/api/", "/v1/")
-LOGIN_PATHS = {"/api/v1/auth/login", "/api/v1/auth/register"}
+LIMITED_PREFIXES = ("/api/", "/v1/", "/app", "/login", "/register")
+LOGIN_PATHS = {"/api/v1/auth/login", "/api/v1/auth/register", "/login", "/register"}
 
 
 def _async_storage_url(url: str) -> tuple[str, dict]:
@@ -83,7 +83,7 @@ class RateLimit:
             checks.append((self.per_key, "i", identity))
         if (scope["method"], path) in UPLOAD_ROUTES:
             checks.append((self.uploads, "u", identity or checks[0][2]))
-        if path in LOGIN_PATHS:
+        if path in LOGIN_PATHS and scope["method"] == "POST":
             checks.append((self.login, "l", checks[0][2]))
         limiter = self._limiter()
         for item, kind, who in checks:

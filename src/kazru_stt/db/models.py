@@ -68,6 +68,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    locale: Mapped[str | None] = mapped_column(String(8))  # the web interface's language
     # Per-user quotas; None: the install's default from settings.
     quota_active_jobs: Mapped[int | None] = mapped_column(Integer)
     quota_monthly_minutes: Mapped[float | None] = mapped_column(Float)

@@ -82,6 +82,7 @@ def user_dict(user: User) -> dict:
         "last_login_at": user.last_login_at,
         "quota_active_jobs": user.quota_active_jobs,
         "quota_monthly_minutes": user.quota_monthly_minutes,
+        "locale": user.locale,
     }
 
 
@@ -216,6 +217,11 @@ def authenticate_password(
         user.last_login_at = utcnow()
         audit.record(db, "login", actor_id=user.id, address=address)
         return _caller(user)
+
+
+def set_locale(ctx: ServiceContext, user_id: int, locale: str) -> None:
+    with session_scope(ctx.db_url) as db:
+        db.execute(update(User).where(User.id == user_id).values(locale=locale))
 
 
 def set_password(ctx: ServiceContext, user_id: int, password: str) -> None:

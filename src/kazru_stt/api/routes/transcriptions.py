@@ -5,6 +5,7 @@ Each route names the service it calls; no route touches the database itself."""
 from __future__ import annotations
 
 import json
+import mimetypes
 import time
 import unicodedata
 from contextlib import aclosing
@@ -12,14 +13,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
 from kazru_stt.api.forms import openapi_body, read_upload
 from kazru_stt.api.schemas import JobOut, JobPage, SegmentEdit, SpeakerEdit
-from kazru_stt.domain.errors import InvalidOptionError, TooManyRequests
+from kazru_stt.domain.errors import InvalidOptionError, KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import get_format
 from kazru_stt.pipeline.options import TranscribeOptions
@@ -154,6 +155,27 @@ def export_transcription(
     name = _download_name(job.filename, fmt.extension)
     disposition = f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=fmt.content_type, headers={"Content-Disposition": disposition})
+
+
+def media_type_of(content_type: str | None, filename: str) -> str:
+    """What the browser's player is told the file is (uploads often say octet-stream)."""
+    if content_type and content_type != "application/octet-stream":
+        return content_type
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+@router.get("/{job_id}/audio", summary="The original recording, until retention removes it")
+def transcription_audio(job: OwnedJob, ctx: ContextDep) -> Response:
+    if not job.storage_key:
+        raise KazruError(
+            "the recording was deleted after its retention period", code="audio_deleted"
+        )
+    with ctx.storage.local_path(job.storage_key) as path:  # local storage: the file stays
+        return FileResponse(
+            path,
+            media_type=media_type_of(job.content_type, job.filename),
+            headers={"Cache-Control": "private, max-age=3600"},
+        )
 
 
 @router.get("/{job_id}/events", summary="Server-sent events with status and progress")

@@ -1,0 +1,58 @@
+"""Re-extract the web interface's strings and merge them into the Kazakh and Russian
+catalogues (new strings arrive untranslated; a translator fills them in the .po files).
+
+    .venv/bin/python scripts/update_catalogues.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "src" / "kazru_stt" / "web"
+POT = WEB / "locales" / "messages.pot"
+BIN = Path(sys.executable).parent
+
+
+def main() -> None:
+    subprocess.run(
+        [
+            BIN / "pybabel",
+            "extract",
+            "-F",
+            ROOT / "babel.cfg",
+            "-k",
+            "_",
+            "--no-location",
+            "--omit-header",
+            "-o",
+            POT,
+            WEB,
+        ],
+        check=True,
+    )
+    for locale in ("kk", "ru"):
+        po = WEB / "locales" / locale / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            subprocess.run(
+                [
+                    BIN / "pybabel",
+                    "update",
+                    "--no-fuzzy-matching",
+                    "-i",
+                    POT,
+                    "-o",
+                    po,
+                    "-l",
+                    locale,
+                ],
+                check=True,
+            )
+        else:
+            subprocess.run([BIN / "pybabel", "init", "-i", POT, "-o", po, "-l", locale], check=True)
+
+
+if __name__ == "__main__":
+    main()

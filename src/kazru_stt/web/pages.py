@@ -1,0 +1,328 @@
+"""The pages. Each one resolves the caller through the same seam as the API (session
+cookie), reads through the services layer, and renders a template; the browser's scripts
+then call the JSON API with the session cookie and its CSRF token."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from kazru_stt.api.deps import (
+    SESSION_COOKIE,
+    JobId,
+    check_same_origin,
+    client_address,
+    resolve_caller,
+)
+from kazru_stt.api.routes.transcriptions import media_type_of
+from kazru_stt.domain.errors import KazruError
+from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.services import accounts, quotas
+from kazru_stt.services import jobs as job_service
+from kazru_stt.services.accounts import Caller
+from kazru_stt.web import i18n, view
+from kazru_stt.web.i18n import _
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes HTML
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+
+
+@lru_cache(maxsize=64)
+def static_url(name: str) -> str:
+    """A versioned URL (content hash), so browsers may cache static files for long."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
+async def _caller(request: Request) -> Caller | None:
+    try:
+        return await resolve_caller(request)
+    except KazruError:
+        return None  # an ended session: show the sign-in page
+
+
+def _locale(request: Request, caller: Caller | None, stored: str | None = None) -> str:
+    return i18n.choose(
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.COOKIE),
+        stored,
+        request.headers.get("accept-language", ""),
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    caller: Caller | None,
+    status: int = 200,
+    stored_locale: str | None = None,
+    **context,
+) -> HTMLResponse:
+    locale = _locale(request, caller, stored_locale)
+    trans = i18n.translations(locale)
+    ctx = request.app.state.ctx
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "_": trans.gettext,
+            "ngettext": trans.ngettext,
+            "locale": locale,
+            "locales": i18n.LOCALE_NAMES,
+            "caller": caller,
+            "static_url": static_url,
+            "js_strings": view.js_strings(trans.gettext),
+            "registration": ctx.settings.registration,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in i18n.LOCALES:
+        response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return RedirectResponse(f"/login?next={target}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/app"  # only a path of this site: no open redirect
+    parts = urlsplit(target)
+    return (parts.path or "/app") + (f"?{parts.query}" if parts.query else "")
+
+
+async def _signed_in(request: Request) -> tuple[Caller | None, dict | None]:
+    caller = await _caller(request)
+    if caller is None:
+        return None, None
+    ctx = request.app.state.ctx
+    user = await run_in_threadpool(accounts.get_user, ctx, caller.user_id)
+    wanted = request.query_params.get("lang")
+    if wanted in i18n.LOCALES and wanted != user.get("locale"):
+        await run_in_threadpool(accounts.set_locale, ctx, caller.user_id, wanted)
+        user["locale"] = wanted
+    return caller, user
+
+
+@router.get("/")
+async def index(request: Request) -> Response:
+    caller = await _caller(request)
+    return RedirectResponse("/app" if caller else "/login", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", None, next=_safe_next(next), mode="login")
+
+
+@router.post("/login")
+async def login_form(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str | None, Form(max_length=2048)] = None,
+) -> Response:
+    check_same_origin(request)
+    ctx = request.app.state.ctx
+    try:
+        caller = await run_in_threadpool(
+            accounts.authenticate_password, ctx, email, password, await client_address(request)
+        )
+    except KazruError:
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            next=_safe_next(next),
+            mode="login",
+            error=_("Wrong email or password."),
+            email=email,
+        )
+    return await _start_session(request, caller, _safe_next(next))
+
+
+@router.get("/register")
+async def register_page(request: Request) -> Response:
+    if not request.app.state.ctx.settings.registration:
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "login.html", None, next="/app", mode="register")
+
+
+@router.post("/register")
+async def register_form(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    check_same_origin(request)
+    ctx = request.app.state.ctx
+    if not ctx.settings.registration:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        user = await run_in_threadpool(
+            accounts.create_user, ctx, email, password, address=await client_address(request)
+        )
+    except KazruError as exc:
+        message = {
+            "email_taken": _("An account with this email exists already."),
+            "weak_password": _("The password needs at least 8 characters."),
+            "invalid_email": _("This is not an email address."),
+        }.get(exc.code, _("The account could not be created."))
+        return render(
+            request,
+            "login.html",
+            None,
+            status=422,
+            next="/app",
+            mode="register",
+            error=message,
+            email=email,
+        )
+    caller = Caller(user["id"], user["email"], user["role"] == "admin")
+    return await _start_session(request, caller, "/app")
+
+
+async def _start_session(request: Request, caller: Caller, target: str) -> Response:
+    ctx = request.app.state.ctx
+    token, _session, _expires = await run_in_threadpool(accounts.create_session, ctx, caller)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
+
+
+@router.get("/app")
+async def transcriptions_page(request: Request, offset: Offset = 0) -> Response:
+    return await _transcriptions(request, offset, "transcriptions.html")
+
+
+@router.get("/app/jobs")
+async def jobs_fragment(request: Request, offset: Offset = 0) -> Response:
+    """The list alone, for htmx: after an upload, and when paging."""
+    return await _transcriptions(request, offset, "_jobs.html")
+
+
+async def _transcriptions(request: Request, offset: int, template: str) -> Response:
+    caller, user = await _signed_in(request)
+    if caller is None:
+        return _to_login(request)
+    ctx = request.app.state.ctx
+    rows, total = await run_in_threadpool(
+        lambda: job_service.list_jobs(ctx, caller, limit=PAGE_SIZE, offset=offset)
+    )
+    return render(
+        request,
+        template,
+        caller,
+        stored_locale=user["locale"],
+        jobs=[view.job_row(j) for j in rows],
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        engines=view.engines(ctx.settings),
+        active=JobStatus.ACTIVE,
+    )
+
+
+@router.get("/app/t/{job_id}")
+async def transcript_page(request: Request, job_id: JobId) -> Response:
+    caller, user = await _signed_in(request)
+    if caller is None:
+        return _to_login(request)
+    ctx = request.app.state.ctx
+    try:
+        job = await run_in_threadpool(job_service.load_job, ctx, caller, job_id)
+    except KazruError:
+        return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
+    transcript = None
+    if job.status == JobStatus.COMPLETED:
+        transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
+    return render(
+        request,
+        "transcript.html",
+        caller,
+        stored_locale=user["locale"],
+        job=view.job_row(job),
+        transcript=view.transcript_view(transcript) if transcript else None,
+        weak_kazakh=view.weak_kazakh(transcript, ctx.settings) if transcript else False,
+        audio_url=f"/api/v1/transcriptions/{job.id}/audio" if job.storage_key else None,
+        is_video=media_type_of(job.content_type, job.filename).startswith("video/"),
+    )
+
+
+@router.get("/app/keys")
+async def keys_page(request: Request) -> Response:
+    caller, user = await _signed_in(request)
+    if caller is None:
+        return _to_login(request)
+    keys = await run_in_threadpool(accounts.list_keys, request.app.state.ctx, caller.user_id)
+    return render(request, "keys.html", caller, stored_locale=user["locale"], keys=keys)
+
+
+@router.get("/app/account")
+async def account_page(request: Request) -> Response:
+    caller, user = await _signed_in(request)
+    if caller is None:
+        return _to_login(request)
+    ctx = request.app.state.ctx
+    usage = await run_in_threadpool(quotas.usage, ctx, caller.user_id)
+    return render(
+        request,
+        "account.html",
+        caller,
+        stored_locale=user["locale"],
+        user=user,
+        usage=usage,
+        settings=ctx.settings,
+    )
+
+
+@router.get("/app/admin")
+async def admin_page(request: Request) -> Response:
+    caller, user = await _signed_in(request)
+    if caller is None:
+        return _to_login(request)
+    if not caller.is_admin:
+        return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
+    ctx = request.app.state.ctx
+    users, users_total = await run_in_threadpool(accounts.list_users, ctx, 200, 0)
+    rows, jobs_total = await run_in_threadpool(
+        lambda: job_service.list_jobs(ctx, caller, limit=100, offset=0)
+    )
+    emails = {u["id"]: u["email"] for u in users}
+    return render(
+        request,
+        "admin.html",
+        caller,
+        stored_locale=user["locale"],
+        users=users,
+        users_total=users_total,
+        jobs=[view.job_row(j, emails) for j in rows],
+        jobs_total=jobs_total,
+    )

@@ -1,0 +1,31 @@
+// Shared by every page: translated strings, API calls with the session's CSRF token, sign-out.
+"use strict";
+window.kazru = (() => {
+  const strings = JSON.parse(document.getElementById("i18n").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  async function api(method, url, body) {
+    const headers = { "X-CSRF-Token": csrf };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      let message = response.statusText;
+      try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
+      throw new Error(message);
+    }
+    return response.status === 204 ? null : response.json();
+  }
+
+  function t(key) { return strings[key] || key; }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const out = document.getElementById("sign-out");
+    if (out) out.addEventListener("click", async () => {
+      try { await api("POST", "/api/v1/auth/logout"); } finally { location.href = "/login"; }
+    });
+  });
+  return { api, t, csrf };
+})();

@@ -1,0 +1,123 @@
+"""What the templates show, shaped from jobs and transcripts (no HTML here)."""
+
+from __future__ import annotations
+
+from kazru_stt.config import Settings
+from kazru_stt.db.models import Job
+from kazru_stt.domain.transcript import Transcript
+from kazru_stt.web.i18n import _
+
+# Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
+SPEAKER_COLOURS = ["#1f5fa8", "#a8321f", "#2a7a3b", "#7a2a7a", "#8a5a00", "#1f7a7a"]
+BUNDLED_MODEL_MARK = "whisper-base"
+
+
+def status_label(status: str) -> str:
+    return {
+        "queued": _("queued"),
+        "processing": _("processing"),
+        "completed": _("completed"),
+        "failed": _("failed"),
+        "canceled": _("canceled"),
+        "expired": _("expired"),
+    }.get(status, status)
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
+    meta = job.result_meta or {}
+    return {
+        "id": job.id,
+        "filename": job.filename,
+        "status": job.status,
+        "status_label": status_label(job.status),  # an English msgid: templates translate
+        "progress": job.progress,
+        "duration": clock(job.duration_s),
+        "languages": meta.get("languages") or [],
+        "created": job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "",
+        "error": job.error_message if job.error_code else None,
+        "error_code": job.error_code,
+        "engine": meta.get("engine") or job.engine,
+        "owner": (emails or {}).get(job.owner_id, "") if emails is not None else None,
+        "audio_deleted": job.audio_deleted_at is not None,
+    }
+
+
+def transcript_view(t: Transcript) -> dict:
+    order = [s.label for s in t.speakers]
+    colours = {label: SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)] for i, label in enumerate(order)}
+    return {
+        "segments": [
+            {
+                "id": s.id,
+                "start": s.start,
+                "end": s.end,
+                "clock": clock(s.start),
+                "text": s.text,
+                "language": s.language,
+                "speaker": s.speaker,
+                "speaker_name": t.speaker_name(s.speaker) if s.speaker else None,
+                "colour": colours.get(s.speaker, "#444"),
+                "words": [{"start": w.start, "end": w.end, "text": w.text} for w in s.words],
+            }
+            for s in t.segments
+        ],
+        "speakers": [
+            {"label": s.label, "name": s.name, "colour": colours[s.label]} for s in t.speakers
+        ],
+        "languages": t.languages,
+        "duration": clock(t.duration),
+        "engine": t.engine,
+        "model": t.model,
+        "warnings": t.warnings,
+    }
+
+
+def weak_kazakh(t: Transcript, settings: Settings) -> bool:
+    """Kazakh passages from the small bundled model: its Kazakh text is not to be trusted."""
+    kazakh = any(s.language == "kk" for s in t.segments)
+    bundled = t.engine == "local" and (
+        settings.model_path is None or BUNDLED_MODEL_MARK in (t.model or "")
+    )
+    return kazakh and bundled
+
+
+def engines(settings: Settings) -> list[tuple[str, str]]:
+    found = [("local", _("Local (offline)"))]
+    if settings.yandex_api_key or settings.yandex_iam_token:
+        found.append(("yandex", _("Yandex SpeechKit (cloud)")))
+    return found
+
+
+def js_strings(gettext) -> dict[str, str]:
+    """Strings the page scripts show, translated on the server."""
+    keys = {
+        "saved": _("Saved"),
+        "save_failed": _("Could not save"),
+        "undo": _("Undo"),
+        "nothing_to_undo": _("Nothing to undo"),
+        "uploading": _("Uploading"),
+        "uploaded": _("Uploaded"),
+        "upload_failed": _("Upload failed"),
+        "confirm_delete": _("Delete this transcription and its recording for good?"),
+        "confirm_erase": _("Erase your account and everything in it for good?"),
+        "confirm_revoke": _("Revoke this key? Programs using it will stop working."),
+        "rename_prompt": _("Name of this speaker"),
+        "copied": _("Copied"),
+        "queued": _("queued"),
+        "processing": _("processing"),
+        "completed": _("completed"),
+        "failed": _("failed"),
+        "canceled": _("canceled"),
+        "expired": _("expired"),
+        "open": _("Open"),
+    }
+    return {k: gettext(v) for k, v in keys.items()}
