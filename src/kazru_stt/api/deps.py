@@ -46,6 +46,20 @@ async def client_address(request: Request) -> str | None:
 AddressDep = Annotated[str | None, Depends(client_address)]
 
 
+def set_session_cookie(response, request: Request, token: str) -> None:
+    """The browser session: HttpOnly (no script reads it), SameSite=Strict, Secure on https."""
+    ctx: ServiceContext = request.app.state.ctx
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

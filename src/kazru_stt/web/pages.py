@@ -16,11 +16,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import (
-    SESSION_COOKIE,
     JobId,
     check_same_origin,
     client_address,
     resolve_caller,
+    set_session_cookie,
 )
 from kazru_stt.api.routes.transcriptions import media_type_of
 from kazru_stt.domain.errors import KazruError
@@ -202,15 +202,7 @@ async def _start_session(request: Request, caller: Caller, target: str) -> Respo
     ctx = request.app.state.ctx
     token, _session, _expires = await run_in_threadpool(accounts.create_session, ctx, caller)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_hours * 3600),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    set_session_cookie(response, request, token)
     return response
 
 

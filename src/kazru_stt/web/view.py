@@ -12,15 +12,18 @@ SPEAKER_COLOURS = ["#1f5fa8", "#a8321f", "#2a7a3b", "#7a2a7a", "#8a5a00", "#1f7a
 BUNDLED_MODEL_MARK = "whisper-base"
 
 
+STATUS_LABELS = {
+    "queued": _("queued"),
+    "processing": _("processing"),
+    "completed": _("completed"),
+    "failed": _("failed"),
+    "canceled": _("canceled"),
+    "expired": _("expired"),
+}
+
+
 def status_label(status: str) -> str:
-    return {
-        "queued": _("queued"),
-        "processing": _("processing"),
-        "completed": _("completed"),
-        "failed": _("failed"),
-        "canceled": _("canceled"),
-        "expired": _("expired"),
-    }.get(status, status)
+    return STATUS_LABELS.get(status, status)
 
 
 def clock(seconds: float | None) -> str:
@@ -112,12 +115,7 @@ def js_strings(gettext) -> dict[str, str]:
         "confirm_revoke": _("Revoke this key? Programs using it will stop working."),
         "rename_prompt": _("Name of this speaker"),
         "copied": _("Copied"),
-        "queued": _("queued"),
-        "processing": _("processing"),
-        "completed": _("completed"),
-        "failed": _("failed"),
-        "canceled": _("canceled"),
-        "expired": _("expired"),
         "open": _("Open"),
+        **STATUS_LABELS,
     }
     return {k: gettext(v) for k, v in keys.items()}

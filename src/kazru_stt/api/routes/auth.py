@@ -15,6 +15,7 @@ from kazru_stt.api.deps import (
     CallerDep,
     ContextDep,
     check_same_origin,
+    set_session_cookie,
 )
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services import accounts
@@ -38,15 +39,7 @@ def _signed_in(request: Request, ctx, caller: accounts.Caller) -> JSONResponse:
             }
         )
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(ctx.settings.session_hours * 3600),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    set_session_cookie(response, request, token)
     return response
 
 
