@@ -57,3 +57,41 @@ def concat_clips(
         pieces += [a, gap]
         t += (a.size + gap.size) / 16000
     return np.concatenate(pieces), spans
+
+
+def write_undeclared_mkv(path: Path, seconds: int) -> Path:
+    """A Matroska/Opus tone whose container declares no duration (written as a stream is:
+    without seeking back), for duration checks that must not trust the header."""
+    import io
+
+    import av
+
+    class Stream(io.RawIOBase):
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def write(self, b):
+            self.data += bytes(b)
+            return len(b)
+
+    out, rate = Stream(), 48000
+    container = av.open(out, "w", format="matroska")
+    stream = container.add_stream("libopus", rate=rate)
+    stream.layout = "mono"
+    second = (0.1 * np.sin(2 * np.pi * 440 * np.arange(rate) / rate)).astype(np.float32)
+    for i in range(seconds):
+        frame = av.AudioFrame.from_ndarray(second.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, i * rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+    path.write_bytes(out.data)
+    return path

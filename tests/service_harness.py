@@ -197,7 +197,7 @@ class Service:
     def upload(self, path: Path, key: str | None = "admin", **fields) -> dict:
         with self.client(key) as c, path.open("rb") as fh:
             r = c.post("/api/v1/transcriptions", files={"file": (path.name, fh)}, data=fields)
-        assert r.status_code == 202, r.text
+        assert r.status_code == 202, f"{r.text}\n{self.read_logs()}"
         return r.json()
 
     def wait(

@@ -29,6 +29,7 @@ def idle(tmp_path_factory, model_cache, engine):
         max_upload_mb="1",
         sse_max_per_user="100",
         sync_max_concurrent="60",
+        sync_max_duration_s="60",
         rate_limit_per_key="100000/minute",
         rate_limit_per_address="100000/minute",
         rate_limit_uploads="10000/minute",
@@ -206,6 +207,19 @@ def test_webhooks_to_private_addresses_are_refused_at_submit(idle, eval_dir):
                 )
             assert r.status_code == 422, (url, r.text)
             assert r.json()["error"]["code"] in ("webhook_url_blocked", "invalid_webhook_url")
+
+
+def test_sync_duration_limit_does_not_trust_the_header(idle, tmp_path):
+    from tests.conftest import write_undeclared_mkv
+
+    path = write_undeclared_mkv(tmp_path / "long.mkv", 70)  # no duration in its header
+    with idle.client() as c, path.open("rb") as fh:
+        r = c.post(
+            "/v1/audio/transcriptions",
+            files={"file": ("long.mkv", fh)},
+            data={"model": "whisper-1"},
+        )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "duration_limit"
 
 
 def test_none_of_the_old_500s(idle, eval_dir, tmp_path):

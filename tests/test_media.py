@@ -160,3 +160,20 @@ def test_bad_input_gives_a_stable_code(eval_dir, tmp_path, make, code):
     else:
         assert info.value.code in {"unsupported_media", "corrupt_media", "empty_audio"}
     assert info.value.message
+
+
+def test_duration_limit_holds_when_the_container_declares_none(tmp_path):
+    from kazru_stt.domain.errors import MediaError
+    from kazru_stt.media import check_duration, iter_audio, probe
+    from tests.conftest import write_undeclared_mkv
+
+    path = write_undeclared_mkv(tmp_path / "stream.mkv", 70)
+    assert probe(path).duration is None
+    assert abs(check_duration(path, None, 600) - 70) < 0.5  # counted from the packets
+    with pytest.raises(MediaError) as info:
+        check_duration(path, None, 60)
+    assert info.value.code == "duration_limit"
+    with pytest.raises(MediaError) as info:  # and again on the decoded audio itself
+        for _block in iter_audio(path, block_seconds=10, max_seconds=30):
+            pass
+    assert info.value.code == "duration_limit"

@@ -129,6 +129,22 @@ def test_edit_cancel_delete(service, eval_dir):
     job = service.wait(service.upload(eval_dir / "ru" / "golos_001ce26c.wav")["id"])
     jid = job["id"]
     with service.client() as c:
+        # A write is durable before its 200: the next read always sees it.
+        for i in range(30):
+            text = f"правка {i}\x07"  # a control character must not break the DOCX
+            assert (
+                c.patch(f"/api/v1/transcriptions/{jid}/segments/0", json={"text": text}).status_code
+                == 200
+            )
+            assert (
+                c.get(f"/api/v1/transcriptions/{jid}").json()["result"]["segments"][0]["text"]
+                == text
+            )
+        docx_export = c.get(f"/api/v1/transcriptions/{jid}/export", params={"format": "docx"})
+        assert docx_export.status_code == 200
+        assert "правка 29" in "\n".join(
+            p.text for p in docx.Document(io.BytesIO(docx_export.content)).paragraphs
+        )
         r = c.patch(
             f"/api/v1/transcriptions/{jid}/segments/0", json={"text": "Шестьдесят тысяч тенге"}
         )
@@ -186,6 +202,14 @@ def test_openai_client_transcribes(service, eval_dir):
     with (eval_dir / "ru" / "tinkoff_sample_4.wav").open("rb") as fh:
         srt = client.audio.transcriptions.create(model="whisper-1", file=fh, response_format="srt")
     assert "-->" in srt
+    # Without a valid key the SDK fails cleanly, with the service's own error.
+    stranger = openai.OpenAI(base_url=f"{service.url}/v1", api_key="kz_nope_x", max_retries=0)
+    with (
+        (eval_dir / "ru" / "tinkoff_sample_4.wav").open("rb") as fh,
+        pytest.raises(openai.AuthenticationError) as info,
+    ):
+        stranger.audio.transcriptions.create(model="whisper-1", file=fh)
+    assert info.value.status_code == 401
 
 
 def test_webhook_is_signed_and_delivered(service, eval_dir):

@@ -152,9 +152,13 @@ def iter_audio(
 
 
 def _too_long(name: str, duration: float | None, limit: float) -> MediaError:
-    said = f"{duration:.0f} s long" if duration is not None else "longer than that"
+    said = (
+        f"is {duration:.0f} s long; the limit here is"
+        if duration is not None
+        else ("is longer than the limit here,")
+    )
     return MediaError(
-        f"{name}: the recording is {said}; the limit here is {limit:.0f} s",
+        f"{name}: the recording {said} {limit:.0f} s",
         code="duration_limit",
         details={"duration_s": duration, "max_duration_s": limit},
     )
