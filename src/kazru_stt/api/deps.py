@@ -16,7 +16,7 @@ from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.db.models import Job
-from kazru_stt.domain.errors import AuthError, KazruError
+from kazru_stt.domain.errors import AuthError, KazruError, NotFound
 from kazru_stt.services import accounts
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
@@ -145,7 +145,7 @@ OptionalCallerDep = Annotated[Caller | None, Depends(get_optional_caller)]
 async def get_admin(caller: CallerDep) -> Caller:
     if not caller.is_admin:
         # Not 403: a non-admin learns nothing about what exists for admins.
-        raise KazruError("not found", code="not_found")
+        raise NotFound("not found")
     return caller
 
 

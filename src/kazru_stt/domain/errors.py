@@ -47,6 +47,18 @@ class CanceledError(KazruError):
     code = "canceled"
 
 
+class NotFound(KazruError):
+    """Not there, or not the caller's to see (the same answer either way)."""
+
+    code = "not_found"
+
+
+class Conflict(KazruError):
+    """The thing is in a state that does not allow this (409)."""
+
+    code = "conflict"
+
+
 class AuthError(KazruError):
     """No valid credentials (401)."""
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kazru_stt.db.models import ApiKey, Role, User, WebSession, utcnow
 from kazru_stt.db.session import session_scope
-from kazru_stt.domain.errors import AuthError, InvalidOptionError, KazruError
+from kazru_stt.domain.errors import AuthError, Conflict, InvalidOptionError, NotFound
 from kazru_stt.services import audit
 from kazru_stt.services.context import ServiceContext
 
@@ -44,10 +44,6 @@ class Caller:
     key_id: int | None = None
     session_id: str | None = None
     csrf_token: str | None = None
-
-
-class Conflict(KazruError):
-    code = "conflict"
 
 
 def _digest(token: str) -> str:
@@ -129,7 +125,7 @@ def find_user(ctx: ServiceContext, email: str) -> dict:
     with session_scope(ctx.db_url) as db:
         user = db.scalar(select(User).where(User.email == normalize_email(email)))
         if user is None:
-            raise KazruError(f"no account for {email}", code="not_found")
+            raise NotFound(f"no account for {email}")
         return user_dict(user)
 
 
@@ -137,7 +133,7 @@ def get_user(ctx: ServiceContext, user_id: int) -> dict:
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
         if user is None:
-            raise KazruError(f"user {user_id} not found", code="not_found")
+            raise NotFound(f"user {user_id} not found")
         return user_dict(user)
 
 
@@ -155,7 +151,7 @@ def update_user(
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
         if user is None:
-            raise KazruError(f"user {user_id} not found", code="not_found")
+            raise NotFound(f"user {user_id} not found")
         for field in ("role", "is_active"):  # null: leave as it is
             if changes.get(field) is not None:
                 setattr(user, field, changes[field])
@@ -247,7 +243,7 @@ def create_key(
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
         if user is None or not user.is_active:
-            raise KazruError("no such active account", code="not_found")
+            raise NotFound("no such active account")
         row = ApiKey(user_id=user_id, name=(name or "")[:100], prefix=prefix, key_hash=_digest(key))
         db.add(row)
         db.flush()
@@ -283,7 +279,7 @@ def revoke_key(ctx: ServiceContext, caller: Caller, key_id: int, address: str | 
     with session_scope(ctx.db_url) as db:
         row = db.get(ApiKey, key_id)
         if row is None or (row.user_id != caller.user_id and not caller.is_admin):
-            raise KazruError(f"key {key_id} not found", code="not_found")
+            raise NotFound(f"key {key_id} not found")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             audit.record(

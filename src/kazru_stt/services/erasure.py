@@ -7,8 +7,9 @@ from sqlalchemy import select, update
 
 from kazru_stt.db.models import ApiKey, AuditEntry, Job, User, WebSession, utcnow
 from kazru_stt.db.session import session_scope
+from kazru_stt.domain.errors import Conflict
 from kazru_stt.services import audit
-from kazru_stt.services.accounts import Caller, Conflict, ensure_an_admin_remains
+from kazru_stt.services.accounts import Caller, ensure_an_admin_remains
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import delete_job_rows
 

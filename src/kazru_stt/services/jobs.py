@@ -17,7 +17,7 @@ from sqlalchemy.sql import func
 
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
-from kazru_stt.domain.errors import KazruError, MediaError
+from kazru_stt.domain.errors import Conflict, KazruError, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
 from kazru_stt.media import check_duration, probe
@@ -25,15 +25,6 @@ from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import audit, quotas
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
-
-
-class NotFound(KazruError):
-    code = "not_found"
-
-
-class Conflict(KazruError):
-    code = "conflict"
-
 
 MAX_SEGMENT_TEXT = 10_000  # characters in one edited segment
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import ContextDep, OptionalCallerDep
-from kazru_stt.domain.errors import AuthError, KazruError
+from kazru_stt.domain.errors import AuthError, NotFound
 from kazru_stt.services import stats
 
 router = APIRouter(tags=["operations"])
@@ -54,7 +54,7 @@ def _require(caller, public: bool, admin: bool = False) -> None:
     if caller is None:
         raise AuthError("an API key is required here")
     if admin and not caller.is_admin:
-        raise KazruError("not found", code="not_found")
+        raise NotFound("not found")
 
 
 @router.get("/readyz")

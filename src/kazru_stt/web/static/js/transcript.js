@@ -1,6 +1,6 @@
 // The transcript view: the word being spoken is highlighted, a click on a word seeks there,
 // passages are edited in place (Enter saves, Escape cancels, one step of undo), speakers are
-// renamed everywhere at once, the job is deleted after a confirmation.
+// renamed in place and everywhere at once, the job is deleted after a confirmation.
 "use strict";
 (() => {
   const { api, t } = window.kazru;
@@ -107,16 +107,38 @@
     }
   }
 
-  async function rename(label, current) {
-    const name = window.prompt(t("rename_prompt"), current);
-    if (name === null) return;
-    try {
-      const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name });
-      for (const el of root.querySelectorAll(`.speaker-name[data-speaker="${CSS.escape(label)}"]`)) {
-        el.textContent = saved.name || saved.label;
-      }
-      say(t("saved"));
-    } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
+  // Rename in place: the label becomes a text field; Enter saves everywhere, Escape cancels.
+  function rename(button) {
+    const label = button.dataset.speaker;
+    const input = document.createElement("input");
+    input.className = "speaker-input";
+    input.value = button.textContent.trim();
+    input.setAttribute("aria-label", t("rename_prompt"));
+    input.maxLength = 100;
+    button.replaceWith(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (keep) => {
+      if (done) return;
+      done = true;
+      input.replaceWith(button);
+      const name = input.value.trim();
+      if (!keep || name === button.textContent.trim()) { button.focus(); return; }
+      try {
+        const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name });
+        for (const el of root.querySelectorAll(`.speaker-name[data-speaker="${CSS.escape(label)}"]`)) {
+          el.textContent = saved.name || saved.label;
+        }
+        say(t("saved"));
+      } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
+      button.focus();
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); finish(true); }
+      if (e.key === "Escape") { e.preventDefault(); finish(false); }
+    });
+    input.addEventListener("blur", () => finish(true));
   }
 
   function followProgress() {
@@ -148,7 +170,7 @@
       const time = e.target.closest("[data-seek]");
       if (time) { seek(parseFloat(time.dataset.seek)); media?.play().catch(() => {}); return; }
       const speaker = e.target.closest(".speaker-name");
-      if (speaker) rename(speaker.dataset.speaker, speaker.textContent.trim());
+      if (speaker) rename(speaker);
     });
     root.addEventListener("dblclick", (e) => {
       const text = e.target.closest(".text");
