@@ -281,3 +281,15 @@ def test_admin_change_with_nulls_is_no_500(api):
         assert r.json()["quota_active_jobs"] == 0
         r = c.patch("/api/v1/admin/users/1", json={"is_active": False})
         assert r.status_code == 409  # the last active admin
+
+
+def test_static_files_are_versioned_for_caching(api):
+    from kazru_stt.web.pages import static_url
+
+    url = static_url("js/common.js")
+    assert re.search(r"\?v=[0-9a-f]{10}$", url)
+    with api.client() as c:
+        r = c.get(url)
+        assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+        page = c.get("/login")
+        assert url in page.text and '<html lang="' in page.text

@@ -61,7 +61,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         app.include_router(module.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.mount("/static", pages.VersionedStatic(directory=pages.STATIC), name="static")
 
     app.add_middleware(RequestMetrics)
     if settings.cors_origins.strip():

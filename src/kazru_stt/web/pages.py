@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +37,16 @@ STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes HTML
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+
+
+class VersionedStatic(StaticFiles):
+    """Static files; a URL with the content hash (`?v=`) may be cached for a year."""
+
+    async def get_response(self, path: str, scope) -> Response:
+        response = await super().get_response(path, scope)
+        if b"v=" in scope.get("query_string", b"") and response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 @lru_cache(maxsize=64)
