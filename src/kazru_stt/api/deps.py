@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
+from kazru_stt.api.guard import client_address_of
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import AuthError, KazruError, NotFound
 from kazru_stt.services import accounts
@@ -35,12 +36,7 @@ ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
 async def client_address(request: Request) -> str | None:
-    ctx: ServiceContext = request.app.state.ctx
-    if ctx.settings.trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return request.client.host if request.client else None
+    return client_address_of(request.scope, request.app.state.ctx.settings)
 
 
 AddressDep = Annotated[str | None, Depends(client_address)]

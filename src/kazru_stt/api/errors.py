@@ -34,7 +34,6 @@ STATUS_BY_CODE = {
     "audio_deleted": 410,
     "file_too_large": 413,
     "payload_too_large": 413,
-    "text_too_long": 413,
     "unsupported_media": 415,
     "no_audio_stream": 415,
     "empty_audio": 422,

@@ -14,6 +14,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kazru_stt.api.errors import error_body
 from kazru_stt.config import Settings
 
 OPEN_PATHS = ("/healthz", "/readyz")  # probes come with any Host, even under load
@@ -30,15 +31,15 @@ PAGE_CSP = (
 )
 
 
-def _json(status: int, code: str, message: str, extra_headers=()) -> tuple[dict, bytes]:
-    body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-        *extra_headers,
-    ]
-    return {"type": "http.response.start", "status": status, "headers": headers}, body
+def client_address_of(scope: Scope, settings: Settings) -> str | None:
+    """The client's address: the first X-Forwarded-For hop behind a trusted proxy, else the
+    socket's peer."""
+    if settings.trust_proxy_headers:
+        for name, value in scope.get("headers") or []:
+            if name == b"x-forwarded-for":
+                return value.decode("latin-1").split(",")[0].strip()[:64]
+    client = scope.get("client")
+    return client[0] if client else None
 
 
 def host_allowed(host: str, allowed: list[str]) -> bool:
@@ -96,10 +97,10 @@ class RequestGuard:
         if not is_probe:
             host = headers.get(b"host", b"").decode("latin-1")
             if not host_allowed(host, self.allowed_hosts):
-                await _send_error(send, 400, "invalid_host", "this Host is not served here")
+                await send_error(send, 400, "invalid_host", "this Host is not served here")
                 return
             if counted and self.inflight >= self.settings.max_inflight_requests:
-                await _send_error(
+                await send_error(
                     send,
                     503,
                     "server_busy",
@@ -115,7 +116,7 @@ class RequestGuard:
             except ValueError:
                 too_big = True
             if too_big:
-                await _send_error(send, 413, "payload_too_large", _too_large_message(limit))
+                await send_error(send, 413, "payload_too_large", _too_large_message(limit))
                 return
 
         extra = security_headers(path, scope.get("scheme") == "https")
@@ -134,7 +135,7 @@ class RequestGuard:
                     # disconnect and whatever it sends afterwards is dropped.
                     rejected = True
                     if not started:
-                        await _send_error(send, 413, "payload_too_large", _too_large_message(limit))
+                        await send_error(send, 413, "payload_too_large", _too_large_message(limit))
                     return {"type": "http.disconnect"}
             return message
 
@@ -165,7 +166,17 @@ def _too_large_message(limit: int) -> str:
     return f"the request body is larger than {limit // 1024} KB"
 
 
-async def _send_error(send: Send, status: int, code: str, message: str, extra=()) -> None:
-    start, body = _json(status, code, message, extra)
-    await send(start)
+async def send_error(
+    send: Send, status: int, code: str, message: str, extra=(), details=None
+) -> None:
+    """The error JSON of `api.errors`, sent from below FastAPI (no app was reached)."""
+    body = json.dumps(error_body(code, message, details)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    if status == 413:  # the rest of the body was never read: this connection is done
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import math
 import time
 import weakref
@@ -17,7 +16,8 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kazru_stt.api.guard import UPLOAD_ROUTES
+from kazru_stt.api.deps import SESSION_COOKIE
+from kazru_stt.api.guard import UPLOAD_ROUTES, client_address_of, send_error
 from kazru_stt.config import Settings
 
 LIMITED_PREFIXES = ("/api/", "/v1/", "/app", "/login", "/register")
@@ -39,7 +39,7 @@ def identity_of(headers: dict[bytes, bytes]) -> str | None:
         return "k:" + hashlib.sha256(auth[7:].strip()).hexdigest()[:24]
     for part in headers.get(b"cookie", b"").split(b";"):
         name, _, value = part.strip().partition(b"=")
-        if name == b"kazru_session" and value:
+        if name == SESSION_COOKIE.encode() and value:
             return "s:" + hashlib.sha256(value).hexdigest()[:24]
     return None
 
@@ -65,19 +65,14 @@ class RateLimit:
             limiter = self._limiters[loop] = SlidingWindowCounterRateLimiter(storage)
         return limiter
 
-    def _address(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
-        if self.settings.trust_proxy_headers and b"x-forwarded-for" in headers:
-            return headers[b"x-forwarded-for"].decode("latin-1").split(",")[0].strip()
-        client = scope.get("client")
-        return client[0] if client else "unknown"
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(LIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        checks = [(self.per_address, "a", self._address(scope, headers))]
+        address = client_address_of(scope, self.settings) or "unknown"
+        checks = [(self.per_address, "a", address)]
         identity = identity_of(headers)
         if identity:
             checks.append((self.per_key, "i", identity))
@@ -89,30 +84,14 @@ class RateLimit:
         for item, kind, who in checks:
             if not await limiter.hit(item, kind, who):
                 stats = await limiter.get_window_stats(item, kind, who)
-                await _too_many(send, max(1, math.ceil(stats.reset_time - time.time())), item)
+                retry = max(1, math.ceil(stats.reset_time - time.time()))
+                await send_error(
+                    send,
+                    429,
+                    "rate_limited",
+                    f"too many requests (limit {item}); retry in {retry} s",
+                    [(b"retry-after", str(retry).encode())],
+                    {"retry_after_s": retry},
+                )
                 return
         await self.app(scope, receive, send)
-
-
-async def _too_many(send: Send, retry_after: int, item) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "rate_limited",
-                "message": f"too many requests (limit {item}); retry in {retry_after} s",
-                "details": {"retry_after_s": retry_after},
-            }
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(retry_after).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

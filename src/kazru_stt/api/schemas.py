@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from kazru_stt.db.models import Job
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.services.jobs import MAX_SEGMENT_TEXT
 
 
 class ErrorInfo(BaseModel):
@@ -85,7 +86,7 @@ class JobPage(BaseModel):
 
 
 class SegmentEdit(BaseModel):
-    text: str = Field(max_length=10_000)
+    text: str = Field(max_length=MAX_SEGMENT_TEXT)
 
 
 class SpeakerEdit(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy.sql import func
 
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
-from kazru_stt.domain.errors import Conflict, KazruError, MediaError, NotFound
+from kazru_stt.domain.errors import Conflict, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
 from kazru_stt.media import check_duration, probe
@@ -276,10 +276,6 @@ def _editable(db: Session, job: Job) -> None:
 
 def edit_segment(ctx: ServiceContext, job: Job, index: int, text: str) -> dict:
     text = text.strip()
-    if len(text) > MAX_SEGMENT_TEXT:
-        raise KazruError(
-            f"a segment holds at most {MAX_SEGMENT_TEXT} characters", code="text_too_long"
-        )
     with session_scope(ctx.db_url) as db:
         _editable(db, job)
         row = db.scalars(

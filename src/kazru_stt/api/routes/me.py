@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from kazru_stt.api.deps import CallerDep, ContextDep
+from kazru_stt.api.deps import SESSION_COOKIE, CallerDep, ContextDep
 from kazru_stt.services import accounts, erasure, quotas
 from kazru_stt.services.secrets import webhook_secret
 
@@ -30,5 +30,5 @@ def erase_my_data(caller: CallerDep, ctx: ContextDep, request: Request) -> Respo
     erasure.erase_user(ctx, caller)
     request.app.state.key_cache.clear()  # the keys stop working now
     response = Response(status_code=204)
-    response.delete_cookie("kazru_session", path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
