@@ -8,10 +8,13 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import KazruError
+from kazru_stt.services import jobs as job_service
 
 MAX_FIELDS = 20
 MAX_FIELD_BYTES = 16 * 1024
@@ -67,3 +70,18 @@ def openapi_body(model: type[BaseModel], description: str = "audio or video file
             "content": {"multipart/form-data": {"schema": schema}},
         }
     }
+
+
+async def create_job_from(ctx, upload: UploadFile, **job_fields) -> Job:
+    """Hand the spooled upload to the jobs service on a worker thread, then free it."""
+    try:
+        return await run_in_threadpool(
+            job_service.create_job,
+            ctx,
+            upload.file,
+            filename=upload.filename or "upload",
+            content_type=upload.content_type,
+            **job_fields,
+        )
+    finally:
+        await upload.close()

@@ -220,12 +220,6 @@ def set_locale(ctx: ServiceContext, user_id: int, locale: str) -> None:
         db.execute(update(User).where(User.id == user_id).values(locale=locale))
 
 
-def set_password(ctx: ServiceContext, user_id: int, password: str) -> None:
-    check_password_strength(password)
-    with session_scope(ctx.db_url) as db:
-        db.get(User, user_id).password_hash = _hasher.hash(password)
-
-
 # --- API keys ---
 
 

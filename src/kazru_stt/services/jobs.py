@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, false, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import func
 
@@ -128,8 +128,6 @@ def visible(stmt, caller: Caller):
     without an owner (from before accounts existed) are seen by admins only."""
     if caller.is_admin:
         return stmt
-    if caller.user_id is None:
-        return stmt.where(false())
     return stmt.where(Job.owner_id == caller.user_id)
 
 
@@ -261,10 +259,15 @@ def delete_job(ctx: ServiceContext, caller: Caller, job: Job, address: str | Non
         ctx.storage.delete(job.storage_key)
 
 
-def delete_job_rows(db: Session, job_ids: list[str]) -> None:
-    """The jobs' segments, speakers and rows (also for retention and erasure)."""
+def delete_transcript_rows(db: Session, job_ids: list[str]) -> None:
+    """The jobs' segments and speakers (retention keeps the job row itself, as expired)."""
     db.execute(delete(SegmentRow).where(SegmentRow.job_id.in_(job_ids)))
     db.execute(delete(SpeakerRow).where(SpeakerRow.job_id.in_(job_ids)))
+
+
+def delete_job_rows(db: Session, job_ids: list[str]) -> None:
+    """The jobs' transcripts and rows (also for erasure)."""
+    delete_transcript_rows(db, job_ids)
     db.execute(delete(Job).where(Job.id.in_(job_ids)))
 
 

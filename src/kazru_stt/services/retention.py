@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
+from kazru_stt.db.models import Job, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services import audit
 from kazru_stt.services.context import ServiceContext
+from kazru_stt.services.jobs import delete_transcript_rows
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -54,8 +55,7 @@ def run_retention(ctx: ServiceContext) -> dict[str, int]:
         if key:
             ctx.storage.delete(key)
         with session_scope(ctx.db_url) as db:
-            db.query(SegmentRow).filter(SegmentRow.job_id == job_id).delete()
-            db.query(SpeakerRow).filter(SpeakerRow.job_id == job_id).delete()
+            delete_transcript_rows(db, [job_id])
             expired += db.execute(
                 update(Job)
                 .where(Job.id == job_id, Job.status != JobStatus.EXPIRED)

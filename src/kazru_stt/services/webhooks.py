@@ -127,9 +127,7 @@ def _prepare(ctx: ServiceContext, job_id: str) -> tuple[str, bytes, dict, int] |
 async def _post(ctx: ServiceContext, url: str, body: bytes, headers: dict) -> int:
     """POST to the checked address of `url` (resolved and checked now, then pinned)."""
     target = await asyncio.to_thread(resolve, url, ctx.settings)
-    host = f"[{target.address}]" if ":" in target.address else target.address
-    parts = httpx.URL(target.url)
-    pinned = parts.copy_with(host=host.strip("[]"), port=target.port)
+    pinned = httpx.URL(target.url).copy_with(host=target.address, port=target.port)
     port = "" if target.port in (80, 443) else f":{target.port}"
     headers = {**headers, "Host": f"{target.host}{port}"}
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}

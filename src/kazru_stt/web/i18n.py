@@ -9,7 +9,7 @@ from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
-from babel import Locale, negotiate_locale
+from babel import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -63,10 +63,3 @@ def choose(query: str | None, cookie: str | None, stored: str | None, accept: st
                 continue
     ordered = [tag for _q, tag in sorted(wanted, key=lambda x: -x[0])]
     return negotiate_locale(ordered, list(LOCALES)) or DEFAULT_LOCALE
-
-
-def language_name(code: str, locale: str) -> str:
-    try:
-        return Locale.parse(locale).languages.get(code, code)
-    except (ValueError, TypeError):
-        return code

@@ -63,7 +63,7 @@ async def _caller(request: Request) -> Caller | None:
         return None  # an ended session: show the sign-in page
 
 
-def _locale(request: Request, caller: Caller | None, stored: str | None = None) -> str:
+def _locale(request: Request, stored: str | None = None) -> str:
     return i18n.choose(
         request.query_params.get("lang"),
         request.cookies.get(i18n.COOKIE),
@@ -80,7 +80,7 @@ def render(
     stored_locale: str | None = None,
     **context,
 ) -> HTMLResponse:
-    locale = _locale(request, caller, stored_locale)
+    locale = _locale(request, stored_locale)
     trans = i18n.translations(locale)
     ctx = request.app.state.ctx
     response = templates.TemplateResponse(

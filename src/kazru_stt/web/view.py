@@ -36,6 +36,7 @@ def clock(seconds: float | None) -> str:
 
 
 def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
+    """`emails` (admin pages) names each job's owner."""
     meta = job.result_meta or {}
     return {
         "id": job.id,
@@ -47,10 +48,7 @@ def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
         "languages": meta.get("languages") or [],
         "created": job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "",
         "error": job.error_message if job.error_code else None,
-        "error_code": job.error_code,
-        "engine": meta.get("engine") or job.engine,
-        "owner": (emails or {}).get(job.owner_id, "") if emails is not None else None,
-        "audio_deleted": job.audio_deleted_at is not None,
+        "owner": emails.get(job.owner_id) if emails else None,
     }
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
-from kazru_stt.api.forms import openapi_body, read_upload
+from kazru_stt.api.forms import create_job_from, openapi_body, read_upload
 from kazru_stt.api.routes.transcriptions import build_options
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import InvalidOptionError, KazruError
@@ -127,19 +127,13 @@ async def openai_transcription(request: Request, ctx: ContextDep, caller: Caller
     slots: SyncSlots = request.app.state.sync_slots
     slots.take()
     try:
-        try:
-            job = await run_in_threadpool(
-                job_service.create_job,
-                ctx,
-                upload.file,
-                filename=upload.filename or "audio",
-                content_type=upload.content_type,
-                options=options,
-                owner=caller,
-                max_duration_s=ctx.settings.sync_max_duration_s,
-            )
-        finally:
-            await upload.close()
+        job = await create_job_from(
+            ctx,
+            upload,
+            options=options,
+            owner=caller,
+            max_duration_s=ctx.settings.sync_max_duration_s,
+        )
         done = await _wait(request, ctx, job, max(60.0, ctx.settings.sync_max_duration_s * 2))
         if done.status != JobStatus.COMPLETED:
             raise KazruError(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
-from kazru_stt.api.forms import openapi_body, read_upload
+from kazru_stt.api.forms import create_job_from, openapi_body, read_upload
 from kazru_stt.api.schemas import JobOut, JobPage, SegmentEdit, SpeakerEdit
 from kazru_stt.domain.errors import InvalidOptionError, KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
@@ -92,19 +92,7 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
         f.min_speakers,
         f.max_speakers,
     )
-    try:
-        job = await run_in_threadpool(
-            job_service.create_job,
-            ctx,
-            upload.file,
-            filename=upload.filename or "upload",
-            content_type=upload.content_type,
-            options=options,
-            owner=caller,
-            webhook_url=webhook_url,
-        )
-    finally:
-        await upload.close()
+    job = await create_job_from(ctx, upload, options=options, owner=caller, webhook_url=webhook_url)
     return JobOut.of(job)
 
 
