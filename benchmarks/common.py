@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -12,15 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from kazru_stt.domain.text_compare import normalize  # noqa: E402  (the service's, shared)
+
+__all__ = ["EVAL_DIR", "ROOT", "manifest", "normalize"]
+
 EVAL_DIR = Path(os.environ.get("KAZRU_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 
 
 def manifest() -> list[dict]:
     with (EVAL_DIR / "manifest.jsonl").open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-def normalize(text: str) -> str:
-    """Case, punctuation and ё/е folded, for Cyrillic Kazakh and Russian alike."""
-    text = text.lower().replace("ё", "е").replace("|", " ")
-    return " ".join(re.sub(r"[^\w\s]", " ", text).split())

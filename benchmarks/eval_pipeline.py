@@ -53,6 +53,9 @@ def built_conversations(tmp: Path) -> list[dict]:
     }
     out = []
     for name, passages in plans.items():
+        clips = [c if isinstance(c, Path) else EVAL_DIR / c for group in passages for c in group]
+        if not all(c.is_file() for c in clips):
+            continue  # another eval set (e.g. one exported from reviewed transcripts)
         pieces, spans, t = [], [], 0.0
         for clip_list in passages:
             start = t

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,19 @@ def all_clips_out(eval_dir, model_cache, tmp_path_factory, engine):
     return proc, out
 
 
+def _thrice(text: str, every: bool = False):
+    """The first word or phrase (1-3 words) said three times in a row; with `every`, all."""
+    words = re.findall(r"\w+", text.lower())
+    found = []
+    for n in (1, 2, 3):
+        for i in range(len(words) - 3 * n + 1):
+            if words[i : i + n] == words[i + n : i + 2 * n] == words[i + 2 * n : i + 3 * n]:
+                if not every:
+                    return " ".join(words[i : i + n])
+                found.append(" ".join(words[i : i + n]))
+    return found if every else None
+
+
 def test_every_clip_in_every_format(all_clips_out):
     proc, out = all_clips_out
     assert proc.returncode == 0, proc.stderr.decode()
@@ -41,6 +55,14 @@ def test_every_clip_in_every_format(all_clips_out):
         data = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
         assert data["segments"] or row["duration_s"] < 0.5, stem
         assert all(seg["language"] for seg in data["segments"]), stem
+        # No invented text: no half letters, no word without length, no loop the
+        # reference does not have.
+        words = [w for seg in data["segments"] for w in seg["words"]]
+        assert "\ufffd" not in json.dumps(data, ensure_ascii=False), stem
+        assert all(w["end"] > w["start"] for w in words), stem
+        for seg in data["segments"]:
+            looped = _thrice(seg["text"])
+            assert not looped or looped in _thrice(row["text"] or "", every=True), (stem, seg)
         assert set(data) >= {
             "duration",
             "language",

@@ -122,7 +122,7 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
     page.click(f'tr[data-job="{job_id}"] td.name a')
     page.wait_for_url(f"**/app/t/{job_id}")
     assert "минут" in page.locator(".segments").inner_text()
-    assert page.locator(".segment .lang").first.text_content().strip() == "ru"
+    assert page.locator(".segment .seg-lang").first.input_value() == "ru"
     _word_seek(page)  # a click on a word moves the player there, and it lights up
     page.screenshot(path=SCREENSHOTS / "transcript-1280.png", full_page=True)
 
@@ -162,6 +162,59 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
         page.click("a[href$='format=srt']")
     srt = Path(got.value.path()).read_text(encoding="utf-8")
     assert "-->" in srt and original.split()[0] in srt and "Айгүл" in srt
+
+    # Corrections beyond text: language, a split at the cursor, a merge; undo and redo.
+    def act(action) -> None:
+        page.evaluate("document.getElementById('status-line').textContent = ''")
+        action()
+        _until(page, "document.getElementById('status-line').textContent === 'Saved'")
+
+    segments = page.locator(".segment")
+    count = segments.count()
+    act(lambda: page.locator(".segment .seg-lang").first.select_option("kk"))
+    assert page.locator(".segment .seg-lang").first.input_value() == "kk"
+    first_word = original.split()[0]
+
+    def split_after_first_word():
+        text = page.locator(".segment .text").first
+        text.dblclick()
+        page.keyboard.press("Control+Home")
+        for _ in first_word:
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Control+Enter")
+
+    act(split_after_first_word)
+    _until(page, f"document.querySelectorAll('.segment').length === {count + 1}")
+    assert page.locator(".segment .text").first.inner_text().strip() == first_word
+    act(lambda: page.locator(".segment").first.locator(".merge").click())
+    _until(page, f"document.querySelectorAll('.segment').length === {count}")
+    assert page.locator(".segment .text").first.inner_text().strip() == original
+    act(lambda: page.click("#undo"))  # the merge undone: split again
+    _until(page, f"document.querySelectorAll('.segment').length === {count + 1}")
+    act(lambda: page.click("#redo"))
+    _until(page, f"document.querySelectorAll('.segment').length === {count}")
+    assert page.locator(".segment .w").count() > 0  # word timings survived all of it
+
+    # A small fix in place keeps the spaces between the words (punctuation: WER stays 0).
+    def add_mark():
+        page.locator(".segment .text").first.dblclick()
+        page.keyboard.press("Control+End")
+        page.keyboard.type("!")
+        page.keyboard.press("Enter")
+
+    act(add_mark)
+    assert page.locator(".segment .text").first.inner_text().strip() == original + "!"
+
+    # Reviewed: the accuracy page shows a figure for this engine (the language was changed).
+    act(lambda: page.click("#review"))
+    assert page.get_attribute("#review", "aria-pressed") == "true"
+    page.check("#consent")
+    page.goto(f"{web.url}/app/accuracy")
+    assert page.locator(".figures .wer").inner_text() == "0.0%"  # the text is the machine's
+    assert "local" in page.locator("#accuracy table").first.inner_text()
+    assert page.locator("svg.chart polyline").count() == 1
+    page.screenshot(path=SCREENSHOTS / "accuracy-1280.png", full_page=True)
+    page.go_back()
 
     # A second user cannot open it.
     other = Visit(browser, web)
@@ -209,7 +262,8 @@ def test_every_page_is_translated(web, browser, eval_dir, lang):
     web.wait(job["id"])
     visit = Visit(browser, web, locale="en-US")  # the browser asks for English; we switch
     page = visit.sign_in(f"{lang}@example.kz", lang=lang)
-    for path in ("/app", f"/app/t/{job['id']}", "/app/keys", "/app/account", "/app/admin"):
+    pages = ("/app", f"/app/t/{job['id']}", "/app/keys", "/app/account", "/app/admin")
+    for path in (*pages, "/app/accuracy", "/app/admin/accuracy"):
         page.goto(f"{web.url}{path}")
         assert page.get_attribute("html", "lang") == lang
         untranslated = [s for s in _visible_strings(page) if s in english]

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(
@@ -39,6 +41,10 @@ class Settings(BaseSettings):
     cpu_threads: int = 0  # 0: let CTranslate2 decide
     beam_size: int = 5
     languages: str = "kk,ru"  # the set a passage's language is chosen from
+    # Passages clearly in one of these (outside the set) are recognised in it ("transcribe")
+    # or left without text and labelled `other` ("mark"); empty: never.
+    third_languages: str = ",".join(DEFAULT_THIRD_LANGUAGES)
+    third_language_action: Literal["transcribe", "mark"] = "transcribe"
 
     # Yandex SpeechKit (cloud engine)
     yandex_api_key: str | None = Field(default=None, repr=False)
@@ -103,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def language_set(self) -> list[str]:
         return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    @property
+    def third_language_set(self) -> tuple[str, ...]:
+        return tuple(code.strip() for code in self.third_languages.split(",") if code.strip())
 
     @field_validator("webhook_secret")
     @classmethod

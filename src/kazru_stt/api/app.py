@@ -19,7 +19,17 @@ from kazru_stt.api.guard import RequestGuard
 from kazru_stt.api.job_watch import JobWatcher
 from kazru_stt.api.metrics import RequestMetrics
 from kazru_stt.api.rate_limit import RateLimit
-from kazru_stt.api.routes import admin, auth, docs, health, keys, me, openai_compat, transcriptions
+from kazru_stt.api.routes import (
+    admin,
+    auth,
+    corrections,
+    docs,
+    health,
+    keys,
+    me,
+    openai_compat,
+    transcriptions,
+)
 from kazru_stt.api.routes.openai_compat import SyncSlots
 from kazru_stt.api.routes.transcriptions import StreamCounter
 from kazru_stt.services import jobs as job_service
@@ -57,7 +67,17 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lambda ids: job_service.job_states(ctx, ids), WATCH_INTERVAL_S
     )
     errors.install(app)
-    for module in (transcriptions, openai_compat, me, keys, auth, admin, health, docs):
+    for module in (
+        transcriptions,
+        corrections,
+        openai_compat,
+        me,
+        keys,
+        auth,
+        admin,
+        health,
+        docs,
+    ):
         app.include_router(module.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.include_router(pages.router)

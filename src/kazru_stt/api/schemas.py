@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from kazru_stt.db.models import Job
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.services.jobs import MAX_SEGMENT_TEXT
+from kazru_stt.services.corrections import MAX_SEGMENT_TEXT
 
 
 class ErrorInfo(BaseModel):
@@ -42,6 +42,8 @@ class JobOut(BaseModel):
     expires_at: datetime | None = None
     audio_deleted_at: datetime | None = None
     webhook: WebhookInfo | None = None
+    reviewed_at: datetime | None = None
+    evaluation_consent: bool = False
     result: dict[str, Any] | None = None
 
     @classmethod
@@ -74,6 +76,8 @@ class JobOut(BaseModel):
             expires_at=job.expires_at,
             audio_deleted_at=job.audio_deleted_at,
             webhook=webhook,
+            reviewed_at=job.reviewed_at,
+            evaluation_consent=bool(job.eval_consent),
             result=transcript.to_dict() if transcript is not None else None,
         )
 
@@ -86,7 +90,19 @@ class JobPage(BaseModel):
 
 
 class SegmentEdit(BaseModel):
-    text: str = Field(max_length=MAX_SEGMENT_TEXT)
+    """Only the fields given change; `speaker: null` takes the speaker off the segment."""
+
+    text: str | None = Field(None, max_length=MAX_SEGMENT_TEXT)
+    language: str | None = Field(None, min_length=2, max_length=8, pattern=r"^[a-z]{2,3}$")
+    speaker: str | None = Field(None, min_length=1, max_length=32)
+
+
+class SegmentSplit(BaseModel):
+    at: int = Field(ge=1, le=MAX_SEGMENT_TEXT, description="character offset in the text")
+
+
+class ConsentChange(BaseModel):
+    evaluation: bool = Field(description="allow admins to export it as evaluation data")
 
 
 class SpeakerEdit(BaseModel):

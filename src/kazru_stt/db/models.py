@@ -128,6 +128,11 @@ class Job(Base):
     webhook_next_at: Mapped[datetime | None] = mapped_column()
     webhook_error: Mapped[str | None] = mapped_column(String(255))
     webhook_delivered_at: Mapped[datetime | None] = mapped_column()
+    # A person checked the transcript: its corrections measure the engine (accuracy).
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by: Mapped[int | None] = mapped_column(Integer)
+    # The owner allows admins to export the reviewed transcript as evaluation data.
+    eval_consent: Mapped[bool] = mapped_column(Boolean, default=False)
 
     segments: Mapped[list[SegmentRow]] = relationship(
         back_populates="job",
@@ -158,6 +163,11 @@ class SegmentRow(Base):
     words: Mapped[dict[str, Any] | None] = mapped_column()  # {"words": [...]}
     avg_logprob: Mapped[float | None] = mapped_column(Float)
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    low_confidence: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the engine wrote, never overwritten by edits: {"engine", "model", "parts": [{start,
+    # end, text, language, words}]} (several parts once segments were merged). None on rows
+    # from before it was kept: there the current text is the machine's until edited.
+    machine: Mapped[dict[str, Any] | None] = mapped_column()
 
     job: Mapped[Job] = relationship(back_populates="segments")
 
@@ -172,6 +182,49 @@ class SpeakerRow(Base):
     name: Mapped[str | None] = mapped_column(String(100))
 
     job: Mapped[Job] = relationship(back_populates="speakers")
+
+
+class TranscriptEdit(Base):
+    """One correction of a transcript: the segments it replaced (`before`, full rows) and
+    the ones it put there (`after`), starting at `first_idx`. Undo puts `before` back;
+    redo puts `after` back; a new edit forgets what was undone."""
+
+    __tablename__ = "transcript_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(16))
+    first_idx: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict[str, Any]] = mapped_column()  # {"segments": [...]}
+    after: Mapped[dict[str, Any]] = mapped_column()
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReviewScore(Base):
+    """Error counts of one reviewed transcript per language, engine and model: numbers
+    only, no text, so they may outlive the transcript's retention."""
+
+    __tablename__ = "review_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    reviewed_at: Mapped[datetime] = mapped_column(index=True)
+    language: Mapped[str] = mapped_column(String(8))  # the corrected language
+    engine: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(200))
+    seconds: Mapped[float] = mapped_column(Float)
+    segments: Mapped[int] = mapped_column(Integer)
+    word_errors: Mapped[int] = mapped_column(Integer)
+    ref_words: Mapped[int] = mapped_column(Integer)
+    char_errors: Mapped[int] = mapped_column(Integer)
+    ref_chars: Mapped[int] = mapped_column(Integer)
+    language_right_s: Mapped[float] = mapped_column(Float)  # seconds the machine labelled right
 
 
 class WebSession(Base):

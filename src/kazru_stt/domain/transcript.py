@@ -46,6 +46,16 @@ class Segment:
     speaker: str | None = None
     words: list[Word] = field(default_factory=list)
     avg_logprob: float | None = None
+    edited: bool = False  # a person corrected it (the machine's own text is kept apart)
+    # No allowed language decoded the passage credibly: it has no text rather than garbage.
+    low_confidence: bool = False
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean probability of the segment's words: where to look first when checking."""
+        if not self.words:
+            return None
+        return sum(w.probability for w in self.words) / len(self.words)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +66,10 @@ class Segment:
             "language": self.language,
             "speaker": self.speaker,
             "avg_logprob": None if self.avg_logprob is None else round(self.avg_logprob, 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "low_confidence": self.low_confidence,
             "words": [w.to_dict() for w in self.words],
+            "edited": self.edited,
         }
 
     @classmethod
@@ -70,6 +83,8 @@ class Segment:
             speaker=d.get("speaker"),
             words=[Word.from_dict(w) for w in d.get("words") or []],
             avg_logprob=d.get("avg_logprob"),
+            edited=bool(d.get("edited")),
+            low_confidence=bool(d.get("low_confidence")),
         )
 
 

@@ -51,6 +51,8 @@ def to_docx(transcript: Transcript, *, title: str | None = None, **_: object) ->
     doc.add_paragraph()
 
     for turn in speaker_turns(transcript):
+        if not turn.text:
+            continue  # passages left without text (low confidence)
         para = doc.add_paragraph()
         stamp = para.add_run(f"[{short_clock(turn.start)}] ")
         stamp.font.color.rgb = RGBColor(0x70, 0x70, 0x70)

@@ -12,11 +12,15 @@ def to_txt(transcript: Transcript, *, timestamps: bool = False, **_: object) -> 
     has_speakers = any(s.speaker for s in transcript.segments)
     if has_speakers:
         for turn in speaker_turns(transcript):
+            if not turn.text:
+                continue  # passages left without text (low confidence)
             who = transcript.speaker_name(turn.speaker) or "?"
             stamp = f"[{short_clock(turn.start)}] " if timestamps else ""
             lines.append(f"{stamp}{who}: {turn.text}")
     else:
         for seg in transcript.segments:
+            if not seg.text:
+                continue
             stamp = f"[{short_clock(seg.start)} - {short_clock(seg.end)}] " if timestamps else ""
             lines.append(f"{stamp}{seg.text}")
     return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")

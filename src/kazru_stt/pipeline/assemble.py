@@ -4,40 +4,54 @@ from __future__ import annotations
 
 from kazru_stt.domain.transcript import Segment, Word
 from kazru_stt.engines.whisper_local import RawSegment
-from kazru_stt.pipeline.guards import looks_invented, trim_loop
+from kazru_stt.pipeline.guards import MIN_WORD_S, clean_text, collapse_repeats, looks_invented
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, nearest_region
 
 
 def words_by_region(packed: PackedSpeech, raw: list[RawSegment], regions: list[Region]):
     """Map every decoded word back to the recording and to the region it was spoken in.
 
-    Returns, per region, a list of (segment_index, Word); segments that look invented
-    (Whisper's no-speech rule) are dropped here.
+    Returns, per region, a list of (segment_index, Word), and per region whether a loop
+    was cut out of its words (evidence that the language did not fit); segments that look
+    invented (Whisper's no-speech rule) are dropped here.
     """
     per_region: list[list[tuple[int, Word]]] = [[] for _ in regions]
+    looped = [False] * len(regions)
     for seg_index, seg in enumerate(raw):
         if looks_invented(seg.avg_logprob, seg.no_speech_prob):
             continue
-        for w in trim_loop(seg.words):
+        cleaned = [w for w in seg.words if clean_text(w.text).strip()]
+        kept = collapse_repeats(cleaned)
+        if len(kept) < len(cleaned):
+            middle = cleaned[len(cleaned) // 2]
+            at = packed.to_original(middle.start, packed.span_index(middle.start))
+            looped[nearest_region(regions, at)] = True
+        for w in kept:
             span = packed.span_index((w.start + w.end) / 2)
             start = packed.to_original(w.start, span)
             end = packed.to_original(w.end, span)
             i = nearest_region(regions, (start + end) / 2)
             # Whisper stretches a first word back into the silence before it; the VAD
             # region (already padded) bounds where speech can be.
-            start = min(max(start, regions[i].start), regions[i].end)
-            end = min(max(end, start), regions[i].end)
-            per_region[i].append((seg_index, Word(start, max(end, start), w.text, w.probability)))
-    return per_region
+            lo, hi = regions[i].start, regions[i].end
+            start = min(max(start, lo), hi)
+            end = min(max(end, start + MIN_WORD_S), hi)
+            start = max(lo, min(start, end - MIN_WORD_S))
+            word = Word(start, end, clean_text(w.text), w.probability)
+            per_region[i].append((seg_index, word))
+    return per_region, looped
 
 
 def segments_from_words(
     picked: list[tuple[int, str, list[tuple[int, Word]]]],
     raw_by_pass: dict[str, list[RawSegment]],
+    empty: list[tuple[Region, str, bool]] = (),
 ) -> list[Segment]:
     """Build segments: words of one decoded segment, in one region's language, stay together.
 
-    `picked` holds (region order, language, words-with-segment-index) for each region.
+    `picked` holds (region order, language, words-with-segment-index) for each region;
+    `empty` the regions that get a segment without text, each with its label and whether
+    it is there because no language decoded it credibly (`low_confidence`: never garbage).
     """
     runs: list[tuple[str, int, list[Word]]] = []
     for _order, language, items in picked:
@@ -65,5 +79,9 @@ def segments_from_words(
                 avg_logprob=raw.avg_logprob,
             )
         )
+    segments += [
+        Segment(id=0, start=r.start, end=r.end, text="", language=lang, low_confidence=unsure)
+        for r, lang, unsure in empty
+    ]
     segments.sort(key=lambda s: s.start)
     return segments

@@ -31,20 +31,78 @@ def is_loop(text: str, *, max_repeats: int = 3) -> bool:
     return False
 
 
-def trim_loop(words: list, max_repeats: int = 3) -> list:
-    """Drop the tail of a word list where one word repeats more than `max_repeats` times."""
-    out, run, prev = [], 0, None
-    for w in words:
-        key = w.text.strip().lower().strip(".,!?;:")
-        run = run + 1 if key == prev else 1
-        prev = key
-        if run > max_repeats:
-            continue
-        out.append(w)
+REPLACEMENT_CHAR = "\ufffd"  # what a byte sequence cut mid-letter decodes to
+MIN_WORD_S = 0.04  # no word is shorter: a zero-length word cannot be played or highlighted
+# A repeated unit whose copies each last at least this per word, are about as long as each
+# other and were decoded with this probability was really said that many times.
+SPOKEN_MIN_S_PER_WORD = 0.12
+SPOKEN_MIN_LENGTH_RATIO = 0.5
+SPOKEN_MIN_PROBABILITY = 0.5
+
+
+def clean_text(text: str) -> str:
+    """Text without the halves of letters a token cap can leave behind."""
+    return text.replace(REPLACEMENT_CHAR, "")
+
+
+def _key(word) -> str:
+    return word.text.strip().lower().strip(".,!?;:…-—\"'«»")
+
+
+def _really_spoken(copies: list[list]) -> bool:
+    lengths = [c[-1].end - c[0].start for c in copies]
+    words = sum(len(c) for c in copies)
+    probability = sum(w.probability for c in copies for w in c) / words
+    return (
+        min(lengths) >= SPOKEN_MIN_S_PER_WORD * len(copies[0])
+        and min(lengths) >= SPOKEN_MIN_LENGTH_RATIO * max(lengths)
+        and probability >= SPOKEN_MIN_PROBABILITY
+    )
+
+
+def collapse_repeats(words: list, *, min_copies: int = 3, max_unit: int = 4) -> list:
+    """A unit of one to `max_unit` words repeated `min_copies` or more times in a row keeps
+    one copy (and loses a cut-off copy right after it), unless the timing and confidence
+    of the copies say the audio really repeats it."""
+    keys = [_key(w) for w in words]
+    out: list = []
+    i = 0
+    while i < len(words):
+        collapsed = False
+        for n in range(1, max_unit + 1):
+            unit = keys[i : i + n]
+            if len(unit) < n or not all(unit):
+                break
+            copies = 1
+            while keys[i + copies * n : i + (copies + 1) * n] == unit:
+                copies += 1
+            if copies < min_copies:
+                continue
+            spans = [words[i + k * n : i + (k + 1) * n] for k in range(copies)]
+            if _really_spoken(spans):
+                continue
+            out += spans[0]
+            i += copies * n
+            # A last copy cut short by the token cap: a prefix of the unit.
+            joined = " ".join(unit)
+            tail = i
+            while (
+                tail < len(words)
+                and tail - i < n
+                and joined.startswith(" ".join(keys[i : tail + 1]))
+            ):
+                tail += 1
+            i = tail
+            collapsed = True
+            break
+        if not collapsed:
+            out.append(words[i])
+            i += 1
     return out
 
 
 def looks_invented(avg_logprob: float, no_speech_prob: float) -> bool:
-    """Whisper's own silence rule, applied after the fact: a segment the model thinks is
-    probably not speech and is unsure of is dropped."""
-    return no_speech_prob > 0.6 and avg_logprob < -0.7
+    """Whisper's own silence rule with its own thresholds, applied after the fact: a segment
+    the model thinks is probably not speech and is unsure of is dropped. (A stricter -0.7
+    dropped real spontaneous Kazakh, kk_cs/kzaudio_19: no_speech 0.68, log-prob -0.75.)"""
+    return no_speech_prob > 0.6 and avg_logprob < -1.0

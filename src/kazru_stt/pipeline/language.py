@@ -29,17 +29,22 @@ from functools import lru_cache
 from kazru_stt.pipeline.guards import is_loop
 
 _CYRILLIC_WORD = re.compile(r"[а-яёәғқңөұүһі]+")
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 # A Russian decode this confident, with this share of dictionary words, settles a region.
 FAST_RU_MIN_LOGPROB = -0.30
 FAST_RU_MIN_KNOWN = 0.80
+# ...on a region this long: a word or two of noise decodes as confident Russian ("Медленно."
+# over every pause of an English meeting), so short regions always ask the detector too.
+FAST_RU_MIN_S = 1.0
 # Detector thresholds: P(ru) at or above SURE is Russian; at or above MAYBE it is Russian
 # when the Russian decode is also decent (log-prob and dictionary share below).
 DETECTOR_RU_SURE = 0.40
 DETECTOR_RU_MAYBE = 0.15
 DECENT_RU_MIN_LOGPROB = -0.45
 DECENT_RU_MIN_KNOWN = 0.70
-# Another allowed language (not kk/ru) wins when the detector gives it at least this.
+# Another allowed language (not kk/ru), or a third language outside the set, wins when the
+# detector gives it at least this (a third language must then also decode credibly).
 DETECTOR_OTHER_MIN = 0.50
 
 
@@ -76,37 +81,48 @@ def russian_known_share(text: str) -> float | None:
     return sum(morph.word_is_known(w) for w in words) / len(words)
 
 
-def russian_evidence(words: list) -> Evidence:
-    text = "".join(w.text for w in words).strip()
+def russian_evidence(words: list, looped: bool = False) -> Evidence:
+    """`looped`: a loop was already cut out of these words (still evidence against)."""
+    text = " ".join(w.text.strip() for w in words).strip()
     if not words:
-        return Evidence(-math.inf, "", False)
+        return Evidence(-math.inf, "", looped)
     logprob = sum(math.log(max(w.probability, 1e-6)) for w in words) / len(words)
-    return Evidence(logprob, text, is_loop(text), russian_known_share(text))
+    return Evidence(logprob, text, looped or is_loop(text), russian_known_share(text))
 
 
-def settled_as_russian(ev: Evidence) -> bool:
+def _known(ev: Evidence) -> float:
+    """A Russian decode without one Cyrillic word wrote another language (Whisper does
+    that for English): no Russian evidence at all. Digits alone prove nothing either way."""
+    if ev.known_share is not None:
+        return ev.known_share
+    return 1.0 if ev.text and not _LATIN.search(ev.text) else 0.0
+
+
+def settled_as_russian(ev: Evidence, seconds: float) -> bool:
     return (
-        not ev.loop
+        seconds >= FAST_RU_MIN_S
+        and not ev.loop
         and ev.logprob >= FAST_RU_MIN_LOGPROB
-        and (ev.known_share if ev.known_share is not None else 1.0) >= FAST_RU_MIN_KNOWN
+        and _known(ev) >= FAST_RU_MIN_KNOWN
     )
 
 
 def _decent_russian(ev: Evidence) -> bool:
-    return (
-        not ev.loop
-        and ev.logprob >= DECENT_RU_MIN_LOGPROB
-        and (ev.known_share if ev.known_share is not None else 1.0) >= DECENT_RU_MIN_KNOWN
-    )
+    return not ev.loop and ev.logprob >= DECENT_RU_MIN_LOGPROB and _known(ev) >= DECENT_RU_MIN_KNOWN
 
 
-def choose(ev: Evidence, allowed: list[str]) -> str:
-    """The language of an unsettled region, from the detector and the Russian decode."""
+def choose(ev: Evidence, allowed: list[str], third: list[str] = ()) -> str:
+    """The language of an unsettled region, from the detector and the Russian decode;
+    `third`: languages outside the set a region may still be clearly in."""
     p = ev.detector
     if "ru" in allowed:
         p_ru = p.get("ru", 0.0)
         if p_ru >= DETECTOR_RU_SURE or (p_ru >= DETECTOR_RU_MAYBE and _decent_russian(ev)):
             return "ru"
+    if third:
+        best = max(third, key=lambda code: p.get(code, 0.0))
+        if p.get(best, 0.0) >= DETECTOR_OTHER_MIN:
+            return best
     others = [code for code in allowed if code not in ("ru", "kk")]
     if others:
         best = max(others, key=lambda code: p.get(code, 0.0))

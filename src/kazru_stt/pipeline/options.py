@@ -5,14 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kazru_stt.domain.errors import InvalidOptionError
+from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 
-KAZAKH_RUSSIAN = ("kk", "ru")
+__all__ = ["KAZAKH_RUSSIAN", "TranscribeOptions", "supported_languages"]
+
+
+def supported_languages() -> set[str]:
+    """Whisper's language list: the codes a job, a passage or a correction may name."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return set(_LANGUAGE_CODES)
 
 
 @dataclass
 class TranscribeOptions:
     language: str = "auto"  # "auto" or an ISO 639-1 code forced on every passage
     languages: tuple[str, ...] = KAZAKH_RUSSIAN  # the set "auto" chooses from
+    third_languages: tuple[str, ...] = DEFAULT_THIRD_LANGUAGES
+    # "transcribe": such a passage is written in its language; "mark": no text, `other`.
+    third_language_action: str = "transcribe"
     engine: str = "local"
     diarize: bool = False
     num_speakers: int | None = None
@@ -23,9 +34,7 @@ class TranscribeOptions:
 
     def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
         if supported is None:
-            from faster_whisper.tokenizer import _LANGUAGE_CODES  # Whisper's language list
-
-            supported = set(_LANGUAGE_CODES)
+            supported = supported_languages()
         if self.language != "auto" and supported and self.language not in supported:
             raise InvalidOptionError(f"unsupported language {self.language!r}")
         if not self.languages:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from kazru_stt.domain.languages import OTHER_LANGUAGE
 from kazru_stt.domain.transcript import Segment, Transcript
 from kazru_stt.engines.whisper_local import WhisperEngine
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 BLOCK_SECONDS = 300.0
 # A region ending this close to a block's end may go on in the next block.
 _TAIL_MARGIN_S = 1.0
+CREDIBLE_MIN_LOGPROB = -1.0
 
 ProgressFn = Callable[[float], None]
 T = TypeVar("T")
@@ -70,7 +72,7 @@ def _decode_pass(
     progress: Callable[[float], None] | None = None,
 ):
     """Decode the `selected` regions (indices into the block's `regions`) in one language;
-    returns the raw segments and, per selected region, its words."""
+    returns the raw segments and, per selected region, its words and whether it looped."""
     end = offset + audio.size / SAMPLE_RATE
     packed = PackedSpeech(audio, offset, decode_spans(regions, selected, offset, end))
 
@@ -79,7 +81,17 @@ def _decode_pass(
             progress(packed.to_original(packed_end))
 
     raw = engine.transcribe(packed.audio, language, beam_size=beam_size, on_segment=on_segment)
-    return raw, words_by_region(packed, raw, [regions[i] for i in selected])
+    words, looped = words_by_region(packed, raw, [regions[i] for i in selected])
+    return raw, words, looped
+
+
+def _credible(raw: list, words: list, looped: bool) -> bool:
+    """A decode that is no loop and not below Whisper's own log-probability gate (-1.0,
+    what it falls back from) on the segments its words came from."""
+    if looped or not words:
+        return False
+    used = {seg_index for seg_index, _ in words}
+    return max(raw[i].avg_logprob for i in used) >= CREDIBLE_MIN_LOGPROB
 
 
 def transcribe_regions(
@@ -96,38 +108,95 @@ def transcribe_regions(
         return []
     allowed = [options.language] if options.language != "auto" else list(options.languages)
     primary = "ru" if "ru" in allowed else allowed[0]
+    third = []
+    if options.language == "auto":
+        third = [c for c in options.third_languages if c not in allowed]
 
-    raw_by_pass, words_by_pass = {}, {}
-    everything = list(range(len(regions)))
-    raw_by_pass[primary], words_by_pass[primary] = _decode_pass(
-        engine, audio, offset, regions, everything, primary, options.beam_size, progress
-    )
+    # Per language: raw segments of all its passes, and per region its words (with indices
+    # into those raw segments) and whether they looped; which regions it decoded.
+    raw_by_pass: dict[str, list] = {}
+    words_by_pass: dict[str, list[list]] = {}
+    looped_by_pass: dict[str, list[bool]] = {}
+    decoded: dict[str, set[int]] = {}
+
+    def decode(code: str, idx: list[int], report=None) -> None:
+        raw, words, looped = _decode_pass(
+            engine, audio, offset, regions, idx, code, options.beam_size, report
+        )
+        base = len(raw_by_pass.setdefault(code, []))
+        raw_by_pass[code].extend(raw)
+        words_by_pass.setdefault(code, [[] for _ in regions])
+        looped_by_pass.setdefault(code, [False] * len(regions))
+        decoded.setdefault(code, set()).update(idx)
+        for j, i in enumerate(idx):
+            words_by_pass[code][i] = [(base + k, w) for k, w in words[j]]
+            looped_by_pass[code][i] = looped[j]
+
+    decode(primary, list(range(len(regions))), progress)
     chosen = [primary] * len(regions)
-    evidence = [lid.russian_evidence([w for _, w in ws]) for ws in words_by_pass[primary]]
+    evidence = [
+        lid.russian_evidence([w for _, w in ws], looped)
+        for ws, looped in zip(words_by_pass[primary], looped_by_pass[primary], strict=True)
+    ]
     if len(allowed) > 1:
         for i, ev in enumerate(evidence):
-            if primary == "ru" and lid.settled_as_russian(ev):
-                continue
             region = regions[i]
+            if primary == "ru" and lid.settled_as_russian(ev, region.end - region.start):
+                continue
             a = int(round((region.start - offset) * SAMPLE_RATE))
             b = int(round((region.end - offset) * SAMPLE_RATE))
             ev.detector = engine.detect_language(audio[a:b])
-            chosen[i] = lid.choose(ev, allowed)
-
+            chosen[i] = lid.choose(ev, allowed, third)
     for code in sorted(set(chosen) - {primary}):
-        idx = [i for i, c in enumerate(chosen) if c == code]
-        raw, words = _decode_pass(engine, audio, offset, regions, idx, code, options.beam_size)
-        raw_by_pass[code] = raw
-        full: list[list] = [[] for _ in regions]
-        for j, i in enumerate(idx):
-            full[i] = words[j]
-        words_by_pass[code] = full
+        decode(code, [i for i, c in enumerate(chosen) if c == code])
+
+    def credible(code: str, i: int) -> bool:
+        return i in decoded.get(code, ()) and _credible(
+            raw_by_pass[code], words_by_pass[code][i], looped_by_pass[code][i]
+        )
+
+    # A third language must also explain its passage credibly; else the set decides.
+    retry = [i for i, c in enumerate(chosen) if c in third and not credible(c, i)]
+    for i in retry:
+        chosen[i] = lid.choose(evidence[i], allowed)
+    for code in sorted({chosen[i] for i in retry}):
+        missing = [i for i in retry if chosen[i] == code and i not in decoded.get(code, ())]
+        if missing:
+            decode(code, missing)
+
+    # A passage its language decodes only as a loop or below Whisper's gate: another
+    # allowed language that decodes it credibly explains it better; with none, it stays
+    # without text and flagged, never as garbage.
+    # (A region no decode put words in is no speech: it stays empty, unflagged.)
+    unsure = [
+        i for i in range(len(regions)) if words_by_pass[chosen[i]][i] and not credible(chosen[i], i)
+    ]
+    for code in allowed:
+        missing = [i for i in unsure if i not in decoded.get(code, ())]
+        if missing:
+            decode(code, missing)
+    empty: list[tuple[Region, str, bool]] = []  # (region, label, low confidence)
+    flagged = set()
+    for i in unsure:
+        better = next((c for c in allowed if c != chosen[i] and credible(c, i)), None)
+        if better:
+            chosen[i] = better
+        else:
+            flagged.add(i)
+            empty.append((regions[i], chosen[i], True))
+    if options.third_language_action == "mark":
+        for i, code in enumerate(chosen):
+            if code in third:
+                flagged.add(i)
+                empty.append((regions[i], OTHER_LANGUAGE, False))
 
     for region, code, ev in zip(regions, chosen, evidence, strict=True):
         region.language = code
         region.evidence = ev.as_dict()
-    picked = [(i, chosen[i], words_by_pass[chosen[i]][i]) for i in range(len(regions))]
-    return segments_from_words(picked, raw_by_pass)
+    picked = [
+        (i, chosen[i], words_by_pass[chosen[i]][i]) for i in range(len(regions)) if i not in flagged
+    ]
+    return segments_from_words(picked, raw_by_pass, empty)
 
 
 class _SpeakerStage:

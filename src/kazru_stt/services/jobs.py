@@ -15,7 +15,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import func
 
-from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
+from kazru_stt.db.models import (
+    Job,
+    ReviewScore,
+    SegmentRow,
+    SpeakerRow,
+    TranscriptEdit,
+    utcnow,
+)
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import Conflict, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
@@ -25,8 +32,6 @@ from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import audit, quotas
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
-
-MAX_SEGMENT_TEXT = 10_000  # characters in one edited segment
 
 
 def new_job_id() -> str:
@@ -186,23 +191,26 @@ def load_transcript(ctx: ServiceContext, job: Job) -> Transcript:
     return _transcript(job, segments, speakers)
 
 
+def segment_of(row: SegmentRow) -> Segment:
+    return Segment(
+        id=row.idx,
+        start=row.start,
+        end=row.end,
+        text=row.text,
+        language=row.language,
+        speaker=row.speaker,
+        words=[Word.from_dict(w) for w in (row.words or {}).get("words", [])],
+        avg_logprob=row.avg_logprob,
+        edited=row.edited,
+        low_confidence=row.low_confidence,
+    )
+
+
 def _transcript(job: Job, segments, speakers) -> Transcript:
     meta = job.result_meta or {}
     return Transcript(
         duration=meta.get("duration", job.duration_s or 0.0),
-        segments=[
-            Segment(
-                id=row.idx,
-                start=row.start,
-                end=row.end,
-                text=row.text,
-                language=row.language,
-                speaker=row.speaker,
-                words=[Word.from_dict(w) for w in (row.words or {}).get("words", [])],
-                avg_logprob=row.avg_logprob,
-            )
-            for row in segments
-        ],
+        segments=[segment_of(row) for row in segments],
         speakers=[Speaker(row.label, row.name) for row in speakers],
         engine=meta.get("engine", job.engine),
         model=meta.get("model", ""),
@@ -260,7 +268,9 @@ def delete_job(ctx: ServiceContext, caller: Caller, job: Job, address: str | Non
 
 
 def delete_transcript_rows(db: Session, job_ids: list[str]) -> None:
-    """The jobs' segments and speakers (retention keeps the job row itself, as expired)."""
+    """The jobs' segments, speakers and edit history (retention keeps the job row itself,
+    as expired, and the review's error counts, which hold no text)."""
+    db.execute(delete(TranscriptEdit).where(TranscriptEdit.job_id.in_(job_ids)))
     db.execute(delete(SegmentRow).where(SegmentRow.job_id.in_(job_ids)))
     db.execute(delete(SpeakerRow).where(SpeakerRow.job_id.in_(job_ids)))
 
@@ -268,43 +278,5 @@ def delete_transcript_rows(db: Session, job_ids: list[str]) -> None:
 def delete_job_rows(db: Session, job_ids: list[str]) -> None:
     """The jobs' transcripts and rows (also for erasure)."""
     delete_transcript_rows(db, job_ids)
+    db.execute(delete(ReviewScore).where(ReviewScore.job_id.in_(job_ids)))
     db.execute(delete(Job).where(Job.id.in_(job_ids)))
-
-
-def _editable(db: Session, job: Job) -> None:
-    status = db.scalar(select(Job.status).where(Job.id == job.id))
-    if status != JobStatus.COMPLETED:
-        raise Conflict("only a completed transcript can be edited", code="not_ready")
-
-
-def edit_segment(ctx: ServiceContext, job: Job, index: int, text: str) -> dict:
-    text = text.strip()
-    with session_scope(ctx.db_url) as db:
-        _editable(db, job)
-        row = db.scalars(
-            select(SegmentRow).where(SegmentRow.job_id == job.id, SegmentRow.idx == index)
-        ).first()
-        if row is None:
-            raise NotFound(f"segment {index} not found")
-        if row.text != text:
-            row.text = text
-            row.words = {"words": []}  # word timings no longer match edited text
-            row.edited = True
-        return {
-            "id": row.idx,
-            "start": row.start,
-            "end": row.end,
-            "text": row.text,
-            "edited": row.edited,
-        }
-
-
-def rename_speaker(ctx: ServiceContext, job: Job, label: str, name: str | None) -> dict:
-    with session_scope(ctx.db_url) as db:
-        row = db.scalars(
-            select(SpeakerRow).where(SpeakerRow.job_id == job.id, SpeakerRow.label == label)
-        ).first()
-        if row is None:
-            raise NotFound(f"speaker {label} not found")
-        row.name = (name or "").strip()[:100] or None
-        return {"label": row.label, "name": row.name}

@@ -18,6 +18,7 @@ from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import CanceledError, KazruError
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.machine_text import machine_record
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.services import webhooks
 from kazru_stt.services.context import ServiceContext
@@ -143,6 +144,8 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
                 text=seg.text,
                 words={"words": [w.to_dict() for w in seg.words]},
                 avg_logprob=seg.avg_logprob,
+                low_confidence=seg.low_confidence,
+                machine=machine_record(seg, transcript.engine, transcript.model),
             )
             for seg in transcript.segments
         )

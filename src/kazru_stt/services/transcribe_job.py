@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kazru_stt.config import Settings
 from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.pipeline.dispatch import run_engine
@@ -43,6 +45,11 @@ def yandex_engine(settings: Settings):
 
 def make_transcriber(settings: Settings, model_path=None):
     def transcribe(path, options: TranscribeOptions, progress):
+        options = replace(
+            options,
+            third_languages=settings.third_language_set,
+            third_language_action=settings.third_language_action,
+        )
         return run_engine(
             path,
             options,

@@ -26,7 +26,7 @@ from kazru_stt.api.deps import (
 from kazru_stt.api.routes.transcriptions import media_type_of
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.services import accounts, quotas
+from kazru_stt.services import accounts, accuracy, corrections, quotas
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.web import i18n, view
@@ -255,6 +255,16 @@ async def _transcriptions(request: Request, offset: int, template: str) -> Respo
 
 @router.get("/app/t/{job_id}")
 async def transcript_page(request: Request, job_id: JobId) -> Response:
+    return await _transcript(request, job_id, "transcript.html")
+
+
+@router.get("/app/t/{job_id}/segments")
+async def segments_fragment(request: Request, job_id: JobId) -> Response:
+    """The passages alone: the editor swaps them in after a split, merge, undo or redo."""
+    return await _transcript(request, job_id, "_segments.html")
+
+
+async def _transcript(request: Request, job_id: str, template: str) -> Response:
     caller, user = await _signed_in(request)
     if caller is None:
         return _to_login(request)
@@ -263,19 +273,52 @@ async def transcript_page(request: Request, job_id: JobId) -> Response:
         job = await run_in_threadpool(job_service.load_job, ctx, caller, job_id)
     except KazruError:
         return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
-    transcript = None
+    transcript = undo_state = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
+        undo_state = await run_in_threadpool(corrections.undo_state, ctx, job)
     return render(
         request,
-        "transcript.html",
+        template,
         caller,
         stored_locale=user["locale"],
-        job=view.job_row(job),
+        job={**view.job_row(job), "own": job.owner_id == caller.user_id},
         transcript=view.transcript_view(transcript) if transcript else None,
+        undo_state=undo_state,
+        language_choices=view.language_choices,
         weak_kazakh=view.weak_kazakh(transcript, ctx.settings) if transcript else False,
         audio_url=f"/api/v1/transcriptions/{job.id}/audio" if job.storage_key else None,
         is_video=media_type_of(job.content_type, job.filename).startswith("video/"),
+    )
+
+
+@router.get("/app/accuracy")
+async def accuracy_page(request: Request) -> Response:
+    return await _accuracy(request, everyone=False)
+
+
+@router.get("/app/admin/accuracy")
+async def admin_accuracy_page(request: Request) -> Response:
+    return await _accuracy(request, everyone=True)
+
+
+async def _accuracy(request: Request, everyone: bool) -> Response:
+    caller, user = await _signed_in(request)
+    if caller is None:
+        return _to_login(request)
+    if everyone and not caller.is_admin:
+        return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
+    ctx = request.app.state.ctx
+    figures = await run_in_threadpool(accuracy.summary, ctx, None if everyone else caller.user_id)
+    return render(
+        request,
+        "accuracy.html",
+        caller,
+        stored_locale=user["locale"],
+        everyone=everyone,
+        figures=figures,
+        chart=view.accuracy_chart(figures["weeks"]),
+        percent=view.percent,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
+from kazru_stt.domain.languages import KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.web.i18n import _
 
@@ -49,6 +50,8 @@ def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
         "created": job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "",
         "error": job.error_message if job.error_code else None,
         "owner": emails.get(job.owner_id) if emails else None,
+        "reviewed": job.reviewed_at is not None,
+        "eval_consent": bool(job.eval_consent),
     }
 
 
@@ -67,7 +70,10 @@ def transcript_view(t: Transcript) -> dict:
                 "speaker": s.speaker,
                 "speaker_name": t.speaker_name(s.speaker) if s.speaker else None,
                 "colour": colours.get(s.speaker, "#444"),
-                "words": [{"start": w.start, "end": w.end, "text": w.text} for w in s.words],
+                "words": [
+                    {"start": w.start, "end": w.end, "text": w.text.strip()} for w in s.words
+                ],
+                "edited": s.edited,
             }
             for s in t.segments
         ],
@@ -80,6 +86,12 @@ def transcript_view(t: Transcript) -> dict:
         "model": t.model,
         "warnings": t.warnings,
     }
+
+
+def language_choices(current: str | None) -> list[str]:
+    """The languages a passage can be set to in the editor (plus its own, if another)."""
+    choices = [*KAZAKH_RUSSIAN, "en"]
+    return choices if current in choices or not current else [*choices, current]
 
 
 def weak_kazakh(t: Transcript, settings: Settings) -> bool:
@@ -105,6 +117,9 @@ def js_strings(gettext) -> dict[str, str]:
         "save_failed": _("Could not save"),
         "undo": _("Undo"),
         "nothing_to_undo": _("Nothing to undo"),
+        "split_hint": _("Put the cursor where the passage should be split, then press Ctrl+Enter"),
+        "reviewed": _("Reviewed"),
+        "mark_reviewed": _("Mark as reviewed"),
         "uploading": _("Uploading"),
         "uploaded": _("Uploaded"),
         "upload_failed": _("Upload failed"),
@@ -117,3 +132,51 @@ def js_strings(gettext) -> dict[str, str]:
         **STATUS_LABELS,
     }
     return {k: gettext(v) for k, v in keys.items()}
+
+
+CHART_W, CHART_H, CHART_PAD = 640, 220, 40
+
+
+def accuracy_chart(weeks: list[dict]) -> dict | None:
+    """WER per week, one line per engine and model, as coordinates for an inline SVG."""
+    labels = sorted({w["week"] for w in weeks})
+    points = [w for w in weeks if w["wer"] is not None]
+    if not points:
+        return None
+    top = max(0.1, max(w["wer"] for w in points))
+    step = (CHART_W - 2 * CHART_PAD) / max(1, len(labels) - 1)
+
+    def x(week: str) -> float:
+        return round(CHART_PAD + labels.index(week) * step, 1)
+
+    def y(value: float) -> float:
+        return round(CHART_H - CHART_PAD - value / top * (CHART_H - 2 * CHART_PAD), 1)
+
+    series: dict[str, list[dict]] = {}
+    for w in points:
+        name = f"{w['engine']} · {w['model']}" if w["model"] else w["engine"]
+        series.setdefault(name, []).append(
+            {"x": x(w["week"]), "y": y(w["wer"]), "wer": w["wer"], "minutes": w["minutes"]}
+        )
+    return {
+        "width": CHART_W,
+        "height": CHART_H,
+        "left": CHART_PAD,
+        "bottom": CHART_H - CHART_PAD,
+        "right": CHART_W - CHART_PAD,
+        "series": [
+            {
+                "name": name,
+                "colour": SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)],
+                "points": " ".join(f"{d['x']},{d['y']}" for d in dots),
+                "dots": dots,
+            }
+            for i, (name, dots) in enumerate(sorted(series.items()))
+        ],
+        "weeks": [{"x": x(label), "label": label} for label in labels],
+        "ticks": [{"y": y(top * f), "label": f"{top * f:.0%}"} for f in (0, 0.5, 1)],
+    }
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"

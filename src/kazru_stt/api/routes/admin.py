@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path as FsPath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from kazru_stt.api.deps import AddressDep, AdminDep, ContextDep
 from kazru_stt.db.models import Role, RoleName
-from kazru_stt.services import accounts, audit
+from kazru_stt.services import accounts, accuracy, audit, eval_export
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -79,3 +84,30 @@ def change_user(
     result = accounts.update_user(ctx, user_id, changes, actor=admin, address=address)
     request.app.state.key_cache.clear()  # a disabled account stops now
     return result
+
+
+@router.get("/accuracy", summary="Accuracy of engines and models on all reviewed transcripts")
+def all_accuracy(_admin: AdminDep, ctx: ContextDep) -> dict:
+    return accuracy.summary(ctx, None)
+
+
+@router.get(
+    "/evaluation-set",
+    summary="Reviewed transcripts whose owners consented, as a zip: WAV per segment and "
+    "manifest.jsonl (the format of the project's eval set)",
+    response_class=FileResponse,
+)
+def evaluation_set(admin: AdminDep, ctx: ContextDep) -> FileResponse:
+    work = FsPath(tempfile.mkdtemp(prefix="kazru-eval-"))
+    try:
+        eval_export.export_set(ctx, admin, work / "set")
+        archive = shutil.make_archive(str(work / "evaluation-set"), "zip", work / "set")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename="kazru-evaluation-set.zip",
+        background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
+    )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kazru_stt.api.deps import SESSION_COOKIE, CallerDep, ContextDep
-from kazru_stt.services import accounts, erasure, quotas
+from kazru_stt.services import accounts, accuracy, erasure, quotas
 from kazru_stt.services.secrets import webhook_secret
 
 router = APIRouter(prefix="/api/v1/me", tags=["account"])
@@ -23,6 +23,11 @@ def me(caller: CallerDep, ctx: ContextDep) -> dict:
         "csrf_token": caller.csrf_token,  # for browser sessions: send as X-CSRF-Token
         "auth": "session" if caller.session_id else "key" if caller.key_id else "single_user",
     }
+
+
+@router.get("/accuracy", summary="Accuracy of engines and models on my reviewed transcripts")
+def my_accuracy(caller: CallerDep, ctx: ContextDep) -> dict:
+    return accuracy.summary(ctx, caller.user_id)
 
 
 @router.delete("/data", status_code=204, summary="Erase my account and everything in it")

@@ -12,14 +12,14 @@ from contextlib import aclosing
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
 from kazru_stt.api.forms import create_job_from, openapi_body, read_upload
-from kazru_stt.api.schemas import JobOut, JobPage, SegmentEdit, SpeakerEdit
+from kazru_stt.api.schemas import JobOut, JobPage
 from kazru_stt.domain.errors import InvalidOptionError, KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import get_format
@@ -233,20 +233,6 @@ def delete_transcription(
 ) -> Response:
     job_service.delete_job(ctx, caller, job, address)
     return Response(status_code=204)
-
-
-SegmentIndex = Annotated[int, Path(ge=0, le=1_000_000)]
-SpeakerLabel = Annotated[str, Path(max_length=32)]
-
-
-@router.patch("/{job_id}/segments/{index}", summary="Edit a segment's text")
-def edit_segment(job: OwnedJob, index: SegmentIndex, body: SegmentEdit, ctx: ContextDep) -> dict:
-    return job_service.edit_segment(ctx, job, index, body.text)
-
-
-@router.patch("/{job_id}/speakers/{label}", summary="Rename a speaker")
-def rename_speaker(job: OwnedJob, label: SpeakerLabel, body: SpeakerEdit, ctx: ContextDep) -> dict:
-    return job_service.rename_speaker(ctx, job, label, body.name)
 
 
 class StreamCounter:

@@ -1,6 +1,7 @@
 // The transcript view: the word being spoken is highlighted, a click on a word seeks there,
-// passages are edited in place (Enter saves, Escape cancels, one step of undo), speakers are
-// renamed in place and everywhere at once, the job is deleted after a confirmation.
+// passages are corrected in place (text: Enter saves, Escape cancels; language, speaker,
+// split at the cursor, merge with the next), undo and redo on the server, speakers renamed
+// in place and everywhere at once, review and consent, delete after a confirmation.
 "use strict";
 (() => {
   const { api, t } = window.kazru;
@@ -10,10 +11,9 @@
   const media = document.getElementById("media");
   const statusLine = document.getElementById("status-line");
   const undoButton = document.getElementById("undo");
+  const redoButton = document.getElementById("redo");
   let words = [];
   let current = null;
-  const undoKey = `kazru-undo-${jobId}`;  // per tab; survives a reload
-  let lastHTML = null;  // the words (with times) of the last edited passage, this page only
 
   function say(text) { if (statusLine) statusLine.textContent = text; }
 
@@ -47,18 +47,41 @@
     highlight();
   }
 
-  async function save(segment, text, previous) {
-    const index = segment.dataset.index;
+  // After any correction the passages are rendered again by the server (a split or merge
+  // renumbers them), and the undo/redo buttons follow the server's history.
+  async function refresh() {
+    const response = await fetch(`/app/t/${jobId}/segments`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const holder = document.createElement("div");
+    holder.innerHTML = await response.text();
+    const fresh = holder.querySelector("#segments");
+    document.getElementById("segments").replaceWith(fresh);
+    undoButton.disabled = fresh.dataset.canUndo !== "true";
+    redoButton.disabled = fresh.dataset.canRedo !== "true";
+    current = null;
+    indexWords();
+    highlight();
+  }
+
+  async function correct(method, url, body) {
     try {
-      const saved = await api("PATCH", `${base}/segments/${index}`, { text });
-      segment.querySelector(".text").textContent = saved.text;
+      await api(method, url, body);
       say(t("saved"));
-      return true;
     } catch (error) {
-      segment.querySelector(".text").innerHTML = previous;
       say(`${t("save_failed")}: ${error.message}`);
-      return false;
     }
+    await refresh();
+  }
+
+  const segmentUrl = (segment, tail = "") => `${base}/segments/${segment.dataset.index}${tail}`;
+
+  function caretOffset(textEl) {
+    const selection = window.getSelection();
+    if (!selection.rangeCount || !textEl.contains(selection.anchorNode)) return null;
+    const range = selection.getRangeAt(0).cloneRange();
+    range.selectNodeContents(textEl);
+    range.setEnd(selection.anchorNode, selection.anchorOffset);
+    return range.toString().length;
   }
 
   function startEdit(textEl) {
@@ -69,42 +92,44 @@
     textEl.textContent = previousText;
     textEl.contentEditable = "true";
     textEl.focus();
-    const finish = async (keep) => {
+    let done = false;
+    const finish = async (keep, splitAt = null) => {
+      if (done) return;
+      done = true;
       textEl.removeEventListener("keydown", onKey);
       textEl.removeEventListener("blur", onBlur);
       textEl.contentEditable = "false";
       const text = textEl.textContent.trim();
-      if (!keep || text === previousText.trim()) { textEl.innerHTML = previousHTML; return; }
-      if (await save(segment, text, previousHTML)) {
-        sessionStorage.setItem(undoKey, JSON.stringify({
-          index: segment.dataset.index, text: previousText.trim(),
-        }));
-        lastHTML = previousHTML;
-        undoButton.disabled = false;
-        indexWords();
+      const changed = keep && text !== previousText.trim();
+      if (!changed && splitAt === null) { textEl.innerHTML = previousHTML; return; }
+      if (changed) await correct("PATCH", segmentUrl(segment), { text });
+      if (splitAt !== null) {
+        // The offset counts in the edited text; the server splits its saved text.
+        const at = splitAt - (textEl.textContent.length - textEl.textContent.trimStart().length);
+        await correct("POST", segmentUrl(segment, "/split"), { at: Math.max(1, at) });
       }
     };
     const onKey = (e) => {
-      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); finish(true); }
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        finish(true, caretOffset(textEl));
+      } else if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); finish(true); }
       if (e.key === "Escape") { e.preventDefault(); finish(false); }
     };
     const onBlur = () => finish(true);
     textEl.addEventListener("keydown", onKey);
     textEl.addEventListener("blur", onBlur);
+    textEl.splitHere = () => finish(true, caretOffset(textEl));
   }
 
-  async function undo() {
-    const last = JSON.parse(sessionStorage.getItem(undoKey) || "null");
-    const segment = last && root.querySelector(`.segment[data-index="${last.index}"]`);
-    if (!segment) { say(t("nothing_to_undo")); return; }
-    sessionStorage.removeItem(undoKey);
-    undoButton.disabled = true;
-    const html = segment.querySelector(".text").innerHTML;
-    if (await save(segment, last.text, html)) {
-      if (lastHTML) segment.querySelector(".text").innerHTML = lastHTML;  // words come back
-      lastHTML = null;
-      indexWords();
+  async function step(which) {
+    try {
+      await api("POST", `${base}/${which}`);
+      say(t("saved"));
+    } catch (error) {
+      say(error.message);
     }
+    await refresh();
   }
 
   // Rename in place: the label becomes a text field; Enter saves everywhere, Escape cancels.
@@ -132,7 +157,8 @@
         }
         say(t("saved"));
       } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
-      button.focus();
+      await refresh();  // the speaker lists of the passages show the new name too
+      root.querySelector(`.speakers .speaker-name[data-speaker="${CSS.escape(label)}"]`)?.focus();
     };
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") { e.preventDefault(); finish(true); }
@@ -172,6 +198,36 @@
       const speaker = e.target.closest(".speaker-name");
       if (speaker) rename(speaker);
     });
+    root.addEventListener("mousedown", (e) => {
+      // Split while editing: keep the caret where it is (no blur before the click).
+      const split = e.target.closest(".split");
+      const text = split?.closest(".segment").querySelector(".text");
+      if (text?.isContentEditable) {
+        e.preventDefault();
+        split.dataset.used = "true";  // the click that follows must not start editing again
+        text.splitHere();
+      }
+    });
+    root.addEventListener("click", (e) => {
+      const split = e.target.closest(".split");
+      if (split) {
+        if (split.dataset.used) { delete split.dataset.used; return; }
+        const text = split.closest(".segment").querySelector(".text");
+        if (!text.isContentEditable) { startEdit(text); say(t("split_hint")); }
+        return;
+      }
+      const merge = e.target.closest(".merge");
+      if (merge) correct("POST", segmentUrl(merge.closest(".segment"), "/merge"));
+    });
+    root.addEventListener("change", (e) => {
+      const segment = e.target.closest(".segment");
+      if (!segment) return;
+      if (e.target.classList.contains("seg-lang")) {
+        correct("PATCH", segmentUrl(segment), { language: e.target.value });
+      } else if (e.target.classList.contains("seg-speaker")) {
+        correct("PATCH", segmentUrl(segment), { speaker: e.target.value });
+      }
+    });
     root.addEventListener("dblclick", (e) => {
       const text = e.target.closest(".text");
       if (text) startEdit(text);
@@ -180,10 +236,33 @@
       const text = e.target.closest(".text");
       if (text && !text.isContentEditable && e.key === "Enter") { e.preventDefault(); startEdit(text); }
     });
-    if (undoButton) {
-      undoButton.disabled = !sessionStorage.getItem(undoKey);
-      undoButton.addEventListener("click", undo);
+    const segments = document.getElementById("segments");
+    if (segments) {
+      undoButton.disabled = segments.dataset.canUndo !== "true";
+      redoButton.disabled = segments.dataset.canRedo !== "true";
+      undoButton.addEventListener("click", () => step("undo"));
+      redoButton.addEventListener("click", () => step("redo"));
     }
+    const review = document.getElementById("review");
+    review?.addEventListener("click", async () => {
+      const on = review.getAttribute("aria-pressed") !== "true";
+      try {
+        await api(on ? "POST" : "DELETE", `${base}/review`);
+        review.setAttribute("aria-pressed", String(on));
+        review.textContent = on ? t("reviewed") : t("mark_reviewed");
+        say(t("saved"));
+      } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
+    });
+    const consent = document.getElementById("consent");
+    consent?.addEventListener("change", async () => {
+      try {
+        await api("PUT", `${base}/consent`, { evaluation: consent.checked });
+        say(t("saved"));
+      } catch (error) {
+        consent.checked = !consent.checked;
+        say(`${t("save_failed")}: ${error.message}`);
+      }
+    });
     document.getElementById("delete")?.addEventListener("click", async () => {
       if (!window.confirm(t("confirm_delete"))) return;
       await api("DELETE", base);
