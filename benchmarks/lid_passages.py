@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from common import EVAL_DIR, manifest
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper_local import GREEDY_ONLY, get_engine
 from kazru_stt.media import load_audio
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.guards import clean_text, collapse_repeats
@@ -54,7 +54,7 @@ def source_of(row: dict) -> str:
 
 
 def features(engine, audio: np.ndarray) -> dict:
-    raw = engine.transcribe(audio, "ru")
+    raw = engine.transcribe(audio, "ru", temperatures=GREEDY_ONLY)  # as the pipeline's first pass
     words, looped = [], False
     for seg in raw:
         cleaned = [w for w in seg.words if clean_text(w.text).strip()]
@@ -77,7 +77,7 @@ def features(engine, audio: np.ndarray) -> dict:
 
 
 def collect(cache: Path) -> list[dict]:
-    if cache.exists():
+    if cache.exists() and cache.stat().st_size:
         return [json.loads(line) for line in cache.open(encoding="utf-8")]
     engine = get_engine(None, Path("/tmp/kazru-bench-models"), device="cpu")
     rows = [r for r in manifest() if r["lang"] in ("kk", "ru")]
@@ -110,60 +110,33 @@ def collect(cache: Path) -> list[dict]:
 # --- decision rules -------------------------------------------------------------------
 
 
-def rule_current(r: dict, t: dict) -> str:
-    """The pipeline's rule, with thresholds `t`."""
-    lp = r["ru_logprob"] if r["ru_logprob"] is not None else -math.inf
-    settled = (
-        r["seconds"] >= t["fast_min_s"]
-        and not r["loop"]
-        and lp >= t["fast_lp"]
-        and r["known"] >= t["fast_known"]
-    )
-    if settled:
+def evidence_of(r: dict) -> lid.Evidence:
+    logprob = r["ru_logprob"] if r["ru_logprob"] is not None else -math.inf
+    detector = {"ru": r["p_ru"], "kk": r["p_kk"]}
+    return lid.Evidence(logprob, r["text"], r["loop"], detector=detector)
+
+
+def settled(r: dict) -> bool:
+    ev = evidence_of(r)
+    ev.known_share = r["known"]
+    return lid.settled_as_russian(ev)
+
+
+def pipeline_rule(r: dict, weights=lid.LID_WEIGHTS, bias=lid.LID_BIAS) -> str:
+    """The pipeline's decision between Russian and Kazakh (fast path, then the model)."""
+    if settled(r):
         return "ru"
-    decent = not r["loop"] and lp >= t["decent_lp"] and r["known"] >= t["decent_known"]
-    if r["p_ru"] >= t["ru_sure"] or (r["p_ru"] >= t["ru_maybe"] and decent):
-        return "ru"
-    return "kk"
+    return "ru" if lid.p_russian(evidence_of(r), weights, bias) >= 0.5 else "kk"
 
 
-GRID = {
-    "fast_min_s": [0.0, 1.0, 2.0],
-    "fast_lp": [-0.2, -0.3, -0.45],
-    "fast_known": [0.8, 0.9],
-    "decent_lp": [-0.35, -0.45, -0.6],
-    "decent_known": [0.6, 0.7, 0.8],
-    "ru_sure": [0.3, 0.4, 0.5, 0.6],
-    "ru_maybe": [0.1, 0.15, 0.2, 0.3],
-}
-CURRENT = {
-    "fast_min_s": lid.FAST_RU_MIN_S,
-    "fast_lp": lid.FAST_RU_MIN_LOGPROB,
-    "fast_known": lid.FAST_RU_MIN_KNOWN,
-    "decent_lp": lid.DECENT_RU_MIN_LOGPROB,
-    "decent_known": lid.DECENT_RU_MIN_KNOWN,
-    "ru_sure": lid.DETECTOR_RU_SURE,
-    "ru_maybe": lid.DETECTOR_RU_MAYBE,
-}
+def fit(recs: list[dict]) -> tuple[tuple, float]:
+    """The logistic model on `recs`, classes weighted to balance."""
+    from sklearn.linear_model import LogisticRegression
 
-
-def balanced_accuracy(recs: list[dict], t: dict) -> float:
-    by = {"kk": [0, 0], "ru": [0, 0]}
-    for r in recs:
-        by[r["lang"]][0] += rule_current(r, t) == r["lang"]
-        by[r["lang"]][1] += 1
-    return float(np.mean([a / n for a, n in by.values() if n]))
-
-
-def fit(recs: list[dict]) -> dict:
-    """Thresholds with the best balanced accuracy on `recs` (coordinate search from the
-    current ones, two rounds: the full grid is too large to walk)."""
-    best = dict(CURRENT)
-    for _ in range(2):
-        for name, values in GRID.items():
-            scored = [(balanced_accuracy(recs, {**best, name: v}), v) for v in values]
-            best[name] = max(scored, key=lambda sv: (sv[0], -abs(sv[1] - CURRENT[name])))[1]
-    return best
+    x = np.array([lid.lid_features(evidence_of(r)) for r in recs])
+    y = np.array([r["lang"] == "ru" for r in recs])
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(x, y)
+    return tuple(round(float(c), 3) for c in model.coef_[0]), round(float(model.intercept_[0]), 3)
 
 
 def report(name: str, recs: list[dict], predicted: list[str]) -> None:
@@ -195,25 +168,22 @@ def main() -> None:
         f"({len(kk_sources)} kk, {len(ru_sources)} ru)\n"
     )
     report("detector alone P(ru)>=.4", recs, ["ru" if r["p_ru"] >= 0.4 else "kk" for r in recs])
-    report("pipeline's thresholds", recs, [rule_current(r, CURRENT) for r in recs])
+    report("as shipped (fit on all)", recs, [pipeline_rule(r) for r in recs])
     # Leave-sources-out: 5 folds, each holding out a fifth of the Kazakh and of the Russian
-    # sources; thresholds fitted on the rest, scored on the held-out fold only.
+    # sources; the model fitted on the rest, scored on the held-out fold only.
     folds = 5
     held = {s: i % folds for i, s in enumerate(kk_sources)}
     held.update({s: i % folds for i, s in enumerate(ru_sources)})
     predicted = [""] * len(recs)
-    chosen = []
     for k in range(folds):
-        train = [r for r in recs if held[r["source"]] != k]
-        t = fit(train)
-        chosen.append(t)
+        weights, bias = fit([r for r in recs if held[r["source"]] != k])
+        print(f"  fold {k}: weights {weights} bias {bias}")
         for i, r in enumerate(recs):
             if held[r["source"]] == k:
-                predicted[i] = rule_current(r, t)
-    report("refitted, held-out sources", recs, predicted)
-    print("\nthresholds per fold:")
-    for t in chosen:
-        print("  ", {k: v for k, v in t.items() if v != CURRENT[k]} or "as the pipeline's")
+                predicted[i] = pipeline_rule(r, weights, bias)
+    report("held-out sources", recs, predicted)
+    weights, bias = fit(recs)
+    print(f"\nfitted on all passages (what language.py ships): {weights} bias {bias}")
 
 
 if __name__ == "__main__":

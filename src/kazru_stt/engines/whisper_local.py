@@ -57,7 +57,8 @@ class EngineConfig:
 _TOKENS_PER_SECOND = 20
 # A short ladder: each step re-decodes a whole 30 s window; past 0.4 the output is rarely
 # better, only more invented.
-_TEMPERATURES = (0.0, 0.2, 0.4)
+TEMPERATURES = (0.0, 0.2, 0.4)
+GREEDY_ONLY = (0.0,)  # for evidence: a loop at temperature 0 already says "not this language"
 _MAX_TOKENS = 440
 
 
@@ -102,6 +103,7 @@ class WhisperEngine:
         beam_size: int | None = None,
         word_timestamps: bool = True,
         on_segment: Callable[[float], None] | None = None,
+        temperatures: tuple[float, ...] = TEMPERATURES,
     ) -> list[RawSegment]:
         """Decode `audio` (16 kHz mono float32, speech only) in `language`;
         `on_segment(t)` is called with the end time (s) of each segment as it is decoded."""
@@ -115,7 +117,7 @@ class WhisperEngine:
                 beam_size=beam_size or self.config.beam_size,
                 word_timestamps=word_timestamps,
                 condition_on_previous_text=False,
-                temperature=_TEMPERATURES,
+                temperature=temperatures,
                 compression_ratio_threshold=2.4,
                 log_prob_threshold=-1.0,
                 no_speech_threshold=0.6,

@@ -16,7 +16,7 @@ import numpy as np
 
 from kazru_stt.domain.languages import OTHER_LANGUAGE
 from kazru_stt.domain.transcript import Segment, Transcript
-from kazru_stt.engines.whisper_local import WhisperEngine
+from kazru_stt.engines.whisper_local import GREEDY_ONLY, TEMPERATURES, WhisperEngine
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
@@ -70,6 +70,7 @@ def _decode_pass(
     language: str,
     beam_size: int | None,
     progress: Callable[[float], None] | None = None,
+    temperatures: tuple[float, ...] = TEMPERATURES,
 ):
     """Decode the `selected` regions (indices into the block's `regions`) in one language;
     returns the raw segments and, per selected region, its words and whether it looped."""
@@ -80,7 +81,13 @@ def _decode_pass(
         if progress:
             progress(packed.to_original(packed_end))
 
-    raw = engine.transcribe(packed.audio, language, beam_size=beam_size, on_segment=on_segment)
+    raw = engine.transcribe(
+        packed.audio,
+        language,
+        beam_size=beam_size,
+        on_segment=on_segment,
+        temperatures=temperatures,
+    )
     words, looped = words_by_region(packed, raw, [regions[i] for i in selected])
     return raw, words, looped
 
@@ -119,9 +126,9 @@ def transcribe_regions(
     looped_by_pass: dict[str, list[bool]] = {}
     decoded: dict[str, set[int]] = {}
 
-    def decode(code: str, idx: list[int], report=None) -> None:
+    def decode(code: str, idx: list[int], report=None, temperatures=TEMPERATURES) -> None:
         raw, words, looped = _decode_pass(
-            engine, audio, offset, regions, idx, code, options.beam_size, report
+            engine, audio, offset, regions, idx, code, options.beam_size, report, temperatures
         )
         base = len(raw_by_pass.setdefault(code, []))
         raw_by_pass[code].extend(raw)
@@ -132,21 +139,28 @@ def transcribe_regions(
             words_by_pass[code][i] = [(base + k, w) for k, w in words[j]]
             looped_by_pass[code][i] = looped[j]
 
-    decode(primary, list(range(len(regions))), progress)
+    # With a choice to make, the first pass is evidence first: greedy only, since falling
+    # back to sampling on a loop (Kazakh decoded as Russian loops) costs time and says no
+    # more. The regions that stay in this language and looped get the full ladder below.
+    choosing = len(allowed) > 1 or bool(third)
+    decode(primary, list(range(len(regions))), progress, GREEDY_ONLY if choosing else TEMPERATURES)
     chosen = [primary] * len(regions)
+    sure = [True] * len(regions)
     evidence = [
         lid.russian_evidence([w for _, w in ws], looped)
         for ws, looped in zip(words_by_pass[primary], looped_by_pass[primary], strict=True)
     ]
-    if len(allowed) > 1:
+    if choosing:
         for i, ev in enumerate(evidence):
             region = regions[i]
-            if primary == "ru" and lid.settled_as_russian(ev, region.end - region.start):
+            if primary == "ru" and lid.settled_as_russian(ev):
                 continue
             a = int(round((region.start - offset) * SAMPLE_RATE))
             b = int(round((region.end - offset) * SAMPLE_RATE))
             ev.detector = engine.detect_language(audio[a:b])
             chosen[i] = lid.choose(ev, allowed, third)
+            sure[i] = lid.is_sure(ev, chosen[i])  # (a settled region is sure)
+        chosen = lid.smooth_short([(r.start, r.end) for r in regions], chosen, sure)
     for code in sorted(set(chosen) - {primary}):
         decode(code, [i for i, c in enumerate(chosen) if c == code])
 
@@ -163,6 +177,19 @@ def transcribe_regions(
         missing = [i for i in retry if chosen[i] == code and i not in decoded.get(code, ())]
         if missing:
             decode(code, missing)
+
+    # Regions left in the first pass's language whose greedy decode was not credible get
+    # the full temperature ladder before anything is judged unsure.
+    if choosing:
+        redo = [
+            i
+            for i in range(len(regions))
+            if chosen[i] == primary
+            and (words_by_pass[primary][i] or looped_by_pass[primary][i])
+            and not credible(primary, i)
+        ]
+        if redo:
+            decode(primary, redo)
 
     # A passage its language decodes only as a loop or below Whisper's gate: another
     # allowed language that decodes it credibly explains it better; with none, it stays

@@ -247,11 +247,11 @@ def merge_segments(ctx: ServiceContext, caller: Caller, job: Job, index: int) ->
     """Merge a segment with the one after it."""
     with session_scope(ctx.db_url) as db:
         locked = _locked_job(db, job)
-        first_row = _rows(db, job.id, index, 1)[0]
-        nxt = _rows(db, job.id, index + 1, 1) if _exists(db, job.id, index + 1) else None
-        if nxt is None:
+        (first_row,) = _rows(db, job.id, index, 1)
+        if not _exists(db, job.id, index + 1):
             raise Conflict(f"segment {index} is the last one", code="nothing_to_merge")
-        a, b = _with_machine(first_row, locked), _with_machine(nxt[0], locked)
+        (second_row,) = _rows(db, job.id, index + 1, 1)
+        a, b = _with_machine(first_row, locked), _with_machine(second_row, locked)
         longer = a if a["end"] - a["start"] >= b["end"] - b["start"] else b
         machine = None
         if a["machine"] is not None and b["machine"] is not None:

@@ -11,6 +11,7 @@ from kazru_stt.web.i18n import _
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
 SPEAKER_COLOURS = ["#1f5fa8", "#a8321f", "#2a7a3b", "#7a2a7a", "#8a5a00", "#1f7a7a"]
 BUNDLED_MODEL_MARK = "whisper-base"
+UNSURE_WORD = 0.5  # words the engine was less sure of are underlined for checking
 
 
 STATUS_LABELS = {
@@ -71,8 +72,15 @@ def transcript_view(t: Transcript) -> dict:
                 "speaker_name": t.speaker_name(s.speaker) if s.speaker else None,
                 "colour": colours.get(s.speaker, "#444"),
                 "words": [
-                    {"start": w.start, "end": w.end, "text": w.text.strip()} for w in s.words
+                    {
+                        "start": w.start,
+                        "end": w.end,
+                        "text": w.text.strip(),
+                        "unsure": w.probability < UNSURE_WORD,
+                    }
+                    for w in s.words
                 ],
+                "low_confidence": s.low_confidence,
                 "edited": s.edited,
             }
             for s in t.segments
