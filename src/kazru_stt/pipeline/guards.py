@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import zlib
 
+from kazru_stt.domain.text_compare import normalize
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -45,10 +47,6 @@ def clean_text(text: str) -> str:
     return text.replace(REPLACEMENT_CHAR, "")
 
 
-def _key(word) -> str:
-    return word.text.strip().lower().strip(".,!?;:…-—\"'«»")
-
-
 def _really_spoken(copies: list[list]) -> bool:
     lengths = [c[-1].end - c[0].start for c in copies]
     words = sum(len(c) for c in copies)
@@ -64,7 +62,7 @@ def collapse_repeats(words: list, *, min_copies: int = 3, max_unit: int = 4) -> 
     """A unit of one to `max_unit` words repeated `min_copies` or more times in a row keeps
     one copy (and loses a cut-off copy right after it), unless the timing and confidence
     of the copies say the audio really repeats it."""
-    keys = [_key(w) for w in words]
+    keys = [normalize(w.text) for w in words]
     out: list = []
     i = 0
     while i < len(words):

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 
 from kazru_stt.db.models import Job, ReviewScore, SegmentRow, utcnow
 from kazru_stt.db.session import session_scope
-from kazru_stt.domain.errors import Conflict, KazruError
-from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.machine_text import language_agreement_s, machine_record, machine_text
 from kazru_stt.domain.text_compare import ErrorCounts, error_counts, ratio
 from kazru_stt.services import audit
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
-from kazru_stt.services.jobs import segment_of
+from kazru_stt.services.jobs import lock_completed, segment_of
 
 UNKNOWN_LANGUAGE = "und"  # ISO 639-2 "undetermined": a segment nobody labelled
 
@@ -109,9 +108,7 @@ def rescore(db: Session, job: Job) -> dict[str, Any]:
 
 def mark_reviewed(ctx: ServiceContext, caller: Caller, job: Job, address: str | None) -> dict:
     with session_scope(ctx.db_url) as db:
-        row = db.scalars(select(Job).where(Job.id == job.id).with_for_update()).first()
-        if row is None or row.status != JobStatus.COMPLETED:
-            raise Conflict("only a completed transcript can be reviewed", code="not_ready")
+        row = lock_completed(db, job.id, "reviewed")
         row.reviewed_at = utcnow()
         row.reviewed_by = caller.user_id
         db.flush()

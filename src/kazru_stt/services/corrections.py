@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, TranscriptEdit, User, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import Conflict, InvalidOptionError, KazruError, NotFound
-from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.machine_text import merge_records, split_record
 from kazru_stt.domain.transcript import Word
 from kazru_stt.domain.word_timing import retime
@@ -25,6 +24,7 @@ from kazru_stt.pipeline.options import supported_languages
 from kazru_stt.services import accuracy
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
+from kazru_stt.services.jobs import lock_completed
 
 MAX_SEGMENT_TEXT = 10_000  # characters in one edited segment
 _ROW_FIELDS = (
@@ -59,16 +59,6 @@ def _public(idx: int, snap: dict[str, Any]) -> dict[str, Any]:
         "edited": snap["edited"],
         "words": snap["words"],
     }
-
-
-def _locked_job(db: Session, job: Job) -> Job:
-    """The job's row, locked for this transaction (PostgreSQL; SQLite serializes writers)."""
-    row = db.scalars(select(Job).where(Job.id == job.id).with_for_update()).first()
-    if row is None:
-        raise NotFound(f"transcription {job.id} not found")
-    if row.status != JobStatus.COMPLETED:
-        raise Conflict("only a completed transcript can be edited", code="not_ready")
-    return row
 
 
 def _rows(db: Session, job_id: str, first: int, count: int) -> list[SegmentRow]:
@@ -171,7 +161,7 @@ def edit_segment(
     """Change a segment's `text`, `language` and/or `speaker` (only the keys given)."""
     _check_language(changes.get("language"))
     with session_scope(ctx.db_url) as db:
-        locked = _locked_job(db, job)
+        locked = lock_completed(db, job.id, "edited")
         (row,) = _rows(db, job.id, index, 1)
         before = _with_machine(row, locked)
         after = dict(before)
@@ -210,7 +200,7 @@ def _split_time(snap: dict, left_text: str) -> float:
 def split_segment(ctx: ServiceContext, caller: Caller, job: Job, index: int, at: int) -> list:
     """Split a segment at character `at` of its text into two segments."""
     with session_scope(ctx.db_url) as db:
-        locked = _locked_job(db, job)
+        locked = lock_completed(db, job.id, "edited")
         (row,) = _rows(db, job.id, index, 1)
         before = _with_machine(row, locked)
         text = before["text"]
@@ -246,7 +236,7 @@ def split_segment(ctx: ServiceContext, caller: Caller, job: Job, index: int, at:
 def merge_segments(ctx: ServiceContext, caller: Caller, job: Job, index: int) -> dict:
     """Merge a segment with the one after it."""
     with session_scope(ctx.db_url) as db:
-        locked = _locked_job(db, job)
+        locked = lock_completed(db, job.id, "edited")
         (first_row,) = _rows(db, job.id, index, 1)
         if not _exists(db, job.id, index + 1):
             raise Conflict(f"segment {index} is the last one", code="nothing_to_merge")
@@ -281,7 +271,7 @@ def _exists(db: Session, job_id: str, index: int) -> bool:
 
 def _step(ctx: ServiceContext, job: Job, *, redo: bool) -> dict:
     with session_scope(ctx.db_url) as db:
-        locked = _locked_job(db, job)
+        locked = lock_completed(db, job.id, "edited")
         order = TranscriptEdit.seq.asc() if redo else TranscriptEdit.seq.desc()
         entry = db.scalars(
             select(TranscriptEdit)

@@ -26,6 +26,7 @@ from kazru_stt.db.models import (
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import Conflict, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.languages import KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
 from kazru_stt.media import check_duration, probe
 from kazru_stt.pipeline.options import TranscribeOptions
@@ -118,7 +119,7 @@ def options_to_dict(o: TranscribeOptions) -> dict[str, Any]:
 def options_from_dict(d: dict[str, Any]) -> TranscribeOptions:
     return TranscribeOptions(
         language=d.get("language", "auto"),
-        languages=tuple(d.get("languages") or ("kk", "ru")),
+        languages=tuple(d.get("languages") or KAZAKH_RUSSIAN),
         engine=d.get("engine", "local"),
         diarize=bool(d.get("diarize")),
         num_speakers=d.get("num_speakers"),
@@ -143,6 +144,17 @@ def load_job(ctx: ServiceContext, caller: Caller, job_id: str) -> Job:
     if job is None:
         raise NotFound(f"transcription {job_id} not found")
     return job
+
+
+def lock_completed(db: Session, job_id: str, doing: str) -> Job:
+    """The job's row, locked for this transaction (PostgreSQL; SQLite serializes writers),
+    if its transcript is there to be `doing` (edited, reviewed)."""
+    row = db.scalars(select(Job).where(Job.id == job_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"transcription {job_id} not found")
+    if row.status != JobStatus.COMPLETED:
+        raise Conflict(f"only a completed transcript can be {doing}", code="not_ready")
+    return row
 
 
 def reload_job(ctx: ServiceContext, job: Job) -> Job:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
-from kazru_stt.domain.languages import KAZAKH_RUSSIAN
+from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.web.i18n import _
 
@@ -98,7 +98,7 @@ def transcript_view(t: Transcript) -> dict:
 
 def language_choices(current: str | None) -> list[str]:
     """The languages a passage can be set to in the editor (plus its own, if another)."""
-    choices = [*KAZAKH_RUSSIAN, "en"]
+    choices = [*KAZAKH_RUSSIAN, *DEFAULT_THIRD_LANGUAGES]
     return choices if current in choices or not current else [*choices, current]
 
 
@@ -124,7 +124,6 @@ def js_strings(gettext) -> dict[str, str]:
         "saved": _("Saved"),
         "save_failed": _("Could not save"),
         "undo": _("Undo"),
-        "nothing_to_undo": _("Nothing to undo"),
         "split_hint": _("Put the cursor where the passage should be split, then press Ctrl+Enter"),
         "reviewed": _("Reviewed"),
         "mark_reviewed": _("Mark as reviewed"),
