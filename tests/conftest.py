@@ -11,11 +11,9 @@ import pytest
 
 from kazru_stt.media.encode import write_wav  # noqa: F401  (re-exported for tests)
 
-EVAL_DIR = Path(
-    os.environ.get("KAZRU_EVAL_DIR", Path(__file__).resolve().parents[2] / "shared" / "eval")
-)
-if not EVAL_DIR.is_dir():  # CI lays shared/ beside the clone
-    EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+# The recordings the tests use live in the repository (tests/data, with their licenses);
+# KAZRU_EVAL_DIR may point at another set with the same layout (e.g. ../shared/eval).
+EVAL_DIR = Path(os.environ.get("KAZRU_EVAL_DIR") or Path(__file__).resolve().parent / "data")
 
 
 def manifest() -> list[dict]:

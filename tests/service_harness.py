@@ -151,6 +151,9 @@ class Service:
             p.read_text(errors="replace")[-4000:] for p in sorted(self.logs.glob("*.log"))
         )
 
+    def read_logs_all(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
     def stop(self) -> None:
         for proc in [*self.workers, self.api]:
             if proc is not None and proc.poll() is None:
@@ -170,13 +173,8 @@ class Service:
         from kazru_stt.config import Settings
         from kazru_stt.services.context import ServiceContext
 
-        return ServiceContext(
-            settings=Settings(
-                data_dir=self.data_dir,
-                database_url=self.env.get("KAZRU_DATABASE_URL"),
-                storage_url=self.env.get("KAZRU_STORAGE_URL"),
-            )
-        )
+        ours = {k[6:].lower(): v for k, v in self.env.items() if k.startswith("KAZRU_")}
+        return ServiceContext(settings=Settings(**{**ours, "data_dir": self.data_dir}))
 
     def add_user(self, email: str, *, admin: bool = False, password: str | None = None) -> str:
         """Create an account and return a new API key of it."""

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES
@@ -24,87 +24,187 @@ _PLACEHOLDER_SECRETS = {"change-me", "changeme", "secret", "password", "test"}
 
 
 class Settings(BaseSettings):
+    """Every setting of the service. docs/configuration.md is generated from this class
+    (`kazru config docs`) and a test keeps the two equal."""
+
     model_config = SettingsConfigDict(env_prefix="KAZRU_", extra="ignore")
 
-    # Everything of the embedded mode lives under data_dir.
-    data_dir: Path = Field(default_factory=_default_data_dir)
-    database_url: str | None = None
-    broker_url: str | None = None
-    storage_url: str | None = None
+    # -- Where things live
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Everything of the embedded mode lives here: database, queue, uploads, "
+        "the assembled model. Default: `$XDG_DATA_HOME/kazru-stt` (`~/.local/share/kazru-stt`).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. `postgresql://user:pass@host/db`. Unset: a SQLite "
+        "file in the data directory (one machine only).",
+    )
+    broker_url: str | None = Field(
+        None,
+        description="The job queue, e.g. `redis://host:6379/0`. Unset: an embedded queue in a "
+        "SQLite file of the data directory (one machine only).",
+    )
+    storage_url: str | None = Field(
+        None,
+        description="Where uploaded originals are kept: a directory, or `s3://bucket/prefix` "
+        "for S3-compatible storage. Unset: `storage/` in the data directory.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint for non-AWS servers (SeaweedFS, MinIO, Ceph...)."
+    )
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(None, repr=False, description="S3 access key id.")
+    s3_secret_access_key: str | None = Field(None, repr=False, description="S3 secret access key.")
+    s3_cache_dir: Path | None = Field(
+        None,
+        description="Workers copy an S3 object here for the length of its job. Default: "
+        "`cache/` in the data directory.",
+    )
 
-    # Recognition
-    engine: Literal["local", "yandex"] = "local"
-    model_path: Path | None = None  # any CTranslate2 Whisper model directory
-    model_cache_dir: Path | None = None  # where the bundled model is assembled
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    compute_type: str = "default"  # int8 on CPU, float16 on GPU when "default"
-    cpu_threads: int = 0  # 0: let CTranslate2 decide
-    beam_size: int = 5
-    languages: str = "kk,ru"  # the set a passage's language is chosen from
-    # Passages clearly in one of these (outside the set) are recognised in it ("transcribe")
-    # or left without text and labelled `other` ("mark"); empty: never.
-    third_languages: str = ",".join(DEFAULT_THIRD_LANGUAGES)
-    third_language_action: Literal["transcribe", "mark"] = "transcribe"
+    # -- Recognition
+    engine: Literal["local", "yandex"] = Field(
+        "local", description="Default engine when a job names none."
+    )
+    model_path: Path | None = Field(
+        None,
+        description="A CTranslate2 Whisper model directory. Unset: the bundled Whisper base.",
+    )
+    model_cache_dir: Path | None = Field(
+        None,
+        description="Where the bundled model is assembled. Default: `models/` in the data "
+        "directory.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where Whisper runs.")
+    compute_type: str = Field(
+        "default", description="CTranslate2 compute type; `default`: int8 on CPU, float16 on GPU."
+    )
+    cpu_threads: int = Field(0, description="CPU threads per worker; 0: CTranslate2 decides.")
+    beam_size: int = Field(5, description="Beam size of the final decode.")
+    languages: str = Field(
+        "kk,ru", description="The languages a passage's language is chosen from (comma-separated)."
+    )
+    third_languages: str = Field(
+        ",".join(DEFAULT_THIRD_LANGUAGES),
+        description="Languages outside that set recognised when a passage is clearly in one; "
+        "empty: never.",
+    )
+    third_language_action: Literal["transcribe", "mark"] = Field(
+        "transcribe",
+        description="`transcribe`: such a passage is written in its language; `mark`: left "
+        "without text and labelled `other`.",
+    )
 
-    # Yandex SpeechKit (cloud engine)
-    yandex_api_key: str | None = Field(default=None, repr=False)
-    yandex_iam_token: str | None = Field(default=None, repr=False)
-    yandex_folder_id: str | None = None
-    yandex_stt_url: str = "https://stt.api.cloud.yandex.net"
-    yandex_operation_url: str = "https://operation.api.cloud.yandex.net"
-    yandex_fallback: bool = True
-    yandex_max_attempts: int = 5
-    yandex_retry_base_s: float = 0.5
-    yandex_poll_initial_s: float = 1.0
+    # -- Yandex SpeechKit (cloud engine)
+    yandex_api_key: str | None = Field(None, repr=False, description="Yandex Cloud API key.")
+    yandex_iam_token: str | None = Field(
+        None, repr=False, description="Yandex Cloud IAM token (instead of an API key)."
+    )
+    yandex_folder_id: str | None = Field(None, description="Yandex Cloud folder id.")
+    yandex_stt_url: str = Field(
+        "https://stt.api.cloud.yandex.net", description="SpeechKit recognition endpoint."
+    )
+    yandex_operation_url: str = Field(
+        "https://operation.api.cloud.yandex.net", description="Yandex operations endpoint."
+    )
+    yandex_fallback: bool = Field(
+        True, description="When Yandex fails for good, transcribe locally instead."
+    )
+    yandex_max_attempts: int = Field(5, description="Attempts per Yandex call.")
+    yandex_retry_base_s: float = Field(0.5, description="First retry delay (doubles each time).")
+    yandex_poll_initial_s: float = Field(1.0, description="First wait before polling a result.")
 
-    # Service limits
-    max_upload_mb: int = 2048
-    max_duration_s: float = 4 * 3600.0
-    sync_max_duration_s: float = 600.0  # OpenAI-compatible synchronous endpoint
-    job_max_attempts: int = 3
-    heartbeat_stale_s: float = 120.0
-    sweep_interval_s: float = 30.0
-    sync_max_concurrent: int = 4  # synchronous OpenAI calls waiting at once (more: 503)
-    max_json_kb: int = 256  # JSON and form bodies other than uploads
-    max_inflight_requests: int = 128  # beyond this the API sheds load with 503
-    api_threads: int = 40  # threads serving sync routes; the database pool matches it
-    sse_max_per_user: int = 10
-    sse_max_total: int = 500
-    sse_max_lifetime_s: float = 3600.0
+    # -- Service limits
+    max_upload_mb: int = Field(2048, description="Largest upload.")
+    max_duration_s: float = Field(4 * 3600.0, description="Longest recording accepted.")
+    sync_max_duration_s: float = Field(
+        600.0, description="Longest recording for the OpenAI-compatible synchronous endpoint."
+    )
+    job_max_attempts: int = Field(3, description="Attempts per job before it fails.")
+    heartbeat_stale_s: float = Field(
+        120.0, description="A running job whose worker is silent this long is re-queued."
+    )
+    sweep_interval_s: float = Field(30.0, description="How often workers run the recovery sweep.")
+    sync_max_concurrent: int = Field(
+        4, description="Synchronous OpenAI calls waiting at once (more: 503)."
+    )
+    max_json_kb: int = Field(256, description="Largest JSON or form body other than uploads.")
+    max_inflight_requests: int = Field(
+        128, description="Beyond this many requests in flight the API sheds load with 503."
+    )
+    api_threads: int = Field(
+        40, description="Threads serving sync routes; the database pool matches it."
+    )
+    sse_max_per_user: int = Field(10, description="Open event streams per user.")
+    sse_max_total: int = Field(500, description="Open event streams per API process.")
+    sse_max_lifetime_s: float = Field(3600.0, description="Longest life of an event stream.")
 
-    # Accounts and access
-    single_user: bool = False  # no accounts: every request acts as one local admin
-    registration: bool = False  # may people create their own accounts?
-    public_readyz: bool = True
-    public_metrics: bool = False  # else an admin key is needed
-    public_docs: bool = True
-    session_hours: float = 12.0
-    allowed_hosts: str = "*"  # Host header values served (comma-separated, *.domain allowed)
-    cors_origins: str = ""  # empty: CORS off
-    trust_proxy_headers: bool = False  # take the client address from X-Forwarded-For
+    # -- Accounts and access
+    single_user: bool = Field(
+        False,
+        description="No accounts: every request acts as one local admin (served on "
+        "127.0.0.1 only).",
+    )
+    registration: bool = Field(False, description="May people create their own accounts?")
+    public_readyz: bool = Field(True, description="`/readyz` without a key.")
+    public_metrics: bool = Field(False, description="`/metrics` without an admin key.")
+    public_docs: bool = Field(True, description="API documentation pages without a key.")
+    session_hours: float = Field(12.0, description="Life of a browser session.")
+    allowed_hosts: str = Field(
+        "*",
+        description="Host header values served (comma-separated, `*.domain` allowed).",
+    )
+    cors_origins: str = Field("", description="Origins allowed by CORS; empty: CORS off.")
+    trust_proxy_headers: bool = Field(
+        False, description="Take the client address from X-Forwarded-For (behind a proxy)."
+    )
 
-    # Quotas (per user; an admin may set a user's own in the database)
-    quota_active_jobs: int = 5
-    quota_monthly_minutes: float = 6000.0
+    # -- Quotas (per user; an admin may set a user's own in the database)
+    quota_active_jobs: int = Field(5, description="Queued or running jobs per user.")
+    quota_monthly_minutes: float = Field(6000.0, description="Audio minutes per user and month.")
 
-    # Rate limits (the `limits` library; memory:// per process, redis://... shared)
-    rate_limit_storage: str = "memory://"
-    rate_limit_per_key: str = "600/minute"
-    rate_limit_per_address: str = "1200/minute"
-    rate_limit_uploads: str = "60/minute"
-    rate_limit_login: str = "10/minute"
+    # -- Rate limits (`memory://` counts per process, `redis://...` across replicas)
+    rate_limit_storage: str = Field("memory://", description="Where rate limits are counted.")
+    rate_limit_per_key: str = Field("600/minute", description="Requests per API key.")
+    rate_limit_per_address: str = Field("1200/minute", description="Requests per address.")
+    rate_limit_uploads: str = Field("60/minute", description="Uploads per user.")
+    rate_limit_login: str = Field("10/minute", description="Sign-in attempts per address.")
 
-    # Retention: original audio after the job ends, transcripts after creation
-    retention_audio_hours: float = 24.0
-    retention_days: float = 30.0
-    retention_interval_s: float = 300.0
+    # -- Retention
+    retention_audio_hours: float = Field(
+        24.0, description="Original audio is deleted this long after its job ends."
+    )
+    retention_days: float = Field(30.0, description="Transcripts are deleted after this.")
+    retention_interval_s: float = Field(300.0, description="How often retention runs.")
 
-    # Webhooks
-    webhook_secret: str | None = Field(default=None, repr=False)  # None: generated, stored
-    webhook_allow_private: bool = False  # deliver to loopback/private addresses (tests, LANs)
-    webhook_allow_hosts: str = ""  # if set, only these hosts (comma-separated)
-    webhook_timeout_s: float = 10.0  # total per delivery attempt, reply included
-    webhook_max_attempts: int = 6
+    # -- Webhooks
+    webhook_secret: str | None = Field(
+        None,
+        repr=False,
+        description="Signing key of webhook deliveries (16+ random characters). Unset: one is "
+        "generated once and kept in the database.",
+    )
+    webhook_allow_private: bool = Field(
+        False, description="Deliver to loopback and private addresses (tests, LANs)."
+    )
+    webhook_allow_hosts: str = Field("", description="If set, only these hosts (comma-separated).")
+    webhook_timeout_s: float = Field(
+        10.0, description="Total time per delivery attempt, reply included."
+    )
+    webhook_max_attempts: int = Field(6, description="Delivery attempts per event.")
+
+    # -- Observability
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log level written."
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json`: one JSON object a line; `text`: for a terminal."
+    )
+    metrics_port: int = Field(
+        0,
+        description="A worker started alone (`kazru worker`) serves its Prometheus metrics on "
+        "this port; 0: none. Embedded workers report through the API's `/metrics`.",
+    )
 
     @property
     def language_set(self) -> list[str]:
@@ -124,6 +224,42 @@ class Settings(BaseSettings):
                 "(or unset: one is then generated and stored once per install)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        # Refuse at start what would fail later, far from its cause.
+        if self.is_sqlite and self.is_shared:
+            raise ValueError(
+                "a SQLite database cannot be shared between machines, but the queue or the "
+                "storage is a network service (KAZRU_BROKER_URL / KAZRU_STORAGE_URL): set "
+                "KAZRU_DATABASE_URL to PostgreSQL"
+            )
+        if self.resolved_storage_url.startswith("s3://"):
+            if not self.resolved_storage_url.removeprefix("s3://").split("/")[0]:
+                raise ValueError("KAZRU_STORAGE_URL names no bucket: use s3://bucket/prefix")
+            if not (self.s3_access_key_id and self.s3_secret_access_key):
+                raise ValueError(
+                    "S3 storage needs KAZRU_S3_ACCESS_KEY_ID and KAZRU_S3_SECRET_ACCESS_KEY"
+                )
+        if self.engine == "yandex" and not (self.yandex_api_key or self.yandex_iam_token):
+            raise ValueError(
+                "KAZRU_ENGINE=yandex needs KAZRU_YANDEX_API_KEY or KAZRU_YANDEX_IAM_TOKEN"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def is_shared(self) -> bool:
+        """Queue or storage reachable from other machines (the scaled-out topology)."""
+        broker_shared = not self.resolved_broker_url.startswith("sqla+")
+        return broker_shared or self.resolved_storage_url.startswith("s3://")
+
+    @property
+    def resolved_s3_cache_dir(self) -> Path:
+        return self.s3_cache_dir or (self.data_dir / "cache")
 
     @property
     def allowed_host_list(self) -> list[str]:

@@ -1,6 +1,6 @@
 """The FastAPI application: routers, error handling, and the ASGI layers around it
-(outermost first): request guard (load shedding, Host, body limits, security headers),
-rate limits, CORS when configured, request metrics."""
+(outermost first): request id and access log, request guard (load shedding, Host, body
+limits, security headers), rate limits, CORS when configured, request metrics."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from kazru_stt.api.guard import RequestGuard
 from kazru_stt.api.job_watch import JobWatcher
 from kazru_stt.api.metrics import RequestMetrics
 from kazru_stt.api.rate_limit import RateLimit
+from kazru_stt.api.request_context import RequestContext
 from kazru_stt.api.routes import (
     admin,
     auth,
@@ -93,6 +94,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         )
     app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(RequestGuard, settings=settings)
+    app.add_middleware(RequestContext)  # outermost: every answer carries the request id
     return app
 
 

@@ -1,12 +1,20 @@
-"""Prometheus metrics of the API process, and the ASGI middleware that records requests by
-route template (bounded label values: never the raw path)."""
+"""Prometheus metrics of the API process, the system-wide figures read from the database at
+each scrape (so every API replica tells the same: queue depth, oldest queued job, live
+workers, jobs by status), and the ASGI middleware that records requests by route template
+(bounded label values: never the raw path)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kazru_stt import job_metrics
+from kazru_stt.services import stats, workers
+from kazru_stt.services.context import ServiceContext
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
@@ -14,9 +22,6 @@ REQUESTS = Counter(
 )
 LATENCY = Histogram(
     "kazru_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY
-)
-JOBS_BY_STATUS = Gauge(
-    "kazru_jobs", "Jobs in the database by status", ["status"], registry=REGISTRY
 )
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -45,3 +50,72 @@ class RequestMetrics:
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+
+class SystemCollector:
+    """Figures of the whole deployment, read at scrape time."""
+
+    def __init__(self, ctx: ServiceContext):
+        self.ctx = ctx
+
+    def collect(self):
+        ctx = self.ctx
+        by_status = GaugeMetricFamily(
+            "kazru_jobs", "Jobs in the database by status", labels=["status"]
+        )
+        counts = stats.jobs_by_status(ctx)
+        for status, count in counts.items():
+            by_status.add_metric([status], count)
+        yield by_status
+        yield GaugeMetricFamily(
+            "kazru_queue_depth", "Jobs waiting for a worker", value=counts.get("queued", 0)
+        )
+        yield GaugeMetricFamily(
+            "kazru_oldest_queued_job_age_seconds",
+            "How long the longest-waiting queued job has waited",
+            value=stats.oldest_queued_age_s(ctx),
+        )
+        yield GaugeMetricFamily(
+            "kazru_workers_live",
+            "Worker processes that beat recently",
+            value=workers.live_count(ctx),
+        )
+        disk = GaugeMetricFamily(
+            "kazru_disk_free_bytes", "Free bytes where the service writes", labels=["volume"]
+        )
+        volumes = {"data": ctx.settings.data_dir}
+        if not ctx.settings.resolved_storage_url.startswith("s3://"):
+            volumes["storage"] = ctx.settings.resolved_storage_url.removeprefix("file://")
+        for name, path in volumes.items():
+            try:
+                disk.add_metric([name], shutil.disk_usage(path).free)
+            except OSError:
+                pass  # not created yet
+        yield disk
+
+
+class _JobFigures:
+    """Job metrics of this process and of the embedded workers' files, one family per name
+    (an exposition may not name a family twice)."""
+
+    def __init__(self, workers_dir):
+        self.workers = CollectorRegistry(auto_describe=False)
+        job_metrics.multiprocess_collector(workers_dir, self.workers)
+
+    def collect(self):
+        families = {}
+        for source in (job_metrics.REGISTRY, self.workers):
+            for family in source.collect():
+                if family.name in families:
+                    families[family.name].samples.extend(family.samples)
+                else:
+                    families[family.name] = family
+        return list(families.values())
+
+
+def exposition(ctx: ServiceContext) -> bytes:
+    """This process's metrics, the system's, and those of the embedded workers."""
+    scrape = CollectorRegistry(auto_describe=False)
+    scrape.register(SystemCollector(ctx))
+    scrape.register(_JobFigures(ctx.settings.data_dir / "metrics"))
+    return generate_latest(REGISTRY) + generate_latest(scrape)

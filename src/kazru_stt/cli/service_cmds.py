@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+
+from kazru_stt.job_metrics import MULTIPROC_ENV
 
 log = logging.getLogger("kazru.serve")
 
@@ -22,7 +26,7 @@ def register(commands) -> None:
     p.set_defaults(run=run_serve)
 
     w = commands.add_parser("worker", help="run one transcription worker")
-    w.add_argument("--loglevel", default="INFO")
+    w.add_argument("--loglevel", default=None, help="default: KAZRU_LOG_LEVEL")
     w.set_defaults(run=run_worker)
 
     e = commands.add_parser("yandex-emulator", help="run a local emulator of Yandex SpeechKit v3")
@@ -42,6 +46,29 @@ def register(commands) -> None:
     sub = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
     up = sub.add_parser("upgrade", help="apply database migrations")
     up.set_defaults(run=run_db_upgrade)
+
+    cfg = commands.add_parser("config", help="configuration commands")
+    sub = cfg.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
+    docs = sub.add_parser("docs", help="print docs/configuration.md (every setting)")
+    docs.set_defaults(run=run_config_docs)
+    check = sub.add_parser("check", help="read the settings from the environment and check them")
+    check.set_defaults(run=run_config_check)
+
+
+def run_config_docs(_args: argparse.Namespace) -> int:
+    from kazru_stt.config_docs import render
+
+    sys.stdout.write(render())
+    return 0
+
+
+def run_config_check(_args: argparse.Namespace) -> int:
+    from kazru_stt.config import Settings
+
+    settings = Settings()  # invalid settings raise and are reported by main
+    mode = "shared (several machines)" if settings.is_shared else "embedded (one machine)"
+    print(f"settings are valid; topology: {mode}", file=sys.stderr)
+    return 0
 
 
 def run_db_upgrade(_args: argparse.Namespace) -> int:
@@ -71,16 +98,22 @@ def run_emulator(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     import socket
 
+    from kazru_stt import job_metrics, log_setup
+    from kazru_stt.config import get_settings
+
+    settings = get_settings()
+    level = (args.loglevel or settings.log_level).upper()
+    log_setup.configure(level, settings.log_format, "worker")
+    job_metrics.serve_alone(settings.metrics_port)
+
     from kazru_stt.tasks.celery_app import QUEUE, app
 
-    logging.basicConfig(
-        level=args.loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     app.worker_main(
         [
+            "--quiet",  # no banner: every line on stderr is a log record
             "worker",
             "--pool=solo",  # one job at a time, the model stays loaded in this process
-            f"--loglevel={args.loglevel}",
+            f"--loglevel={level}",
             "-Q",
             QUEUE,
             "-n",
@@ -107,15 +140,19 @@ class WorkerPool:
     """Embedded worker processes, restarted if one dies (a crash must not stop the service),
     and all stopped when the service stops."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, metrics_dir: Path | None = None):
         self.count = count
+        self.metrics_dir = metrics_dir
         self.procs: list[subprocess.Popen] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()  # no respawn can slip in while stopping
 
     def _spawn(self) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "kazru_stt.cli.main", "worker"]
-        return subprocess.Popen(cmd, env=os.environ.copy(), preexec_fn=_die_with_parent)
+        env = os.environ.copy()
+        if self.metrics_dir is not None:  # the API's /metrics adds up the workers' files
+            env[MULTIPROC_ENV] = str(self.metrics_dir)
+        return subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
 
     def start(self) -> None:
         with self._lock:
@@ -177,14 +214,14 @@ def _announce(settings, host: str) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from kazru_stt import log_setup
     from kazru_stt.config import get_settings
     from kazru_stt.db.migrate import upgrade
     from kazru_stt.domain.errors import InvalidOptionError
     from kazru_stt.engines.whisper_local import resolve_model
 
-    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log full URLs
     settings = get_settings()
+    log_setup.configure(settings.log_level, settings.log_format, "api")
     if settings.single_user and not _is_loopback(args.host):
         raise InvalidOptionError(
             "single-user mode has no sign-in; it serves only 127.0.0.1 (unset "
@@ -200,7 +237,10 @@ def run_serve(args: argparse.Namespace) -> int:
     # Assemble the bundled model once here, before workers race to do it.
     resolve_model(settings.model_path, settings.resolved_model_cache_dir)
     _announce(settings, args.host)
-    pool = WorkerPool(args.workers)
+    metrics_dir = settings.data_dir / "metrics"  # this serve's workers only: start empty
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    pool = WorkerPool(args.workers, metrics_dir)
     try:
         pool.start()
         config = uvicorn.Config(
@@ -208,7 +248,8 @@ def run_serve(args: argparse.Namespace) -> int:
             factory=True,
             host=args.host,
             port=args.port,
-            log_level="info",
+            log_config=None,  # our handlers (log_setup), JSON by default
+            access_log=False,  # api.request_context writes one line per request
             timeout_graceful_shutdown=5,  # open streams and waits end; never hang on stop
             proxy_headers=settings.trust_proxy_headers,
         )

@@ -110,6 +110,7 @@ class Job(Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
     storage_key: Mapped[str | None] = mapped_column(String(255))
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))  # of the upload: logs follow it
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     result_meta: Mapped[dict[str, Any] | None] = mapped_column()
@@ -261,3 +262,13 @@ class InstanceSecret(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class WorkerRow(Base):
+    """A worker process that beats while it lives (idle or busy): metrics count live ones."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

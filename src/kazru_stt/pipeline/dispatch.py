@@ -14,6 +14,7 @@ from collections.abc import Callable
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.engines.yandex.errors import YandexError
+from kazru_stt.job_metrics import YANDEX_FALLBACKS
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.pipeline.transcribe import transcribe_file
 
@@ -46,6 +47,7 @@ def run_engine(
             "Yandex failed (%s: %s); falling back to the local engine", exc.code, exc.message
         )
         transcript = transcribe_file(path, options, local(), progress)
+        YANDEX_FALLBACKS.inc()
         transcript.warnings.append(
             {
                 "code": "engine_fallback",

@@ -23,4 +23,4 @@ class ServiceContext:
 
     @cached_property
     def storage(self) -> Storage:
-        return get_storage(self.settings.resolved_storage_url)
+        return get_storage(self.settings)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import func
 
+from kazru_stt import job_metrics, request_ids
 from kazru_stt.db.models import (
     Job,
     ReviewScore,
@@ -85,6 +86,7 @@ def create_job(
         duration_s=duration,
         storage_key=stored.key,
         webhook_url=webhook_url,
+        request_id=request_ids.current(),
         webhook_attempts=0,
         progress=0,
         attempts=0,
@@ -98,6 +100,7 @@ def create_job(
     except BaseException:
         ctx.storage.delete(stored.key)
         raise
+    job_metrics.JOBS_CREATED.labels(job.engine).inc()
     if ctx.enqueue:
         ctx.enqueue(job.id)  # a lost message is re-sent by the sweep
     return job

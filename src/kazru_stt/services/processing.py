@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import delete, select, update
 
+from kazru_stt import job_metrics, request_ids
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import CanceledError, KazruError
@@ -180,8 +181,35 @@ def run_job(ctx: ServiceContext, job_id: str, worker_id: str, transcriber: Trans
         log.info("job %s not claimable (status %s); nothing to do", job_id, status)
         return status or "missing"
 
-    options = options_from_dict(job.options or {})
+    with request_ids.bound(job.request_id):
+        return _run_claimed(ctx, job, worker_id, transcriber)
+
+
+def _run_claimed(ctx: ServiceContext, job: Job, worker_id: str, transcriber: Transcriber) -> str:
+    if job.enqueued_at and job.started_at:
+        waited = (job.started_at - job.enqueued_at).total_seconds()
+        job_metrics.QUEUE_WAIT.observe(max(0.0, waited))
     started = time.perf_counter()
+    status, code = _process(ctx, job, worker_id, transcriber)
+    elapsed = time.perf_counter() - started
+    if status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        job_metrics.record_job(job.engine, status, code, elapsed, job.duration_s)
+        log.info(
+            "job %s %s in %.2f s",
+            job.id,
+            status,
+            elapsed,
+            extra={"job_id": job.id, "engine": job.engine, "code": code, "seconds": elapsed},
+        )
+    return status
+
+
+def _process(
+    ctx: ServiceContext, job: Job, worker_id: str, transcriber: Transcriber
+) -> tuple[str, str]:
+    """Transcribe and store; the job's final status as this worker saw it, and its code."""
+    job_id = job.id
+    options = options_from_dict(job.options or {})
     try:
         with (
             Heartbeat(ctx, job_id, worker_id) as hb,
@@ -190,22 +218,21 @@ def run_job(ctx: ServiceContext, job_id: str, worker_id: str, transcriber: Trans
             transcript = transcriber(path, options, hb.on_progress)
     except CanceledError:
         log.info("job %s stopped: canceled or taken over", job_id)
-        return JobStatus.CANCELED
+        return JobStatus.CANCELED, ""
     except KazruError as exc:
-        if fail(ctx, job_id, worker_id, exc.code, exc.message):
-            _notify(ctx, job)
-        return JobStatus.FAILED
+        code, message = exc.code, exc.message
     except Exception as exc:  # never let one job take the worker down
         log.exception("job %s crashed", job_id)
-        message = f"transcription failed: {type(exc).__name__}"
-        if fail(ctx, job_id, worker_id, "internal_error", message):
-            _notify(ctx, job)
-        return JobStatus.FAILED
-    if not store_result(ctx, job_id, worker_id, transcript):
-        return JobStatus.CANCELED
-    log.info("job %s completed in %.2f s", job_id, time.perf_counter() - started)
+        code, message = "internal_error", f"transcription failed: {type(exc).__name__}"
+    else:
+        if not store_result(ctx, job_id, worker_id, transcript):
+            return JobStatus.CANCELED, ""
+        _notify(ctx, job)
+        return JobStatus.COMPLETED, ""
+    if not fail(ctx, job_id, worker_id, code, message):
+        return JobStatus.CANCELED, ""
     _notify(ctx, job)
-    return JobStatus.COMPLETED
+    return JobStatus.FAILED, code
 
 
 def _notify(ctx: ServiceContext, job: Job) -> None:

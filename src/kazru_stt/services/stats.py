@@ -1,10 +1,11 @@
-"""Reads for operations: is the database there, how many jobs are in each status."""
+"""Reads for operations: is the database there, how many jobs are in each status, how old
+the oldest queued job is."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from kazru_stt.db.models import Job
+from kazru_stt.db.models import Job, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services.context import ServiceContext
@@ -19,3 +20,10 @@ def jobs_by_status(ctx: ServiceContext) -> dict[str, int]:
     with session_scope(ctx.db_url) as db:
         counts = dict(db.execute(select(Job.status, func.count()).group_by(Job.status)).all())
     return {status: int(counts.get(status, 0)) for status in JobStatus.ALL}
+
+
+def oldest_queued_age_s(ctx: ServiceContext) -> float:
+    """Seconds the longest-waiting queued job has waited (0 when none waits)."""
+    with session_scope(ctx.db_url) as db:
+        oldest = db.scalar(select(func.min(Job.enqueued_at)).where(Job.status == JobStatus.QUEUED))
+    return max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0

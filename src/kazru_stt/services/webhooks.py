@@ -26,6 +26,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import and_, or_, select, update
 
+from kazru_stt import request_ids
 from kazru_stt.db.models import Job, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import KazruError
@@ -105,13 +106,14 @@ def _claim_due(ctx: ServiceContext) -> list[str]:
     return claimed
 
 
-def _prepare(ctx: ServiceContext, job_id: str) -> tuple[str, bytes, dict, int] | None:
+def _prepare(ctx: ServiceContext, job_id: str) -> tuple[str, bytes, dict, int, str] | None:
     with session_scope(ctx.db_url) as db:
         job = db.get(Job, job_id)
         if job is None or not job.webhook_url:
             return None
         body = json.dumps(summary(job), ensure_ascii=False).encode()
         url, owner, attempts = job.webhook_url, job.owner_id, job.webhook_attempts
+        request_id = job.request_id or job_id
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -120,8 +122,9 @@ def _prepare(ctx: ServiceContext, job_id: str) -> tuple[str, bytes, dict, int] |
         "X-Kazru-Delivery": f"{job_id}.{attempts}",
         "X-Kazru-Timestamp": str(timestamp),
         "X-Kazru-Signature": sign(webhook_secret(ctx, owner), timestamp, body),
+        "X-Request-ID": request_id,
     }
-    return url, body, headers, attempts
+    return url, body, headers, attempts, request_id
 
 
 async def _post(ctx: ServiceContext, url: str, body: bytes, headers: dict) -> int:
@@ -144,7 +147,14 @@ async def _deliver_one(ctx: ServiceContext, job_id: str) -> None:
     prepared = await asyncio.to_thread(_prepare, ctx, job_id)
     if prepared is None:
         return
-    url, body, headers, attempts = prepared
+    url, body, headers, attempts, request_id = prepared
+    with request_ids.bound(request_id):
+        await _send(ctx, job_id, url, body, headers, attempts)
+
+
+async def _send(
+    ctx: ServiceContext, job_id: str, url: str, body: bytes, headers: dict, attempts: int
+) -> None:
     error = None
     try:
         status = await asyncio.wait_for(

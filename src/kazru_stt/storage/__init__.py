@@ -1,4 +1,5 @@
-"""Storage of uploaded originals: a local directory by default, behind a small interface."""
+"""Storage of uploaded originals behind a small interface: a local directory by default,
+or an S3-compatible bucket."""
 
 from kazru_stt.storage.base import Storage, StoredFile, get_storage
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from kazru_stt.domain.errors import KazruError
+
+if TYPE_CHECKING:
+    from kazru_stt.config import Settings
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,18 @@ class Storage(Protocol):
         """Raise StorageError when the storage cannot be written."""
 
 
-def get_storage(url: str) -> Storage:
+def get_storage(settings: Settings) -> Storage:
+    url = settings.resolved_storage_url
     if url.startswith("s3://"):
-        raise StorageError(
-            "S3 storage is not available in this version; use a directory for KAZRU_STORAGE_URL"
+        from kazru_stt.storage.s3 import S3Storage
+
+        return S3Storage(
+            url,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            cache_dir=settings.resolved_s3_cache_dir,
         )
     from kazru_stt.storage.local import LocalStorage
 

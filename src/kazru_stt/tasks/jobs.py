@@ -29,23 +29,30 @@ def transcribe(job_id: str) -> str:
 
 
 def _periodic_forever() -> None:
+    from kazru_stt.services import workers
     from kazru_stt.services.retention import run_retention
     from kazru_stt.services.sweep import sweep
 
     settings = get_settings()
-    last_retention = 0.0
+    last_retention = last_sweep = 0.0
     while True:
         try:
-            sweep(service_context())
+            workers.beat(service_context(), WORKER_ID)
         except Exception:
-            log.exception("sweep failed")
+            log.exception("worker beat failed")
+        if time.monotonic() - last_sweep >= settings.sweep_interval_s or not last_sweep:
+            last_sweep = time.monotonic()
+            try:
+                sweep(service_context())
+            except Exception:
+                log.exception("sweep failed")
         if time.monotonic() - last_retention >= settings.retention_interval_s:
             last_retention = time.monotonic()
             try:
                 run_retention(service_context())
             except Exception:
                 log.exception("retention run failed")
-        wait = min(settings.sweep_interval_s, settings.retention_interval_s)
+        wait = min(settings.sweep_interval_s, settings.retention_interval_s, workers.BEAT_S)
         if _periodic_stop.wait(wait):
             return
 
@@ -64,6 +71,12 @@ def _start_periodic(**_kwargs) -> None:
 
 @worker_shutdown.connect
 def _stop_periodic(**_kwargs) -> None:
+    from kazru_stt.services import workers
+
     _periodic_stop.set()
     if _dispatcher is not None:
         _dispatcher.stop()
+    try:
+        workers.gone(service_context(), WORKER_ID)
+    except Exception:
+        log.warning("could not record this worker's stop")

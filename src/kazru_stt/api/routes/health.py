@@ -70,12 +70,9 @@ async def readyz(ctx: ContextDep, caller: OptionalCallerDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(ctx: ContextDep, caller: OptionalCallerDep) -> Response:
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+    from prometheus_client import CONTENT_TYPE_LATEST
 
-    from kazru_stt.api.metrics import JOBS_BY_STATUS, REGISTRY
+    from kazru_stt.api.metrics import exposition
 
     _require(caller, ctx.settings.public_metrics, admin=True)
-    counts = stats.jobs_by_status(ctx)
-    for status, count in counts.items():
-        JOBS_BY_STATUS.labels(status=status).set(count)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(ctx), media_type=CONTENT_TYPE_LATEST)

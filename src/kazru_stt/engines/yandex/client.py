@@ -23,6 +23,7 @@ from kazru_stt.engines.yandex.errors import (
     YandexRejectedInput,
     YandexUnavailable,
 )
+from kazru_stt.job_metrics import YANDEX_REQUESTS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,15 @@ class YandexClient:
 
     # --- transport with retries ---
     def _request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        try:
+            response = self._attempts(method, url, **kwargs)
+        except YandexError:
+            YANDEX_REQUESTS.labels("failed").inc()
+            raise
+        YANDEX_REQUESTS.labels("ok").inc()
+        return response
+
+    def _attempts(self, method: str, url: str, **kwargs) -> httpx.Response:
         cfg = self.config
         last: str = ""
         for attempt in range(cfg.max_attempts):
@@ -100,6 +110,7 @@ class YandexClient:
                 last = f"HTTP {status}"
                 delay = self._backoff(attempt, response.headers.get("Retry-After"))
             if attempt + 1 < cfg.max_attempts:
+                YANDEX_REQUESTS.labels("retried").inc()
                 log.info(
                     "yandex %s %s failed (%s); retry in %.2f s",
                     method,

@@ -1,0 +1,182 @@
+"""S3-compatible storage (AWS, SeaweedFS, MinIO, Ceph) through boto3.
+
+Uploads go up in parts of PART_BYTES as they are read (multipart upload; one PUT when the
+file is smaller than a part), so no more than one part is held in memory. A worker reads an
+object through a local cache file that is deleted when its block ends."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from kazru_stt.storage.base import FileTooLarge, StorageError, StoredFile
+
+PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MB (all parts but the last)
+_CHUNK = 1024 * 1024
+
+
+class S3Storage:
+    def __init__(
+        self,
+        url: str,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        access_key_id: str | None,
+        secret_access_key: str | None,
+        cache_dir: Path,
+    ):
+        import boto3
+        from botocore.config import Config
+
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.cache_dir = cache_dir
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=Config(
+                retries={"max_attempts": 5, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+                s3={"addressing_style": "path"},  # works with every S3-compatible server
+            ),
+        )
+
+    def _object(self, key: str) -> str:
+        if ".." in key.split("/") or key.startswith("/"):
+            raise StorageError(f"invalid storage key {key!r}")
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _errors(self):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        return (BotoCoreError, ClientError)
+
+    def save(self, source: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
+        name = uuid.uuid4().hex
+        key = f"uploads/{name[:2]}/{name}"
+        obj = self._object(key)
+        digest, size = hashlib.sha256(), 0
+        upload_id: str | None = None
+        parts: list[dict] = []
+
+        def read_part() -> bytes:
+            nonlocal size
+            buf = io.BytesIO()
+            while buf.tell() < PART_BYTES:
+                chunk = source.read(min(_CHUNK, PART_BYTES - buf.tell()))
+                if not chunk:
+                    break
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise FileTooLarge(
+                        f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
+                        details={"max_bytes": max_bytes},
+                    )
+                digest.update(chunk)
+                buf.write(chunk)
+            return buf.getvalue()
+
+        try:
+            part = read_part()
+            nxt = read_part() if len(part) == PART_BYTES else b""
+            if not nxt:  # small file: one PUT
+                self.client.put_object(Bucket=self.bucket, Key=obj, Body=part)
+            else:
+                upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=obj)[
+                    "UploadId"
+                ]
+                number = 1
+                while part:
+                    answer = self.client.upload_part(
+                        Bucket=self.bucket,
+                        Key=obj,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        Body=part,
+                    )
+                    parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                    number += 1
+                    part, nxt = nxt, (read_part() if nxt else b"")
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=obj,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
+        except self._errors() as exc:
+            self._abort(obj, upload_id)
+            raise StorageError("the storage cannot be written; try again later") from exc
+        except BaseException:
+            self._abort(obj, upload_id)
+            raise
+        return StoredFile(key=key, size=size, sha256=digest.hexdigest())
+
+    def _abort(self, obj: str, upload_id: str | None) -> None:
+        if upload_id is None:
+            return
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=obj, UploadId=upload_id)
+        except self._errors():
+            pass  # the bucket's lifecycle rule for incomplete uploads is the backstop
+
+    @contextmanager
+    def local_path(self, key: str) -> Iterator[Path]:
+        from botocore.exceptions import ClientError
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        local = self.cache_dir / f"{uuid.uuid4().hex}{Path(key).suffix}"
+        try:
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+                with local.open("wb") as out:
+                    shutil.copyfileobj(answer["Body"], out, _CHUNK)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    raise StorageError(
+                        f"stored file {key} is missing", code="file_missing"
+                    ) from exc
+                raise StorageError("the storage cannot be read; try again later") from exc
+            except self._errors() as exc:
+                raise StorageError("the storage cannot be read; try again later") from exc
+            yield local
+        finally:
+            local.unlink(missing_ok=True)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+        except self._errors() as exc:
+            raise StorageError("the storage cannot be written; try again later") from exc
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._object(key))
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError("the storage cannot be read; try again later") from exc
+
+    def check(self) -> None:
+        probe = self._object(f".probe-{uuid.uuid4().hex}")
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"ok")
+            self.client.delete_object(Bucket=self.bucket, Key=probe)
+        except self._errors() as exc:
+            raise StorageError(
+                f"bucket {self.bucket} is not writable: {type(exc).__name__}"
+            ) from exc
