@@ -9,7 +9,7 @@ import sys
 from pydantic import ValidationError
 
 from kazru_stt import __version__
-from kazru_stt.cli import account_cmds, service_cmds, transcribe_cmd
+from kazru_stt.cli import account_cmds, model_cmds, service_cmds, transcribe_cmd
 from kazru_stt.domain.errors import KazruError
 
 EXIT_FAILED = 1
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe_cmd.register(commands)
     service_cmds.register(commands)
     account_cmds.register(commands)
+    model_cmds.register(commands)
     return parser
 
 

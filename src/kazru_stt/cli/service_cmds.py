@@ -29,6 +29,12 @@ def register(commands) -> None:
     w.add_argument("--loglevel", default=None, help="default: KAZRU_LOG_LEVEL")
     w.set_defaults(run=run_worker)
 
+    sch = commands.add_parser(
+        "scheduler", help="run retention, the recovery sweep and webhook delivery (no model)"
+    )
+    sch.add_argument("--once", action="store_true", help="one pass, then exit (for a cron job)")
+    sch.set_defaults(run=run_scheduler)
+
     e = commands.add_parser("yandex-emulator", help="run a local emulator of Yandex SpeechKit v3")
     e.add_argument("--host", default="127.0.0.1")
     e.add_argument("--port", type=int, default=8090)
@@ -122,6 +128,36 @@ def run_worker(args: argparse.Namespace) -> int:
             "--without-mingle",
         ]
     )
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kazru_stt import log_setup
+    from kazru_stt.config import get_settings
+
+    settings = get_settings()
+    log_setup.configure(settings.log_level, settings.log_format, "scheduler")
+    from kazru_stt.services import webhooks
+    from kazru_stt.tasks.periodic import run_periodic
+    from kazru_stt.tasks.runtime import service_context
+
+    stop = threading.Event()
+    if args.once:
+        stop.set()  # the loop runs its first pass and returns
+        run_periodic(stop)
+        asyncio.run(webhooks.dispatch_once(service_context()))
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    dispatcher = webhooks.Dispatcher(service_context()).start()
+    log.info("scheduler started")
+    try:
+        run_periodic(stop)
+    finally:
+        dispatcher.stop()
+    log.info("scheduler stopped")
     return 0
 
 

@@ -7,12 +7,12 @@ import logging
 import os
 import socket
 import threading
-import time
 
 from celery.signals import worker_ready, worker_shutdown
 
 from kazru_stt.config import get_settings
 from kazru_stt.tasks.celery_app import app
+from kazru_stt.tasks.periodic import run_periodic
 from kazru_stt.tasks.runtime import service_context, transcriber
 
 log = logging.getLogger(__name__)
@@ -28,35 +28,6 @@ def transcribe(job_id: str) -> str:
     return run_job(service_context(), job_id, WORKER_ID, transcriber())
 
 
-def _periodic_forever() -> None:
-    from kazru_stt.services import workers
-    from kazru_stt.services.retention import run_retention
-    from kazru_stt.services.sweep import sweep
-
-    settings = get_settings()
-    last_retention = last_sweep = 0.0
-    while True:
-        try:
-            workers.beat(service_context(), WORKER_ID)
-        except Exception:
-            log.exception("worker beat failed")
-        if time.monotonic() - last_sweep >= settings.sweep_interval_s or not last_sweep:
-            last_sweep = time.monotonic()
-            try:
-                sweep(service_context())
-            except Exception:
-                log.exception("sweep failed")
-        if time.monotonic() - last_retention >= settings.retention_interval_s:
-            last_retention = time.monotonic()
-            try:
-                run_retention(service_context())
-            except Exception:
-                log.exception("retention run failed")
-        wait = min(settings.sweep_interval_s, settings.retention_interval_s, workers.BEAT_S)
-        if _periodic_stop.wait(wait):
-            return
-
-
 @worker_ready.connect
 def _start_periodic(**_kwargs) -> None:
     global _dispatcher
@@ -65,7 +36,12 @@ def _start_periodic(**_kwargs) -> None:
 
     local_engine(get_settings())  # load the model now, not inside the first job
     # Right away: recover what a crash left behind, then every few seconds.
-    threading.Thread(target=_periodic_forever, daemon=True, name="kazru-periodic").start()
+    threading.Thread(
+        target=run_periodic,
+        args=(_periodic_stop, WORKER_ID),
+        daemon=True,
+        name="kazru-periodic",
+    ).start()
     _dispatcher = Dispatcher(service_context()).start()
 
 
