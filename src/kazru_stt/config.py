@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     compute_type: str = Field(
         "default", description="CTranslate2 compute type; `default`: int8 on CPU, float16 on GPU."
     )
-    cpu_threads: int = Field(0, description="CPU threads per worker; 0: CTranslate2 decides.")
+    cpu_threads: int = Field(0, description="CPU threads per worker; 0: the cores, up to 4.")
     beam_size: int = Field(5, description="Beam size of the final decode.")
     languages: str = Field(
         "kk,ru", description="The languages a passage's language is chosen from (comma-separated)."
