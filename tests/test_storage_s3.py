@@ -57,8 +57,8 @@ def test_multipart_roundtrip_cache_cleaned(s3, tmp_path):
     assert f"uploads-test/{stored.key}" in s3.keys()
     with storage.local_path(stored.key) as path:
         assert path.read_bytes() == data
-        assert path.parent == tmp_path / "cache"
-    assert not list((tmp_path / "cache").iterdir())  # the worker's copy is gone
+        assert path.parent.parent == tmp_path / "cache"
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]  # copy gone
     storage.delete(stored.key)
     assert not storage.exists(stored.key)
 
@@ -88,3 +88,17 @@ def test_unreachable_bucket_is_storage_unavailable(s3, tmp_path):
     with pytest.raises(KazruError) as err:
         storage.check()
     assert err.value.code == "storage_unavailable"
+
+
+def test_copies_of_dead_workers_are_pruned(tmp_path):
+    import subprocess
+
+    from kazru_stt.storage.s3 import prune_cache
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / str(dead.pid)).mkdir()
+    (tmp_path / str(dead.pid) / "left.wav").write_bytes(b"x")
+    (tmp_path / str(os.getppid())).mkdir()  # a live process: kept
+    assert prune_cache(tmp_path) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [str(os.getppid())]

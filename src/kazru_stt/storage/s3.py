@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -135,8 +136,9 @@ class S3Storage:
     def local_path(self, key: str) -> Iterator[Path]:
         from botocore.exceptions import ClientError
 
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        local = self.cache_dir / f"{uuid.uuid4().hex}{Path(key).suffix}"
+        mine = self.cache_dir / str(os.getpid())  # a killed process's copies: prune_cache
+        mine.mkdir(parents=True, exist_ok=True)
+        local = mine / f"{uuid.uuid4().hex}{Path(key).suffix}"
         try:
             try:
                 answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
@@ -180,3 +182,23 @@ class S3Storage:
             raise StorageError(
                 f"bucket {self.bucket} is not writable: {type(exc).__name__}"
             ) from exc
+
+
+def prune_cache(cache_dir: Path) -> int:
+    """Remove the copies left by processes that died mid-job (their pid is gone); returns
+    how many directories were removed. Run at a worker's start."""
+    removed = 0
+    if not cache_dir.is_dir():
+        return 0
+    for entry in cache_dir.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            os.kill(int(entry.name), 0)
+            continue  # alive (another worker on this machine)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+        except PermissionError:
+            continue  # alive, someone else's
+    return removed

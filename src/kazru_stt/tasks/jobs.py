@@ -34,7 +34,13 @@ def _start_periodic(**_kwargs) -> None:
     from kazru_stt.services.transcribe_job import local_engine
     from kazru_stt.services.webhooks import Dispatcher
 
-    local_engine(get_settings())  # load the model now, not inside the first job
+    settings = get_settings()
+    if settings.resolved_storage_url.startswith("s3://"):
+        from kazru_stt.storage.s3 import prune_cache
+
+        if removed := prune_cache(settings.resolved_s3_cache_dir):
+            log.info("removed the cached recordings of %d stopped workers", removed)
+    local_engine(settings)  # load the model now, not inside the first job
     # Right away: recover what a crash left behind, then every few seconds.
     threading.Thread(
         target=run_periodic,
