@@ -102,3 +102,89 @@ def test_copies_of_dead_workers_are_pruned(tmp_path):
     (tmp_path / str(os.getppid())).mkdir()  # a live process: kept
     assert prune_cache(tmp_path) == 1
     assert [p.name for p in tmp_path.iterdir()] == [str(os.getppid())]
+
+
+@pytest.fixture
+def s3_api(s3, tmp_path):
+    """The API in-process on PostgreSQL and the S3 server (no worker: jobs stay queued)."""
+    from tests.api_app import ApiApp
+    from tests.service_harness import Backend, postgres_available
+
+    if reason := postgres_available():
+        pytest.skip(reason)
+    backend = Backend.scaled()
+    env = {k[6:].lower(): v for k, v in s3.env("api-test").items()}
+    api = ApiApp(tmp_path, database_url=backend.env["KAZRU_DATABASE_URL"], **env)
+    try:
+        yield api
+    finally:
+        backend.close()
+
+
+def test_uploads_stream_into_the_bucket_without_a_local_copy(
+    s3_api, s3, eval_dir, tmp_path, monkeypatch
+):
+    import tempfile
+
+    import numpy as np
+
+    from kazru_stt.media import load_audio
+    from kazru_stt.media.encode import write_wav
+
+    # 20 MB of real speech: more than two S3 parts.
+    speech = load_audio(eval_dir / "ru" / "vosk_commands.wav")
+    audio = np.tile(speech, 28)
+    path = write_wav(tmp_path / "long.wav", audio)
+    data = path.read_bytes()
+    assert len(data) > 2 * PART_BYTES
+
+    copies = []
+    for name in ("SpooledTemporaryFile", "NamedTemporaryFile", "TemporaryFile", "mkstemp"):
+        real = getattr(tempfile, name)
+        monkeypatch.setattr(
+            tempfile, name, lambda *a, _real=real, _n=name, **k: copies.append(_n) or _real(*a, **k)
+        )
+    key = s3_api.user("owner@example.kz")
+    before = set(s3.keys())
+    with s3_api.client(key) as c:
+        r = c.post(
+            "/api/v1/transcriptions",
+            files={"file": ("long.wav", data, "audio/wav")},
+            data={"language": "ru"},
+        )
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert job["duration"] == pytest.approx(audio.size / 16000, abs=0.05)
+
+        # A file that is not media, and a valid file with an invalid option after it: both
+        # refused, and nothing of them stays in the bucket.
+        bad = c.post(
+            "/api/v1/transcriptions", files={"file": ("x.wav", os.urandom(3 * 1024 * 1024))}
+        )
+        assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_media"
+        body, ctype = _multipart([("file", "a.wav", data[:400_000]), ("language", None, b"xx")])
+        late = c.post("/api/v1/transcriptions", content=body, headers={"content-type": ctype})
+        assert late.status_code == 422, late.text
+
+    assert copies == []  # nothing spooled to a temporary file
+    new = set(s3.keys()) - before
+    assert len(new) == 1
+    stored = s3.client().get_object(Bucket=s3.bucket, Key=new.pop())["Body"].read()
+    assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(data).hexdigest()
+    cache = s3_api.settings.resolved_s3_cache_dir
+    assert not cache.exists() or not [p for p in cache.rglob("*") if p.is_file()]
+
+
+def _multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, str]:
+    """A multipart body with the parts in this order (clients differ in where the file goes)."""
+    boundary = "kazru-test-boundary"
+    out = bytearray()
+    for name, filename, value in parts:
+        out += f"--{boundary}\r\n".encode()
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        out += f"Content-Disposition: {disposition}\r\n\r\n".encode()
+        out += value + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"

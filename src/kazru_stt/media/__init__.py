@@ -6,7 +6,16 @@ from kazru_stt.media.decode import (
     check_duration,
     iter_audio,
     load_audio,
+    media_name,
     probe,
 )
 
-__all__ = ["SAMPLE_RATE", "MediaInfo", "check_duration", "iter_audio", "load_audio", "probe"]
+__all__ = [
+    "SAMPLE_RATE",
+    "MediaInfo",
+    "check_duration",
+    "iter_audio",
+    "load_audio",
+    "media_name",
+    "probe",
+]

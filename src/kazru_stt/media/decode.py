@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -34,28 +35,46 @@ class MediaInfo:
     container: str
 
 
-def _open(path: str | os.PathLike) -> av.container.InputContainer:
-    p = Path(path)
-    if not p.is_file():
-        raise MediaError(f"{p.name}: no such file", code="file_not_found")
-    if p.stat().st_size == 0:
-        raise MediaError(f"{p.name}: the file is empty (0 bytes)", code="empty_audio")
+Source = str | os.PathLike | BinaryIO  # a path, or a seekable reader (e.g. of an S3 object)
+
+
+def media_name(source: Source) -> str:
+    """How errors name the source: a file's name (never its directory)."""
+    if hasattr(source, "read"):
+        return Path(str(getattr(source, "name", "upload"))).name
+    return Path(source).name
+
+
+def _open(source: Source) -> av.container.InputContainer:
+    name = media_name(source)
+    if hasattr(source, "read"):
+        source.seek(0, os.SEEK_END)
+        size = source.tell()
+        source.seek(0)
+        target = source
+    else:
+        p = Path(source)
+        if not p.is_file():
+            raise MediaError(f"{name}: no such file", code="file_not_found")
+        size, target = p.stat().st_size, str(p)
+    if size == 0:
+        raise MediaError(f"{name}: the file is empty (0 bytes)", code="empty_audio")
     try:
-        container = av.open(str(p), metadata_errors="ignore")
+        container = av.open(target, metadata_errors="ignore")
     except av.error.FFmpegError as exc:
         raise MediaError(
-            f"{p.name}: not an audio or video file ({exc.strerror or exc})",
+            f"{name}: not an audio or video file ({exc.strerror or exc})",
             code="unsupported_media",
         ) from exc
     if container.format.name in _NON_MEDIA_FORMATS:
         container.close()
-        raise MediaError(f"{p.name}: not an audio or video file", code="unsupported_media")
+        raise MediaError(f"{name}: not an audio or video file", code="unsupported_media")
     if not container.streams.audio:
         has_other = bool(container.streams.video)
         container.close()
         if has_other:
-            raise MediaError(f"{p.name}: the file has no audio track", code="no_audio_stream")
-        raise MediaError(f"{p.name}: not an audio or video file", code="unsupported_media")
+            raise MediaError(f"{name}: the file has no audio track", code="no_audio_stream")
+        raise MediaError(f"{name}: not an audio or video file", code="unsupported_media")
     return container
 
 
@@ -68,9 +87,9 @@ def _declared_duration(container: av.container.InputContainer) -> float | None:
     return None
 
 
-def probe(path: str | os.PathLike) -> MediaInfo:
+def probe(source: Source) -> MediaInfo:
     """Read the container header: duration, rate, channels. Cheap; decodes nothing."""
-    container = _open(path)
+    container = _open(source)
     try:
         stream = container.streams.audio[0]
         return MediaInfo(
@@ -164,16 +183,16 @@ def _too_long(name: str, duration: float | None, limit: float) -> MediaError:
     )
 
 
-def check_duration(path: str | os.PathLike, declared: float | None, limit: float) -> float:
+def check_duration(source: Source, declared: float | None, limit: float) -> float:
     """The recording's length, checked against `limit`. When the container does not declare
     a length, the audio packets are counted (demuxed, not decoded: fast), stopping as soon as
     the limit is passed. The decoder enforces the limit again on the audio itself."""
-    name = Path(path).name
+    name = media_name(source)
     if declared is not None:
         if declared > limit:
             raise _too_long(name, declared, limit)
         return declared
-    container = _open(path)
+    container = _open(source)
     try:
         stream = container.streams.audio[0]
         base = float(stream.time_base or 0) or 1 / (stream.codec_context.sample_rate or 1)

@@ -29,11 +29,12 @@ from kazru_stt.domain.errors import Conflict, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.languages import KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
-from kazru_stt.media import check_duration, probe
+from kazru_stt.media import check_duration, media_name, probe
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import audit, quotas
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
+from kazru_stt.storage import StoredFile
 
 
 def new_job_id() -> str:
@@ -52,19 +53,46 @@ def create_job(
     max_duration_s: float | None = None,
 ) -> Job:
     """Store the upload, check it is real media within the limits and quotas, queue a job."""
-    s = ctx.settings
-    limit_s = max_duration_s or s.max_duration_s
-    options.max_duration_s = limit_s
-    options.validate()
     quotas.check_active_jobs(ctx, owner.user_id)
-    stored = ctx.storage.save(upload, max_bytes=s.max_upload_mb * 1024 * 1024)
+    stored = ctx.storage.save(upload, max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
+    return create_job_for_stored(
+        ctx,
+        stored,
+        filename=filename,
+        content_type=content_type,
+        options=options,
+        owner=owner,
+        webhook_url=webhook_url,
+        max_duration_s=max_duration_s,
+    )
+
+
+def create_job_for_stored(
+    ctx: ServiceContext,
+    stored: StoredFile,
+    *,
+    filename: str,
+    content_type: str | None,
+    options: TranscribeOptions,
+    owner: Caller,
+    webhook_url: str | None = None,
+    max_duration_s: float | None = None,
+) -> Job:
+    """Queue a job for an upload already in storage (streamed there as it arrived): check it
+    is real media within the limits and quotas, reading its header where it lies. Whatever
+    fails, the stored file is deleted."""
+    s = ctx.settings
     try:
-        with ctx.storage.local_path(stored.key) as path:
+        limit_s = max_duration_s or s.max_duration_s
+        options.max_duration_s = limit_s
+        options.validate()
+        quotas.check_active_jobs(ctx, owner.user_id)
+        with ctx.storage.open(stored.key) as source:
             try:
-                info = probe(path)
-                duration = check_duration(path, info.duration, limit_s)
+                info = probe(source)
+                duration = check_duration(source, info.duration, limit_s)
             except MediaError as exc:  # speak of the user's file, not our storage id
-                exc.message = exc.message.replace(path.name, filename or "upload")
+                exc.message = exc.message.replace(media_name(source), filename or "upload")
                 raise
         quotas.check_minutes(ctx, owner.user_id, duration)
     except BaseException:

@@ -35,6 +35,9 @@ class Storage(Protocol):
     def local_path(self, key: str) -> AbstractContextManager[Path]:
         """A local file with the object's bytes for the duration of the block."""
 
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """A seekable reader of the object, without a local copy (to read headers)."""
+
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...

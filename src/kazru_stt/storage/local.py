@@ -63,6 +63,11 @@ class LocalStorage:
             raise StorageError(f"stored file {key} is missing", code="file_missing")
         yield path
 
+    @contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        with self.local_path(key) as path, path.open("rb") as fh:
+            yield fh
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 

@@ -1,8 +1,9 @@
 """S3-compatible storage (AWS, SeaweedFS, MinIO, Ceph) through boto3.
 
 Uploads go up in parts of PART_BYTES as they are read (multipart upload; one PUT when the
-file is smaller than a part), so no more than one part is held in memory. A worker reads an
-object through a local cache file that is deleted when its block ends."""
+file is smaller than a part), so no more than one part is held in memory. The API reads a
+recording's header by range requests (`open`); a worker reads the object through a local
+cache file that is deleted when its block ends (`local_path`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from kazru_stt.storage.base import FileTooLarge, StorageError, StoredFile
 
 PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MB (all parts but the last)
+READ_AHEAD_BYTES = 1024 * 1024  # one ranged GET per MB read when headers are probed
 _CHUNK = 1024 * 1024
 
 
@@ -156,6 +158,26 @@ class S3Storage:
         finally:
             local.unlink(missing_ok=True)
 
+    @contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        from botocore.exceptions import ClientError
+
+        obj = self._object(key)
+        try:
+            size = self.client.head_object(Bucket=self.bucket, Key=obj)["ContentLength"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise StorageError(f"stored file {key} is missing", code="file_missing") from exc
+            raise StorageError("the storage cannot be read; try again later") from exc
+        except self._errors() as exc:
+            raise StorageError("the storage cannot be read; try again later") from exc
+        raw = _RangedReader(self.client, self.bucket, obj, size, self._errors())
+        reader = io.BufferedReader(raw, buffer_size=READ_AHEAD_BYTES)
+        try:
+            yield reader
+        finally:
+            reader.close()
+
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
@@ -182,6 +204,46 @@ class S3Storage:
             raise StorageError(
                 f"bucket {self.bucket} is not writable: {type(exc).__name__}"
             ) from exc
+
+
+class _RangedReader(io.RawIOBase):
+    """Reads an object by HTTP range requests: seekable, nothing stored (headers are probed
+    where the object lies, instead of downloading it)."""
+
+    def __init__(self, client, bucket: str, obj: str, size: int, errors: tuple):
+        self.client, self.bucket, self.obj, self.size = client, bucket, obj, size
+        self.errors = errors
+        self.pos = 0
+        self.name = obj.rsplit("/", 1)[-1]
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        if self.pos >= self.size or not len(buffer):
+            return 0
+        end = min(self.size, self.pos + len(buffer)) - 1
+        try:
+            answer = self.client.get_object(
+                Bucket=self.bucket, Key=self.obj, Range=f"bytes={self.pos}-{end}"
+            )
+            data = answer["Body"].read()
+        except self.errors as exc:
+            raise StorageError("the storage cannot be read; try again later") from exc
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
 
 
 def prune_cache(cache_dir: Path) -> int:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
-from kazru_stt.api.forms import create_job_from, openapi_body, read_upload
+from kazru_stt.api.forms import create_job_from, discard_on_error, openapi_body, read_upload
 from kazru_stt.api.routes.transcriptions import build_options
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import InvalidOptionError, KazruError
@@ -120,12 +120,15 @@ def _verbose(t: Transcript, words: bool) -> dict:
     openapi_extra=openapi_body(OpenAIFields),
 )
 async def openai_transcription(request: Request, ctx: ContextDep, caller: CallerDep) -> Response:
-    upload, f = await read_upload(request, OpenAIFields, ("timestamp_granularities[]",))
-    if f.response_format not in FORMATS:
-        raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
-    options = build_options(ctx, f.language or "auto", None, None, False, None)
+    upload, f = await read_upload(
+        request, ctx, caller, OpenAIFields, ("timestamp_granularities[]",)
+    )
     slots: SyncSlots = request.app.state.sync_slots
-    slots.take()
+    async with discard_on_error(ctx, upload):
+        if f.response_format not in FORMATS:
+            raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
+        options = build_options(ctx, f.language or "auto", None, None, False, None)
+        slots.take()
     try:
         job = await create_job_from(
             ctx,
