@@ -8,8 +8,11 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # PyTorch (speaker embeddings) first and pinned. A bare requirement would pull a multi-GB
-# CUDA build: give TORCH_INDEX (PyTorch's CPU wheel index) or a local wheel directory.
+# CUDA build: give TORCH_INDEX (PyTorch's CPU wheel index), or a directory of wheels
+# mounted into the build (`podman build -v /opt/wheels:/wheels:ro --build-arg
+# PIP_FIND_LINKS=/wheels .`; build args are the environment of RUN, which pip reads).
 ARG TORCH_INDEX=""
+ARG PIP_FIND_LINKS
 RUN pip install "torch==2.13.0" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
 WORKDIR /src
 COPY pyproject.toml README.md ./
