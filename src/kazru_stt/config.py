@@ -197,8 +197,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe log level written."
     )
-    log_format: Literal["json", "text"] = Field(
-        "json", description="`json`: one JSON object a line; `text`: for a terminal."
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto",
+        description="`json`: one JSON object a line; `text`: for people; `auto`: text on a "
+        "terminal, else JSON.",
     )
     metrics_port: int = Field(
         0,

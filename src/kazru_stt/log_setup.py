@@ -28,7 +28,9 @@ class _Context(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", fmt: str = "json", role: str = "api") -> None:
+def configure(level: str = "INFO", fmt: str = "auto", role: str = "api") -> None:
+    if fmt == "auto":  # people at a terminal read text; collectors read JSON
+        fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_Context(role))
     if fmt == "json":
