@@ -5,6 +5,12 @@ ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# A C compiler for the packages without wheels (webrtcvad, via resemblyzer); build stage only.
+RUN pkgs="gcc libc6-dev"; \
+    python3 -c "import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_paths()['include'] + '/Python.h'))" \
+      || pkgs="$pkgs python3-dev"; \
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs \
+    && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # PyTorch (speaker embeddings) first and pinned. A bare requirement would pull a multi-GB
@@ -13,6 +19,8 @@ ENV PATH=/opt/venv/bin:$PATH
 # PIP_FIND_LINKS=/wheels .`; build args are the environment of RUN, which pip reads).
 ARG TORCH_INDEX=""
 ARG PIP_FIND_LINKS
+# Behind a TLS-inspecting proxy: mount its CA bundle and name it (--build-arg PIP_CERT=...).
+ARG PIP_CERT
 RUN pip install "torch==2.13.0" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
 WORKDIR /src
 COPY pyproject.toml README.md ./

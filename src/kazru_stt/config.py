@@ -70,6 +70,16 @@ class Settings(BaseSettings):
         None,
         description="A CTranslate2 Whisper model directory. Unset: the bundled Whisper base.",
     )
+    models: str = Field(
+        "",
+        description="More local models by name: `name=/path/to/ct2-model,other=bundled` "
+        "(plus those `kazru model import` adds). Jobs choose one with `model`.",
+    )
+    default_model: str | None = Field(
+        None,
+        description="The model of jobs that name none. Unset: the model of KAZRU_MODEL_PATH, "
+        "else the bundled `whisper-base`.",
+    )
     model_cache_dir: Path | None = Field(
         None,
         description="Where the bundled model is assembled. Default: `models/` in the data "

@@ -28,6 +28,7 @@ from kazru_stt.api.routes import (
     health,
     keys,
     me,
+    models,
     openai_compat,
     transcriptions,
 )
@@ -72,6 +73,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         transcriptions,
         corrections,
         openai_compat,
+        models,
         me,
         keys,
         auth,

@@ -50,6 +50,7 @@ STATUS_BY_CODE = {
     "invalid_webhook_url": 422,
     "webhook_url_blocked": 422,
     "engine_unavailable": 422,
+    "unknown_model": 422,
     "unsupported_format": 422,
     "validation_error": 422,
     "rate_limited": 429,

@@ -1,42 +1,78 @@
-"""`kazru model verify`: assemble and check the configured model and load it once (the
-container build runs it, so an image never ships a model that does not load)."""
+"""`kazru model list | import | verify`: the local models jobs may name. `verify` assembles,
+checks and loads a model once (the container build runs it, so an image never ships a
+model that does not load)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def register(commands) -> None:
-    model = commands.add_parser("model", help="model commands")
+    model = commands.add_parser("model", help="local models: list, import, verify")
     sub = model.add_subparsers(dest="model_command", metavar="COMMAND", required=True)
-    verify = sub.add_parser(
-        "verify", help="assemble/verify the model (KAZRU_MODEL_PATH or the bundled one), load it"
+    sub.add_parser("list", help="the models jobs may name").set_defaults(run=run_list)
+    imp = sub.add_parser(
+        "import",
+        help="convert a Hugging Face Transformers Whisper checkpoint directory to CTranslate2 "
+        "and register it",
     )
+    imp.add_argument("source", type=Path, metavar="DIR", help="the checkpoint directory")
+    imp.add_argument("--name", required=True, help="the name jobs will use")
+    imp.add_argument(
+        "--quantization",
+        default="int8",
+        choices=["int8", "int8_float16", "int8_float32", "float16", "float32"],
+        help="weights type (default int8: fastest on CPU, a quarter of the size)",
+    )
+    imp.set_defaults(run=run_import)
+    verify = sub.add_parser("verify", help="assemble/check a model and load it once")
+    verify.add_argument("--name", default=None, help="a model's name (default: the default)")
     verify.set_defaults(run=run_verify)
 
 
-def run_verify(_args: argparse.Namespace) -> int:
+def run_list(_args: argparse.Namespace) -> int:
+    from kazru_stt.config import get_settings
+    from kazru_stt.engines.model_registry import available, default_name
+
+    settings = get_settings()
+    default = default_name(settings)
+    for entry in sorted(available(settings).values(), key=lambda e: e.name):
+        mark = " (default)" if entry.name == default else ""
+        where = entry.path if entry.path else "bundled"
+        print(f"{entry.name}\t{entry.source}\t{where}{mark}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from kazru_stt.config import get_settings
+    from kazru_stt.engines.model_registry import import_checkpoint
+
+    started = time.perf_counter()
+    entry = import_checkpoint(get_settings(), args.source, args.name, args.quantization)
+    print(
+        f"model {entry.name} imported ({args.quantization}) to {entry.path} in "
+        f"{time.perf_counter() - started:.1f} s; jobs use it with model={entry.name}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
     import numpy as np
 
     from kazru_stt.config import get_settings
-    from kazru_stt.engines.whisper_local import get_engine, resolve_model
+    from kazru_stt.services.transcribe_job import local_engine
 
     settings = get_settings()
     started = time.perf_counter()
-    directory, name = resolve_model(settings.model_path, settings.resolved_model_cache_dir)
-    engine = get_engine(
-        settings.model_path,
-        settings.resolved_model_cache_dir,
-        device=settings.device,
-        compute_type=settings.compute_type,
-        cpu_threads=settings.cpu_threads,
-    )
+    engine = local_engine(settings, args.name)
     # One second of silence through the real decoder: the weights load and run.
     engine.model.detect_language(np.zeros(16000, dtype=np.float32))
     print(
-        f"model {name} at {directory}: verified and loaded in "
+        f"model {engine.model_name} at {engine.config.model_dir}: verified and loaded in "
         f"{time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )

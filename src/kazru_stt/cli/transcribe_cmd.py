@@ -43,7 +43,11 @@ def register(commands) -> None:
         help="output format (repeatable; default txt)",
     )
     p.add_argument("-o", "--output", type=Path, default=None, help="output directory")
-    p.add_argument("--model", type=Path, default=None, help="a CTranslate2 Whisper model directory")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="a model's name (`kazru model list`) or a CTranslate2 Whisper model directory",
+    )
     p.add_argument("--timestamps", action="store_true", help="txt: put times before each line")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
@@ -56,6 +60,7 @@ def _options(args: argparse.Namespace) -> TranscribeOptions:
         language=args.language,
         languages=tuple(code.strip() for code in languages if code.strip()),
         engine=args.engine or settings.engine,
+        model=args.model,
         diarize=args.diarize or args.speakers is not None,
         num_speakers=args.speakers,
         min_speakers=args.min_speakers,

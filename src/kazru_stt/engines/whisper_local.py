@@ -172,9 +172,11 @@ def get_engine(
     compute_type: str = "default",
     cpu_threads: int = 0,
     beam_size: int = 5,
+    name: str | None = None,
 ) -> WhisperEngine:
-    """The process-wide engine for these settings, loaded on first use."""
-    model_dir, name = resolve_model(model_path, cache_dir)
+    """The process-wide engine for these settings, loaded on first use; `name` is what
+    transcripts call the model (default: its directory's name)."""
+    model_dir, dir_name = resolve_model(model_path, cache_dir)
     return _cached_engine(
-        EngineConfig(model_dir, name, device, compute_type, cpu_threads, beam_size)
+        EngineConfig(model_dir, name or dir_name, device, compute_type, cpu_threads, beam_size)
     )

@@ -9,16 +9,20 @@ from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.pipeline.dispatch import run_engine
 
 
-def local_engine(settings: Settings, model_path=None):
+def local_engine(settings: Settings, model: str | None = None):
+    """The local engine of a model: a registered name, a model directory, or the default."""
+    from kazru_stt.engines.model_registry import resolve_or_path
     from kazru_stt.engines.whisper_local import get_engine
 
+    entry = resolve_or_path(settings, model)
     return get_engine(
-        model_path or settings.model_path,
+        entry.path,
         settings.resolved_model_cache_dir,
         device=settings.device,
         compute_type=settings.compute_type,
         cpu_threads=settings.cpu_threads,
         beam_size=settings.beam_size,
+        name=entry.name,
     )
 
 
@@ -43,7 +47,9 @@ def yandex_engine(settings: Settings):
     )
 
 
-def make_transcriber(settings: Settings, model_path=None):
+def make_transcriber(settings: Settings, model: str | None = None):
+    """`model` (a name or directory) for jobs that name none (the CLI's --model)."""
+
     def transcribe(path, options: TranscribeOptions, progress):
         options = replace(
             options,
@@ -53,7 +59,7 @@ def make_transcriber(settings: Settings, model_path=None):
         return run_engine(
             path,
             options,
-            local=lambda: local_engine(settings, model_path),
+            local=lambda: local_engine(settings, options.model or model),
             yandex=yandex_engine(settings),
             fallback=settings.yandex_fallback,
             progress=progress,

@@ -127,7 +127,7 @@ async def openai_transcription(request: Request, ctx: ContextDep, caller: Caller
     async with discard_on_error(ctx, upload):
         if f.response_format not in FORMATS:
             raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
-        options = build_options(ctx, f.language or "auto", None, None, False, None)
+        options = build_options(ctx, f.language or "auto", None, None, False, None, model=f.model)
         slots.take()
     try:
         job = await create_job_from(

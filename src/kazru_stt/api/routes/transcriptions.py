@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
 from kazru_stt.api.forms import create_job_from, discard_on_error, openapi_body, read_upload
+from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import JobOut, JobPage
 from kazru_stt.domain.errors import InvalidOptionError, KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
@@ -37,6 +38,7 @@ class UploadFields(BaseModel):
     language: str = Field("auto", max_length=8, description="auto, kk, ru or another code")
     languages: str | None = Field(None, max_length=64, description="set for auto, e.g. kk,ru")
     engine: str | None = Field(None, max_length=16, description="local or yandex")
+    model: str | None = Field(None, max_length=64, description="a local model (GET /api/v1/models)")
     diarize: bool = False
     num_speakers: int | None = Field(None, ge=1, le=32)
     min_speakers: int | None = Field(None, ge=1, le=32)
@@ -53,6 +55,7 @@ def build_options(
     num_speakers: int | None,
     min_speakers: int | None = None,
     max_speakers: int | None = None,
+    model: str | None = None,
 ) -> TranscribeOptions:
     engine = engine or ctx.settings.engine
     if engine not in ("local", "yandex"):
@@ -62,6 +65,7 @@ def build_options(
         language=language,
         languages=tuple(c.strip() for c in codes if c.strip()),
         engine=engine,
+        model=job_model(ctx, model, engine),
         diarize=diarize or num_speakers is not None,
         num_speakers=num_speakers,
         min_speakers=min_speakers,
@@ -92,6 +96,7 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
             f.num_speakers,
             f.min_speakers,
             f.max_speakers,
+            f.model,
         )
     job = await create_job_from(ctx, upload, options=options, owner=caller, webhook_url=webhook_url)
     return JobOut.of(job)

@@ -1,0 +1,104 @@
+"""Models by name: a Transformers Whisper checkpoint (a tiny one with random weights, built
+here: the test checks the path, not the text) imported with `kazru model import`, listed,
+and used by name through the CLI and the API; an unknown name is refused with its code."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.service_harness import Backend, Service
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory, model_cache, engine) -> Path:
+    import torch
+    from transformers import WhisperConfig, WhisperForConditionalGeneration
+
+    out = tmp_path_factory.mktemp("hf-tiny-whisper")
+    config = WhisperConfig(
+        vocab_size=51865,  # the multilingual tokenizer's, copied below
+        d_model=64,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        num_mel_bins=80,
+    )
+    torch.manual_seed(0)
+    model = WhisperForConditionalGeneration(config)
+    # The language tokens, as a real checkpoint's generation config lists them (the
+    # converter writes them into the model, and language detection reads them).
+    tokenizer = Path(engine.config.model_dir) / "tokenizer.json"
+    codes = set(json.loads((Path(engine.config.model_dir) / "config.json").read_text())["lang_ids"])
+    added = json.loads(tokenizer.read_text())["added_tokens"]
+    model.generation_config.lang_to_id = {t["content"]: t["id"] for t in added if t["id"] in codes}
+    model.save_pretrained(out)
+    shutil.copy(tokenizer, out / "tokenizer.json")
+    return out
+
+
+def kazru(args: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kazru_stt.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kw,
+    )
+
+
+def test_import_list_and_use_by_name(checkpoint, tmp_path, eval_dir):
+    cache = tmp_path / "models"  # a registry of this test's own
+    env = {
+        **os.environ,
+        "KAZRU_DATA_DIR": str(tmp_path / "data"),
+        "KAZRU_MODEL_CACHE_DIR": str(cache),
+        "KAZRU_DEVICE": "cpu",
+    }
+    done = kazru(["model", "import", str(checkpoint), "--name", "tiny"], env)
+    assert done.returncode == 0, done.stderr
+    assert (cache / "imported" / "tiny" / "model.bin").is_file()
+    again = kazru(["model", "import", str(checkpoint), "--name", "tiny"], env)
+    assert again.returncode == 1 and "exists already" in again.stderr
+    listed = kazru(["model", "list"], env).stdout
+    assert "tiny\timported" in listed and "whisper-base\tbundled" in listed
+
+    clip = eval_dir / "ru" / "tinkoff_sample_4.wav"
+    out = kazru(["transcribe", str(clip), "--model", "tiny", "-f", "json", "-q"], env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["model"] == "tiny"
+    unknown = kazru(["transcribe", str(clip), "--model", "nope", "-q"], env)
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error: unknown_model:")
+
+    svc = Service(tmp_path / "svc", cache, Backend.embedded())
+    svc.start(embedded_workers=1)
+    try:
+        with svc.client() as c:
+            ids = [m["id"] for m in c.get("/v1/models").json()["data"]]
+            assert "tiny" in ids and "whisper-base" in ids and "whisper-1" in ids
+            ours = c.get("/api/v1/models").json()
+            assert ours["default"] == "whisper-base"
+            with clip.open("rb") as fh:
+                r = c.post(
+                    "/api/v1/transcriptions",
+                    files={"file": (clip.name, fh)},
+                    data={"model": "nope"},
+                )
+            assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_model"
+        job = svc.upload(clip, model="tiny", language="ru")
+        by_name = svc.wait(job["id"])
+        default = svc.wait(svc.upload(clip, language="ru")["id"])
+    finally:
+        svc.stop()
+    assert by_name["status"] == "completed" and by_name["result"]["model"] == "tiny"
+    assert default["result"]["model"] == "whisper-base"
