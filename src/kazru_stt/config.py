@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="Where the bundled model is assembled. Default: `models/` in the data "
         "directory.",
     )
+    model_idle_s: float = Field(
+        1800.0,
+        description="A worker unloads a model unused this long (its memory goes back to the "
+        "system) and loads it again for the next job; 0: never.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where Whisper runs.")
     compute_type: str = Field(
         "default", description="CTranslate2 compute type; `default`: int8 on CPU, float16 on GPU."

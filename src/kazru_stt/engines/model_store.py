@@ -68,6 +68,9 @@ def bundled_model_dir(cache_dir: Path) -> Path:
         for name in _SIDE_FILES:
             shutil.copyfile(part1 / name, tmp / name)
         (tmp / ".verified").write_text(BUNDLED_MODEL_SHA256 + "\n")
+        # mkdtemp makes the directory private (0700): readable by every user that runs the
+        # service (an image built as root, run as another user).
+        tmp.chmod(0o755)
         try:
             os.rename(tmp, target)
         except OSError:

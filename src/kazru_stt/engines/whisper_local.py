@@ -8,11 +8,12 @@ compression-ratio / log-prob / no-speech gates; the pipeline adds its own filter
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,7 @@ class WhisperEngine:
         # CTranslate2 models are thread-safe for inference, but two concurrent decodes on
         # 2 cores only thrash; serialise per process.
         self._lock = threading.Lock()
+        self.last_used = time.monotonic()  # for unload_idle
 
     @property
     def supported_languages(self) -> set[str]:
@@ -110,6 +112,7 @@ class WhisperEngine:
         if audio.size == 0:
             return []
         with self._lock:
+            self.last_used = time.monotonic()
             segments, _info = self.model.transcribe(
                 audio,
                 language=language,
@@ -147,6 +150,7 @@ class WhisperEngine:
     def detect_language(self, audio: np.ndarray) -> dict[str, float]:
         """Whisper's own detector: probability per language code over the first 30 s."""
         with self._lock:
+            self.last_used = time.monotonic()
             _lang, _prob, all_probs = self.model.detect_language(audio)
         return dict(all_probs)
 
@@ -159,9 +163,46 @@ def resolve_model(model_path: str | os.PathLike | None, cache_dir: Path) -> tupl
     return str(bundled_model_dir(cache_dir)), BUNDLED_MODEL_NAME
 
 
-@lru_cache(maxsize=4)
+_engines: dict[EngineConfig, WhisperEngine] = {}
+_engines_lock = threading.Lock()
+
+
 def _cached_engine(config: EngineConfig) -> WhisperEngine:
-    return WhisperEngine(config)
+    with _engines_lock:
+        engine = _engines.get(config)
+        if engine is None:
+            engine = _engines[config] = WhisperEngine(config)
+        engine.last_used = time.monotonic()
+        return engine
+
+
+def unload_idle(max_idle_s: float) -> list[str]:
+    """Forget the models unused for `max_idle_s` (the next job loads them again) and give
+    their memory back to the system; returns their names. A job still holding one keeps
+    it until it ends."""
+    now = time.monotonic()
+    with _engines_lock:
+        idle = [c for c, e in _engines.items() if now - e.last_used >= max_idle_s]
+        gone = [_engines.pop(c).model_name for c in idle]
+    if gone:
+        gc.collect()
+        _return_freed_memory()
+    return gone
+
+
+def loaded_models() -> list[str]:
+    with _engines_lock:
+        return [e.model_name for e in _engines.values()]
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap for reuse; malloc_trim hands it back (RSS drops)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the allocator decides
 
 
 def get_engine(

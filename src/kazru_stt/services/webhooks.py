@@ -45,7 +45,12 @@ class DeliveryState:
 
 
 BATCH = 16
+# Deliveries are looked for every POLL_S while there are some, backing off to MAX_POLL_S
+# when there are none (an idle worker's cost); a job finished in this process wakes the
+# loop at once.
 POLL_S = 1.0
+MAX_POLL_S = 5.0
+_wake = threading.Event()
 BACKOFF_BASE_S = 5.0
 BACKOFF_MAX_S = 600.0
 
@@ -79,6 +84,7 @@ def schedule(ctx: ServiceContext, job_id: str) -> None:
                 webhook_error=None,
             )
         )
+    _wake.set()
 
 
 def _claim_due(ctx: ServiceContext) -> list[str]:
@@ -223,13 +229,22 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        _wake.set()
 
     def _run(self) -> None:
+        pause = POLL_S
         while not self._stop.is_set():
             try:
                 busy = asyncio.run(dispatch_once(self.ctx))
             except Exception:
                 log.exception("webhook dispatch failed")
                 busy = 0
-            if not busy:
-                self._stop.wait(POLL_S)
+            if busy:
+                pause = POLL_S
+                continue
+            _wake.wait(pause)
+            if _wake.is_set():
+                _wake.clear()
+                pause = POLL_S
+            else:
+                pause = min(MAX_POLL_S, pause * 2)

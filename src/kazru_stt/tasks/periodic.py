@@ -36,6 +36,11 @@ def run_periodic(stop: threading.Event, worker_id: str | None = None) -> None:
                 sweep(service_context())
             except Exception:
                 log.exception("sweep failed")
+        if worker_id is not None and settings.model_idle_s > 0:
+            from kazru_stt.engines.whisper_local import unload_idle
+
+            for name in unload_idle(settings.model_idle_s):
+                log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)
         if last_retention is None or now - last_retention >= settings.retention_interval_s:
             last_retention = now
             try:

@@ -1,12 +1,39 @@
-"""kombu's SQLAlchemy transport, polling every 0.1 s instead of every 1 s.
+"""kombu's SQLAlchemy transport (the embedded queue on a SQLite file), polling adaptively:
+every 0.1 s right after a message, backing off to every 2 s while nothing comes, so a
+busy queue is served at once and an idle worker costs next to nothing (measured in
+benchmarks/worker_idle.py: 2.2% of a core at a fixed 0.1 s).
 
 Its `polling_interval` cannot be set through broker_transport_options: that transport passes
-its options straight to `create_engine` (../shared/DESIGN.md, facts measured). A class
-attribute is the clean way; registered as the `kazru-sqla` alias in celery_app.
+its options straight to `create_engine` (../shared/DESIGN.md, facts measured); the class is
+the clean place. Registered as the `kazru-sqla` alias in celery_app.
 """
+
+from __future__ import annotations
+
+from queue import Empty
+from time import monotonic, sleep
 
 from kombu.transport.sqlalchemy import Transport as _SqlaTransport
 
 
 class Transport(_SqlaTransport):
-    polling_interval = 0.1
+    polling_interval = 0.1  # right after a message
+    max_polling_interval = 2.0  # after a while with none
+    _pause = 0.0
+
+    def drain_events(self, connection, timeout=None):
+        started = monotonic()
+        while True:
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+            except Empty:
+                waited = monotonic() - started
+                if timeout is not None and waited >= timeout:
+                    raise TimeoutError() from None
+                self._pause = min(
+                    self.max_polling_interval, max(self.polling_interval, self._pause * 2)
+                )
+                sleep(self._pause if timeout is None else min(self._pause, timeout - waited))
+            else:
+                self._pause = 0.0
+                return
