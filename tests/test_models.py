@@ -118,3 +118,13 @@ def test_an_idle_model_is_unloaded_and_loaded_again(model_cache, engine):
     again = whisper_local.get_engine(None, model_cache, device="cpu", cpu_threads=1)
     assert again is not first  # loaded anew on the next job
     assert again.detect_language(np.zeros(16000, np.float32))
+
+
+def test_the_assembled_model_is_readable_by_other_users(model_cache, engine):
+    """An image assembles it as root and runs as another user (found running the image)."""
+    import stat
+
+    from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME
+
+    mode = (model_cache / BUNDLED_MODEL_NAME).stat().st_mode
+    assert mode & (stat.S_IROTH | stat.S_IXOTH) == stat.S_IROTH | stat.S_IXOTH
