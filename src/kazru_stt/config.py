@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     )
 
     # -- Recognition
-    engine: Literal["local", "yandex"] = Field(
-        "local", description="Default engine when a job names none."
+    engine: str = Field(
+        "local", description="Default engine when a job names none (`local`, `yandex`)."
     )
     model_path: Path | None = Field(
         None,
@@ -258,10 +258,15 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "S3 storage needs KAZRU_S3_ACCESS_KEY_ID and KAZRU_S3_SECRET_ACCESS_KEY"
                 )
-        if self.engine == "yandex" and not (self.yandex_api_key or self.yandex_iam_token):
+        from kazru_stt.engines import registry
+
+        if self.engine not in registry.names():
             raise ValueError(
-                "KAZRU_ENGINE=yandex needs KAZRU_YANDEX_API_KEY or KAZRU_YANDEX_IAM_TOKEN"
+                f"KAZRU_ENGINE={self.engine}: engines are {', '.join(registry.names())}"
             )
+        spec = registry.get(self.engine)
+        if not spec.configured(self):
+            raise ValueError(f"KAZRU_ENGINE={self.engine} needs {spec.missing}")
         return self
 
     @property

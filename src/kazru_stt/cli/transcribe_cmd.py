@@ -9,6 +9,7 @@ from pathlib import Path
 from kazru_stt.config import get_settings
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.engines import registry
 from kazru_stt.exporters import FORMATS, get_format
 from kazru_stt.pipeline import TranscribeOptions
 
@@ -27,7 +28,7 @@ def register(commands) -> None:
         default=None,
         help="comma-separated set 'auto' chooses from (default from KAZRU_LANGUAGES: kk,ru)",
     )
-    p.add_argument("--engine", choices=["local", "yandex"], default=None, help="recognition engine")
+    p.add_argument("--engine", default=None, help="recognition engine (local, yandex)")
     p.add_argument("--diarize", action="store_true", help="find who spoke when")
     p.add_argument(
         "--speakers", type=int, default=None, metavar="N", help="exact number of speakers"
@@ -72,7 +73,8 @@ def _transcriber(args: argparse.Namespace):
     from kazru_stt.services.transcribe_job import local_engine, make_transcriber
 
     settings = get_settings()
-    if (args.engine or settings.engine) == "local":
+    spec = registry.usable(args.engine or settings.engine, settings)  # before any file
+    if spec.name == registry.LOCAL:
         local_engine(settings, args.model)  # load (and check) the model before any file
     return make_transcriber(settings, args.model)
 

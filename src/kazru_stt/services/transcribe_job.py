@@ -1,4 +1,5 @@
-"""The transcriber a worker (or the CLI) uses: the engine chosen per job, from settings."""
+"""The transcriber a worker (or the CLI) uses: the engine chosen per job (engines.registry),
+from settings; and the process's local Whisper engine for a model."""
 
 from __future__ import annotations
 
@@ -26,27 +27,6 @@ def local_engine(settings: Settings, model: str | None = None):
     )
 
 
-def yandex_engine(settings: Settings):
-    """The cloud engine when credentials are set, else None."""
-    if not (settings.yandex_api_key or settings.yandex_iam_token):
-        return None
-    from kazru_stt.engines.yandex.client import YandexConfig
-    from kazru_stt.engines.yandex.engine import YandexEngine
-
-    return YandexEngine(
-        YandexConfig(
-            api_key=settings.yandex_api_key,
-            iam_token=settings.yandex_iam_token,
-            folder_id=settings.yandex_folder_id,
-            stt_url=settings.yandex_stt_url.rstrip("/"),
-            operation_url=settings.yandex_operation_url.rstrip("/"),
-            max_attempts=settings.yandex_max_attempts,
-            retry_base_s=settings.yandex_retry_base_s,
-            poll_initial_s=settings.yandex_poll_initial_s,
-        )
-    )
-
-
 def make_transcriber(settings: Settings, model: str | None = None):
     """`model` (a name or directory) for jobs that name none (the CLI's --model)."""
 
@@ -56,13 +36,8 @@ def make_transcriber(settings: Settings, model: str | None = None):
             third_languages=settings.third_language_set,
             third_language_action=settings.third_language_action,
         )
-        return run_engine(
-            path,
-            options,
-            local=lambda: local_engine(settings, options.model or model),
-            yandex=yandex_engine(settings),
-            fallback=settings.yandex_fallback,
-            progress=progress,
-        )
+        if model and not options.model:
+            options = replace(options, model=model)
+        return run_engine(path, options, settings, progress)
 
     return transcribe

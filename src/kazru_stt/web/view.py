@@ -6,6 +6,7 @@ from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.engines import registry
 from kazru_stt.web.i18n import _
 
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
@@ -105,17 +106,24 @@ def language_choices(current: str | None) -> list[str]:
 def weak_kazakh(t: Transcript, settings: Settings) -> bool:
     """Kazakh passages from the small bundled model: its Kazakh text is not to be trusted."""
     kazakh = any(s.language == "kk" for s in t.segments)
-    bundled = t.engine == "local" and (
+    bundled = t.engine == registry.LOCAL and (
         settings.model_path is None or BUNDLED_MODEL_MARK in (t.model or "")
     )
     return kazakh and bundled
 
 
+# The built-in engines' names for the catalogues (another engine shows its own label).
+ENGINE_LABELS = {
+    registry.LOCAL: _("Local (offline)"),
+    registry.YANDEX: _("Yandex SpeechKit (cloud)"),
+}
+
+
 def engines(settings: Settings) -> list[tuple[str, str]]:
-    found = [("local", _("Local (offline)"))]
-    if settings.yandex_api_key or settings.yandex_iam_token:
-        found.append(("yandex", _("Yandex SpeechKit (cloud)")))
-    return found
+    return [
+        (spec.name, ENGINE_LABELS.get(spec.name, spec.label))
+        for spec in registry.configured(settings)
+    ]
 
 
 def js_strings(gettext) -> dict[str, str]:

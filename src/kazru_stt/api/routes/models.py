@@ -1,4 +1,5 @@
-"""The local models a job may name: /api/v1/models, and OpenAI's /v1/models."""
+"""What a job may name: engines (/api/v1/engines) and local models (/api/v1/models, and
+OpenAI's /v1/models)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
-from kazru_stt.engines import model_registry
+from kazru_stt.engines import model_registry, registry
 
 router = APIRouter(tags=["models"])
 # Model names OpenAI clients send; they mean "the default model" here.
@@ -36,8 +37,25 @@ async def openai_models(_caller: CallerDep, ctx: ContextDep) -> dict:
     }
 
 
+@router.get("/api/v1/engines", summary="Recognition engines, what they can do, which are usable")
+def list_engines(_caller: CallerDep, ctx: ContextDep) -> dict:
+    usable = {s.name for s in registry.configured(ctx.settings)}
+    return {
+        "default": ctx.settings.engine,
+        "engines": [
+            {
+                "name": name,
+                "label": registry.get(name).label,
+                "capabilities": sorted(registry.get(name).capabilities),
+                "configured": name in usable,
+            }
+            for name in registry.names()
+        ],
+    }
+
+
 def job_model(ctx, name: str | None, engine: str) -> str | None:
     """The model a job asked for, checked (422 `unknown_model`); None: the default."""
-    if not name or name in OPENAI_ALIASES or engine != "local":
+    if not name or name in OPENAI_ALIASES or engine != registry.LOCAL:
         return None
     return model_registry.resolve(ctx.settings, name).name

@@ -21,8 +21,9 @@ from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
 from kazru_stt.api.forms import create_job_from, discard_on_error, openapi_body, read_upload
 from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import JobOut, JobPage
-from kazru_stt.domain.errors import InvalidOptionError, KazruError, TooManyRequests
+from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.engines import registry
 from kazru_stt.exporters import get_format
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import jobs as job_service
@@ -37,7 +38,9 @@ SSE_KEEPALIVE_S = 15.0
 class UploadFields(BaseModel):
     language: str = Field("auto", max_length=8, description="auto, kk, ru or another code")
     languages: str | None = Field(None, max_length=64, description="set for auto, e.g. kk,ru")
-    engine: str | None = Field(None, max_length=16, description="local or yandex")
+    engine: str | None = Field(
+        None, max_length=16, description="local, yandex (GET /api/v1/engines)"
+    )
     model: str | None = Field(None, max_length=64, description="a local model (GET /api/v1/models)")
     diarize: bool = False
     num_speakers: int | None = Field(None, ge=1, le=32)
@@ -58,8 +61,7 @@ def build_options(
     model: str | None = None,
 ) -> TranscribeOptions:
     engine = engine or ctx.settings.engine
-    if engine not in ("local", "yandex"):
-        raise InvalidOptionError(f"engine {engine!r} is not available", code="invalid_option")
+    registry.get(engine)  # a name we know (422 otherwise); configured is checked by the job
     codes = languages.split(",") if languages else ctx.settings.language_set
     return TranscribeOptions(
         language=language,
