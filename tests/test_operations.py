@@ -58,6 +58,9 @@ def _check(tmp_path, **env) -> subprocess.CompletedProcess:
         ({"KAZRU_WEBHOOK_SECRET": "change-me"}, "KAZRU_WEBHOOK_SECRET"),
         ({"KAZRU_ENGINE": "yandex"}, "KAZRU_YANDEX_API_KEY"),
         ({"KAZRU_LOG_FORMAT": "xml"}, "log_format"),
+        ({"KAZRU_DEFAULT_MODEL": "kk-turbo"}, "KAZRU_DEFAULT_MODEL=kk-turbo is no model"),
+        ({"KAZRU_MODELS": "kk-turbo"}, "is not name=path"),
+        ({"KAZRU_ENGINE": "whisperx"}, "engines are local, yandex"),
     ],
 )
 def test_contradictory_settings_stop_at_start(tmp_path, env, says):

@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path | None = Field(
         None,
-        description="Where the bundled model is assembled. Default: `models/` in the data "
-        "directory.",
+        description="Where the bundled model is assembled and imported models are kept "
+        "(`imported/`). Default: `models/` in the data directory.",
     )
     model_idle_s: float = Field(
         1800.0,
@@ -267,6 +267,19 @@ class Settings(BaseSettings):
         spec = registry.get(self.engine)
         if not spec.configured(self):
             raise ValueError(f"KAZRU_ENGINE={self.engine} needs {spec.missing}")
+        if self.models or self.default_model:
+            from kazru_stt.domain.errors import KazruError
+            from kazru_stt.engines import model_registry
+
+            try:
+                known = model_registry.available(self)
+            except KazruError as exc:
+                raise ValueError(exc.message) from exc
+            if self.default_model and self.default_model not in known:
+                raise ValueError(
+                    f"KAZRU_DEFAULT_MODEL={self.default_model} is no model here; models: "
+                    f"{', '.join(sorted(known))}"
+                )
         return self
 
     @property
