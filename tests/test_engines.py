@@ -8,8 +8,8 @@ import pytest
 
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Segment, Transcript, Word
-from kazru_stt.engines import registry
 from kazru_stt.media import probe
+from kazru_stt.services import engine_registry as registry
 from kazru_stt.services import processing
 from kazru_stt.services.transcribe_job import make_transcriber
 from tests.api_app import ApiApp

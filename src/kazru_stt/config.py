@@ -258,28 +258,6 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "S3 storage needs KAZRU_S3_ACCESS_KEY_ID and KAZRU_S3_SECRET_ACCESS_KEY"
                 )
-        from kazru_stt.engines import registry
-
-        if self.engine not in registry.names():
-            raise ValueError(
-                f"KAZRU_ENGINE={self.engine}: engines are {', '.join(registry.names())}"
-            )
-        spec = registry.get(self.engine)
-        if not spec.configured(self):
-            raise ValueError(f"KAZRU_ENGINE={self.engine} needs {spec.missing}")
-        if self.models or self.default_model:
-            from kazru_stt.domain.errors import KazruError
-            from kazru_stt.engines import model_registry
-
-            try:
-                known = model_registry.available(self)
-            except KazruError as exc:
-                raise ValueError(exc.message) from exc
-            if self.default_model and self.default_model not in known:
-                raise ValueError(
-                    f"KAZRU_DEFAULT_MODEL={self.default_model} is no model here; models: "
-                    f"{', '.join(sorted(known))}"
-                )
         return self
 
     @property

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except KazruError as exc:
         report(exc)
-        return EXIT_FAILED
+        return EXIT_USAGE if exc.code == "invalid_setting" else EXIT_FAILED
     except ValidationError as exc:  # settings from the environment
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"error: invalid_setting: {problems}", file=sys.stderr)

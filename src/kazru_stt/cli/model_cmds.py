@@ -35,7 +35,7 @@ def register(commands) -> None:
 
 def run_list(_args: argparse.Namespace) -> int:
     from kazru_stt.config import get_settings
-    from kazru_stt.engines.model_registry import available, default_name
+    from kazru_stt.services.model_registry import available, default_name
 
     settings = get_settings()
     default = default_name(settings)
@@ -48,7 +48,7 @@ def run_list(_args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from kazru_stt.config import get_settings
-    from kazru_stt.engines.model_registry import import_checkpoint
+    from kazru_stt.services.model_registry import import_checkpoint
 
     started = time.perf_counter()
     entry = import_checkpoint(get_settings(), args.source, args.name, args.quantization)

@@ -70,8 +70,10 @@ def run_config_docs(_args: argparse.Namespace) -> int:
 
 def run_config_check(_args: argparse.Namespace) -> int:
     from kazru_stt.config import Settings
+    from kazru_stt.services import settings_check
 
     settings = Settings()  # invalid settings raise and are reported by main
+    settings_check.check(settings)
     mode = "shared (several machines)" if settings.is_shared else "embedded (one machine)"
     print(f"settings are valid; topology: {mode}", file=sys.stderr)
     return 0
@@ -106,8 +108,10 @@ def run_worker(args: argparse.Namespace) -> int:
 
     from kazru_stt import job_metrics, log_setup
     from kazru_stt.config import get_settings
+    from kazru_stt.services import settings_check
 
     settings = get_settings()
+    settings_check.check(settings)
     level = (args.loglevel or settings.log_level).upper()
     log_setup.configure(level, settings.log_format, "worker")
     job_metrics.serve_alone(settings.metrics_port)
@@ -136,8 +140,10 @@ def run_scheduler(args: argparse.Namespace) -> int:
 
     from kazru_stt import log_setup
     from kazru_stt.config import get_settings
+    from kazru_stt.services import settings_check
 
     settings = get_settings()
+    settings_check.check(settings)
     log_setup.configure(settings.log_level, settings.log_format, "scheduler")
     from kazru_stt.services import webhooks
     from kazru_stt.tasks.periodic import run_periodic
@@ -255,8 +261,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from kazru_stt.db.migrate import upgrade
     from kazru_stt.domain.errors import InvalidOptionError
     from kazru_stt.engines.whisper_local import resolve_model
+    from kazru_stt.services import settings_check
 
     settings = get_settings()
+    settings_check.check(settings)
     log_setup.configure(settings.log_level, settings.log_format, "api")
     if settings.single_user and not _is_loopback(args.host):
         raise InvalidOptionError(

@@ -9,9 +9,9 @@ from pathlib import Path
 from kazru_stt.config import get_settings
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.engines import registry
 from kazru_stt.exporters import FORMATS, get_format
 from kazru_stt.pipeline import TranscribeOptions
+from kazru_stt.services import engine_registry as registry
 
 
 def register(commands) -> None:

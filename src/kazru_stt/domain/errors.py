@@ -41,6 +41,12 @@ class InvalidOptionError(KazruError):
     code = "invalid_option"
 
 
+class InvalidSetting(KazruError):
+    """The operator's settings contradict what this installation has (refused at start)."""
+
+    code = "invalid_setting"
+
+
 class CanceledError(KazruError):
     """Raised from a progress callback to stop a transcription early."""
 

@@ -25,7 +25,7 @@ class TranscribeOptions:
     # "transcribe": such a passage is written in its language; "mark": no text, `other`.
     third_language_action: str = "transcribe"
     engine: str = "local"
-    model: str | None = None  # a local model's name (engines.model_registry); None: default
+    model: str | None = None  # a local model's name (services.model_registry); None: default
     diarize: bool = False
     num_speakers: int | None = None
     min_speakers: int | None = None

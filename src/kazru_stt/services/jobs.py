@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -39,32 +39,6 @@ from kazru_stt.storage import StoredFile
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
-
-
-def create_job(
-    ctx: ServiceContext,
-    upload: BinaryIO,
-    *,
-    filename: str,
-    content_type: str | None,
-    options: TranscribeOptions,
-    owner: Caller,
-    webhook_url: str | None = None,
-    max_duration_s: float | None = None,
-) -> Job:
-    """Store the upload, check it is real media within the limits and quotas, queue a job."""
-    quotas.check_active_jobs(ctx, owner.user_id)
-    stored = ctx.storage.save(upload, max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
-    return create_job_for_stored(
-        ctx,
-        stored,
-        filename=filename,
-        content_type=content_type,
-        options=options,
-        owner=owner,
-        webhook_url=webhook_url,
-        max_duration_s=max_duration_s,
-    )
 
 
 def create_job_for_stored(

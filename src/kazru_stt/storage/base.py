@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,24 @@ class StorageError(KazruError):
 
 class FileTooLarge(KazruError):
     code = "file_too_large"
+
+
+CHUNK_BYTES = 1024 * 1024
+
+
+def counted_chunks(source: BinaryIO, digest, max_bytes: int | None) -> Iterator[bytes]:
+    """`source` in chunks of at most CHUNK_BYTES, hashed into `digest`; FileTooLarge as
+    soon as more than `max_bytes` came (the one place an upload's size is enforced)."""
+    size = 0
+    while chunk := source.read(CHUNK_BYTES):
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise FileTooLarge(
+                f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
+                details={"max_bytes": max_bytes},
+            )
+        digest.update(chunk)
+        yield chunk
 
 
 class Storage(Protocol):

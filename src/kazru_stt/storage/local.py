@@ -11,9 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from kazru_stt.storage.base import FileTooLarge, StorageError, StoredFile
-
-_CHUNK = 1024 * 1024
+from kazru_stt.storage.base import StorageError, StoredFile, counted_chunks
 
 
 class LocalStorage:
@@ -38,14 +36,8 @@ class LocalStorage:
         digest, size = hashlib.sha256(), 0
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := source.read(_CHUNK):
+                for chunk in counted_chunks(source, digest, max_bytes):
                     size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise FileTooLarge(
-                            f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
-                            details={"max_bytes": max_bytes},
-                        )
-                    digest.update(chunk)
                     out.write(chunk)
             os.replace(tmp, path)
         except OSError as exc:

@@ -1,7 +1,7 @@
 """S3-compatible storage (AWS, SeaweedFS, MinIO, Ceph) through boto3.
 
 Uploads go up in parts of PART_BYTES as they are read (multipart upload; one PUT when the
-file is smaller than a part), so no more than one part is held in memory. The API reads a
+file is smaller than a part), so no more than two parts are held in memory. The API reads a
 recording's header by range requests (`open`); a worker reads the object through a local
 cache file that is deleted when its block ends (`local_path`)."""
 
@@ -17,11 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from kazru_stt.storage.base import FileTooLarge, StorageError, StoredFile
+from kazru_stt.storage.base import CHUNK_BYTES, StorageError, StoredFile, counted_chunks
 
 PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MB (all parts but the last)
 READ_AHEAD_BYTES = 1024 * 1024  # one ranged GET per MB read when headers are probed
-_CHUNK = 1024 * 1024
 
 
 class S3Storage:
@@ -74,26 +73,19 @@ class S3Storage:
         upload_id: str | None = None
         parts: list[dict] = []
 
+        chunks = counted_chunks(source, digest, max_bytes)
+
         def read_part() -> bytes:
             nonlocal size
-            buf = io.BytesIO()
-            while buf.tell() < PART_BYTES:
-                chunk = source.read(min(_CHUNK, PART_BYTES - buf.tell()))
-                if not chunk:
-                    break
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise FileTooLarge(
-                        f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
-                        details={"max_bytes": max_bytes},
-                    )
-                digest.update(chunk)
-                buf.write(chunk)
-            return buf.getvalue()
+            buf = bytearray()
+            while len(buf) < PART_BYTES and (chunk := next(chunks, None)) is not None:
+                buf += chunk
+            size += len(buf)
+            return bytes(buf)
 
         try:
             part = read_part()
-            nxt = read_part() if len(part) == PART_BYTES else b""
+            nxt = read_part() if len(part) >= PART_BYTES else b""
             if not nxt:  # small file: one PUT
                 self.client.put_object(Bucket=self.bucket, Key=obj, Body=part)
             else:
@@ -145,7 +137,7 @@ class S3Storage:
             try:
                 answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
                 with local.open("wb") as out:
-                    shutil.copyfileobj(answer["Body"], out, _CHUNK)
+                    shutil.copyfileobj(answer["Body"], out, CHUNK_BYTES)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     raise StorageError(

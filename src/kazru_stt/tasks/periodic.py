@@ -14,39 +14,35 @@ from kazru_stt.tasks.runtime import service_context
 log = logging.getLogger(__name__)
 
 
+def _safely(what: str, work) -> None:
+    try:
+        work()
+    except Exception:  # one failed pass must not stop the loop
+        log.exception("%s failed", what)
+
+
 def run_periodic(stop: threading.Event, worker_id: str | None = None) -> None:
-    """Until `stop` is set: beat (workers), sweep and retention at their intervals, each
-    failure logged and the loop kept going."""
+    """Until `stop` is set: beat and unload idle models (workers), sweep and retention at
+    their intervals, each failure logged and the loop kept going."""
     from kazru_stt.services import workers
     from kazru_stt.services.retention import run_retention
     from kazru_stt.services.sweep import sweep
+    from kazru_stt.services.transcribe_job import unload_idle_models
 
     settings = get_settings()
+    ctx = service_context()
     last_retention = last_sweep = None
     while True:
-        if worker_id is not None:
-            try:
-                workers.beat(service_context(), worker_id)
-            except Exception:
-                log.exception("worker beat failed")
         now = time.monotonic()
+        if worker_id is not None:
+            _safely("worker beat", lambda: workers.beat(ctx, worker_id))
+            _safely("model unload", lambda: unload_idle_models(settings))
         if last_sweep is None or now - last_sweep >= settings.sweep_interval_s:
             last_sweep = now
-            try:
-                sweep(service_context())
-            except Exception:
-                log.exception("sweep failed")
-        if worker_id is not None and settings.model_idle_s > 0:
-            from kazru_stt.engines.whisper_local import unload_idle
-
-            for name in unload_idle(settings.model_idle_s):
-                log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)
+            _safely("sweep", lambda: sweep(ctx))
         if last_retention is None or now - last_retention >= settings.retention_interval_s:
             last_retention = now
-            try:
-                run_retention(service_context())
-            except Exception:
-                log.exception("retention run failed")
+            _safely("retention run", lambda: run_retention(ctx))
         wait = min(settings.sweep_interval_s, settings.retention_interval_s, workers.BEAT_S)
         if stop.wait(wait):
             return

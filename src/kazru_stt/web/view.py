@@ -6,7 +6,7 @@ from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.engines import registry
+from kazru_stt.services import engine_registry as registry
 from kazru_stt.web.i18n import _
 
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).

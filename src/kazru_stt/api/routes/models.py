@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
-from kazru_stt.engines import model_registry, registry
+from kazru_stt.services import engine_registry as registry
+from kazru_stt.services import model_registry
 
 router = APIRouter(tags=["models"])
 # Model names OpenAI clients send; they mean "the default model" here.

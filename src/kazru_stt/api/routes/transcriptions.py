@@ -23,9 +23,9 @@ from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import JobOut, JobPage
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.engines import registry
 from kazru_stt.exporters import get_format
 from kazru_stt.pipeline.options import TranscribeOptions
+from kazru_stt.services import engine_registry as registry
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services import webhook_targets
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kazru_stt.config import Settings
-from kazru_stt.domain.errors import InvalidOptionError, ModelError
+from kazru_stt.domain.errors import InvalidOptionError, InvalidSetting, ModelError
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME
 
 MARKER = "kazru-model.json"
@@ -41,9 +41,8 @@ def _from_settings(settings: Settings) -> dict[str, ModelEntry]:
         name, sep, where = item.partition("=")
         name, where = name.strip(), where.strip()
         if not sep or not NAME.fullmatch(name) or not where:
-            raise ModelError(
-                f"KAZRU_MODELS: {item.strip()!r} is not name=path (or name=bundled)",
-                code="invalid_setting",
+            raise InvalidSetting(
+                f"KAZRU_MODELS: {item.strip()!r} is not name=path (or name=bundled)"
             )
         path = None if where == "bundled" else Path(where).expanduser()
         out[name] = ModelEntry(name, path, "settings")

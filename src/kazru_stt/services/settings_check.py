@@ -1,0 +1,26 @@
+"""Start-up checks of the settings against what is installed here: the default engine is
+registered and configured, KAZRU_MODELS is well-formed and the default model exists. (The
+settings object checks what it can alone; these need the engine and model registries.)"""
+
+from __future__ import annotations
+
+from kazru_stt.config import Settings
+from kazru_stt.domain.errors import InvalidSetting
+from kazru_stt.services import engine_registry, model_registry
+
+
+def check(settings: Settings) -> None:
+    """Raise InvalidSetting (`error: invalid_setting: ...` at the command line)."""
+    if settings.engine not in engine_registry.names():
+        raise InvalidSetting(
+            f"KAZRU_ENGINE={settings.engine}: engines are {', '.join(engine_registry.names())}"
+        )
+    spec = engine_registry.get(settings.engine)
+    if not spec.configured(settings):
+        raise InvalidSetting(f"KAZRU_ENGINE={settings.engine} needs {spec.missing}")
+    known = model_registry.available(settings)  # raises on a malformed KAZRU_MODELS
+    if settings.default_model and settings.default_model not in known:
+        raise InvalidSetting(
+            f"KAZRU_DEFAULT_MODEL={settings.default_model} is no model here; models: "
+            f"{', '.join(sorted(known))}"
+        )
