@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     )
     cpu_threads: int = Field(0, description="CPU threads per worker; 0: the cores, up to 4.")
     beam_size: int = Field(5, description="Beam size of the final decode.")
+    batch_size: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Windows of 30 s the local engine decodes at once (batched decoding, "
+        "with the rest of any window whose decode stopped early decoded again); 1: one "
+        "window after another.",
+    )
     languages: str = Field(
         "kk,ru", description="The languages a passage's language is chosen from (comma-separated)."
     )

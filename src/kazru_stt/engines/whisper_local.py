@@ -8,6 +8,7 @@ compression-ratio / log-prob / no-speech gates; the pipeline adds its own filter
 
 from __future__ import annotations
 
+import bisect
 import gc
 import os
 import threading
@@ -50,6 +51,7 @@ class EngineConfig:
     compute_type: str = "default"
     cpu_threads: int = 0
     beam_size: int = 5
+    batch_size: int = 1  # windows decoded at once (transcribe_clips); 1: one by one
 
 
 # Whisper emits at most ~15 tokens per second of speech (Kazakh letters cost two byte-level
@@ -61,10 +63,35 @@ _TOKENS_PER_SECOND = 20
 TEMPERATURES = (0.0, 0.2, 0.4)
 GREEDY_ONLY = (0.0,)  # for evidence: a loop at temperature 0 already says "not this language"
 _MAX_TOKENS = 440
+# Whisper's own fallback gates (faster-whisper's defaults): a window decoded above this
+# compression ratio or below this mean log-probability is retried at the next temperature,
+# unless its no-speech probability says it is silence.
+MAX_COMPRESSION_RATIO = 2.4
+MIN_AVG_LOGPROB = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+_GATES = {
+    "compression_ratio_threshold": MAX_COMPRESSION_RATIO,
+    "log_prob_threshold": MIN_AVG_LOGPROB,
+    "no_speech_threshold": NO_SPEECH_THRESHOLD,
+}
 
 
 def max_tokens_for(seconds: float) -> int:
     return int(min(_MAX_TOKENS, 10 + _TOKENS_PER_SECOND * min(seconds, 30.0)))
+
+
+def _raw_segment(s, temperature: float) -> RawSegment:
+    """Ours from faster-whisper's Segment."""
+    return RawSegment(
+        start=s.start,
+        end=s.end,
+        text=s.text,
+        avg_logprob=s.avg_logprob,
+        no_speech_prob=s.no_speech_prob,
+        compression_ratio=s.compression_ratio,
+        temperature=temperature,
+        words=[RawWord(w.start, w.end, w.word, w.probability) for w in (s.words or [])],
+    )
 
 
 class WhisperEngine:
@@ -116,36 +143,66 @@ class WhisperEngine:
             segments, _info = self.model.transcribe(
                 audio,
                 language=language,
-                task="transcribe",
                 beam_size=beam_size or self.config.beam_size,
                 word_timestamps=word_timestamps,
                 condition_on_previous_text=False,
                 temperature=temperatures,
-                compression_ratio_threshold=2.4,
-                log_prob_threshold=-1.0,
-                no_speech_threshold=0.6,
+                **_GATES,
                 vad_filter=False,  # the pipeline ran VAD already
                 without_timestamps=False,
+                task="transcribe",
                 max_new_tokens=max_tokens_for(audio.size / 16000.0),
             )
             out = []
             for s in segments:
-                words = [RawWord(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
-                out.append(
-                    RawSegment(
-                        start=s.start,
-                        end=s.end,
-                        text=s.text,
-                        avg_logprob=s.avg_logprob,
-                        no_speech_prob=s.no_speech_prob,
-                        compression_ratio=s.compression_ratio,
-                        temperature=s.temperature or 0.0,
-                        words=words,
-                    )
-                )
+                out.append(_raw_segment(s, s.temperature or 0.0))
                 if on_segment:
                     on_segment(s.end)
             return out
+
+    def transcribe_clips(
+        self,
+        audio: np.ndarray,
+        clips: list[tuple[float, float]],
+        language: str,
+        *,
+        beam_size: int | None = None,
+        temperature: float = 0.0,
+        on_segment: Callable[[float], None] | None = None,
+    ) -> list[list[RawSegment]]:
+        """Decode each clip (start, end s of `audio`, each at most 30 s) in `language`,
+        `batch_size` clips at a time (faster-whisper's batched pipeline: one encoder and one
+        decoder call per batch), with timestamps and word times on `audio`'s clock; one
+        decode per clip, at one temperature: the caller checks and re-decodes what fails."""
+        out: list[list[RawSegment]] = [[] for _ in clips]
+        if not clips:
+            return out
+        from faster_whisper import BatchedInferencePipeline
+
+        starts = [a for a, _ in clips]
+        longest = max(b - a for a, b in clips)
+        with self._lock:
+            self.last_used = time.monotonic()
+            segments, _info = BatchedInferencePipeline(self.model).transcribe(
+                audio,
+                language=language,
+                beam_size=beam_size or self.config.beam_size,
+                word_timestamps=True,
+                temperature=temperature,
+                **_GATES,
+                vad_filter=False,
+                clip_timestamps=[{"start": a, "end": b} for a, b in clips],
+                without_timestamps=False,
+                batch_size=max(self.config.batch_size, 1),
+                max_new_tokens=max_tokens_for(longest),
+            )
+            for s in segments:
+                # A segment's clip: the last one starting at or before it (clips are sorted).
+                i = max(bisect.bisect_right(starts, s.start + 1e-3) - 1, 0)
+                out[i].append(_raw_segment(s, temperature))
+                if on_segment:
+                    on_segment(s.end)
+        return out
 
     def detect_language(self, audio: np.ndarray) -> dict[str, float]:
         """Whisper's own detector: probability per language code over the first 30 s."""
@@ -213,11 +270,14 @@ def get_engine(
     compute_type: str = "default",
     cpu_threads: int = 0,
     beam_size: int = 5,
+    batch_size: int = 1,
     name: str | None = None,
 ) -> WhisperEngine:
     """The process-wide engine for these settings, loaded on first use; `name` is what
     transcripts call the model (default: its directory's name)."""
     model_dir, dir_name = resolve_model(model_path, cache_dir)
     return _cached_engine(
-        EngineConfig(model_dir, name or dir_name, device, compute_type, cpu_threads, beam_size)
+        EngineConfig(
+            model_dir, name or dir_name, device, compute_type, cpu_threads, beam_size, batch_size
+        )
     )

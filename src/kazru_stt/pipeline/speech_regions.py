@@ -56,17 +56,24 @@ PACK_GAP_S = 0.3
 
 
 def decode_spans(
-    regions: list[Region], selected: list[int], audio_start: float, audio_end: float
+    regions: list[Region],
+    selected: list[int],
+    audio_start: float,
+    audio_end: float,
+    max_s: float | None = None,
 ) -> list[Region]:
     """Stretches to decode for the `selected` regions (indices into `regions`, in order):
     neighbours merged across short pauses, padded with the audio around them, but never
-    reaching into a region that is not selected (it may be in another language)."""
+    reaching into a region that is not selected (it may be in another language).
+    With `max_s`, no stretch is longer (a new one starts at a pause, and the padding
+    shrinks to fit), so each fits one window of a batched decode."""
     groups: list[list[int]] = []
     for i in selected:
         if (
             groups
             and groups[-1][-1] == i - 1
             and regions[i].start - regions[i - 1].end < MERGE_GAP_S
+            and (max_s is None or regions[i].end - regions[groups[-1][0]].start <= max_s)
         ):
             groups[-1].append(i)
         else:
@@ -76,11 +83,11 @@ def decode_spans(
         first, last = group[0], group[-1]
         lo = regions[first - 1].end if first > 0 else audio_start
         hi = regions[last + 1].start if last + 1 < len(regions) else audio_end
-        spans.append(
-            Region(
-                max(lo, regions[first].start - SPAN_PAD_S), min(hi, regions[last].end + SPAN_PAD_S)
-            )
-        )
+        start, end = regions[first].start, regions[last].end
+        pad = SPAN_PAD_S
+        if max_s is not None:
+            pad = min(pad, max((max_s - (end - start)) / 2, 0.0))
+        spans.append(Region(max(lo, start - pad), min(hi, end + pad)))
     return spans
 
 
@@ -98,7 +105,9 @@ class PackedSpeech:
     """Stretches cut from `audio` and joined; maps times in the joined stream back."""
 
     def __init__(self, audio: np.ndarray, audio_offset: float, spans: list[Region]):
-        pieces, self._packed_starts, self._spans = [], [], list(spans)
+        pieces, self._spans = [], list(spans)
+        self._packed_starts: list[float] = []
+        self._packed_ends: list[float] = []
         gap = np.zeros(int(PACK_GAP_S * SAMPLE_RATE), dtype=np.float32)
         position = 0
         for n, span in enumerate(self._spans):
@@ -111,7 +120,29 @@ class PackedSpeech:
             self._packed_starts.append(position / SAMPLE_RATE)
             pieces.append(piece)
             position += piece.size
+            self._packed_ends.append(position / SAMPLE_RATE)
         self.audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+    def windows(self, max_s: float) -> list[tuple[float, float]]:
+        """Consecutive stretches grouped into windows of at most `max_s` s of the packed
+        stream (a longer stretch is a window of its own), for a batched decode."""
+        out: list[tuple[float, float]] = []
+        for start, end in zip(self._packed_starts, self._packed_ends, strict=True):
+            if out and end - out[-1][0] <= max_s:
+                out[-1] = (out[-1][0], end)
+            else:
+                out.append((start, end))
+        return out
+
+    def stretches(self) -> list[tuple[float, float]]:
+        """(start, end) of each stretch on the packed clock."""
+        return list(zip(self._packed_starts, self._packed_ends, strict=True))
+
+    def to_packed(self, t: float) -> float:
+        """Where recording time `t` (inside or next to a stretch) lies in the packed stream."""
+        i = max(bisect.bisect_right([s.start for s in self._spans], t) - 1, 0)
+        span = self._spans[i]
+        return self._packed_starts[i] + min(max(t - span.start, 0.0), span.end - span.start)
 
     def span_index(self, packed_time: float) -> int:
         # A time inside a gap belongs to the stretch after it when nearer its start.

@@ -20,6 +20,7 @@ from kazru_stt.engines.whisper_local import GREEDY_ONLY, TEMPERATURES, WhisperEn
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
+from kazru_stt.pipeline.batched_decode import WINDOW_S, decode_batched
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans, find_speech
 
@@ -83,19 +84,27 @@ def _decode_pass(
     """Decode the `selected` regions (indices into the block's `regions`) in one language;
     returns the raw segments and, per selected region, its words and whether it looped."""
     end = offset + audio.size / SAMPLE_RATE
-    packed = PackedSpeech(audio, offset, decode_spans(regions, selected, offset, end))
+    batched = engine.config.batch_size > 1
+    spans = decode_spans(regions, selected, offset, end, max_s=WINDOW_S if batched else None)
+    packed = PackedSpeech(audio, offset, spans)
 
     def on_segment(packed_end: float) -> None:
         if progress:
             progress(packed.to_original(packed_end))
 
-    raw = engine.transcribe(
-        packed.audio,
-        language,
-        beam_size=beam_size,
-        on_segment=on_segment,
-        temperatures=temperatures,
-    )
+    if batched:
+        speech = [
+            (packed.to_packed(regions[i].start), packed.to_packed(regions[i].end)) for i in selected
+        ]
+        raw = decode_batched(engine, packed, speech, language, beam_size, temperatures, on_segment)
+    else:
+        raw = engine.transcribe(
+            packed.audio,
+            language,
+            beam_size=beam_size,
+            on_segment=on_segment,
+            temperatures=temperatures,
+        )
     words, looped = words_by_region(packed, raw, [regions[i] for i in selected])
     return raw, words, looped
 

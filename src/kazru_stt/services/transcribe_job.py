@@ -35,6 +35,7 @@ def local_engine(settings: Settings, model: str | None = None):
         compute_type=settings.compute_type,
         cpu_threads=settings.cpu_threads,
         beam_size=settings.beam_size,
+        batch_size=settings.batch_size,
         name=entry.name,
     )
 

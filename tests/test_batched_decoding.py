@@ -1,0 +1,107 @@
+"""Batched decoding: windows that fit Whisper's 30 s, every region in exactly one of them,
+and no speech lost where a window's decode stops early (the rest is decoded again)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kazru_stt.domain.text_compare import error_counts, normalize
+from kazru_stt.engines import whisper_local
+from kazru_stt.pipeline import TranscribeOptions, transcribe_file
+from kazru_stt.pipeline.batched_decode import WINDOW_S
+from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans
+
+from .conftest import concat_clips, manifest, write_wav
+
+
+def _russian_clips(eval_dir, n):
+    rows = [r for r in manifest() if r["lang"] == "ru" and r["text"]][:n]
+    return [eval_dir / r["audio"] for r in rows], [r["text"] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def batched_engine(model_cache):
+    return whisper_local.get_engine(None, model_cache, device="cpu", batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def built_russian(eval_dir, tmp_path_factory):
+    paths, texts = _russian_clips(eval_dir, 12)
+    audio, spans = concat_clips(paths * 2, gap_s=0.4)
+    path = write_wav(tmp_path_factory.mktemp("batched") / "ru.wav", audio)
+    return path, spans, texts * 2
+
+
+def test_windows_fit_whisper_and_cover_every_region_once():
+    # 40 regions of 3 s with 0.5 s pauses: one long merged run, and a far one.
+    regions = [Region(i * 3.5, i * 3.5 + 3.0) for i in range(40)] + [Region(200.0, 229.9)]
+    spans = decode_spans(regions, list(range(len(regions))), 0.0, 240.0, max_s=WINDOW_S)
+    assert all(s.end - s.start <= WINDOW_S + 1e-9 for s in spans)
+    for r in regions:  # each region inside exactly one stretch
+        assert sum(s.start <= r.start and r.end <= s.end for s in spans) == 1
+    packed = PackedSpeech(np.zeros(240 * 16000, np.float32), 0.0, spans)
+    windows = packed.windows(WINDOW_S)
+    assert all(b - a <= WINDOW_S + 1e-9 for a, b in windows)
+    stretches = packed.stretches()
+    for a, b in stretches:  # every stretch in exactly one window
+        assert sum(wa <= a and b <= wb for wa, wb in windows) == 1
+    # A region maps into the packed stream and back.
+    for r in regions:
+        assert packed.to_original(packed.to_packed(r.start + 1.0)) == pytest.approx(r.start + 1.0)
+
+
+def _clips_heard(transcript, spans, texts):
+    heard = 0
+    for (start, end), text in zip(spans, texts, strict=True):
+        said = set(normalize(text).split())
+        inside = {
+            normalize(w.text)
+            for s in transcript.segments
+            for w in s.words
+            if w.start < end and w.end > start
+        }
+        heard += bool(said & inside)
+    return heard
+
+
+def test_batched_loses_no_clip_and_reads_as_well_as_sequential(
+    engine, batched_engine, built_russian
+):
+    path, spans, texts = built_russian
+    options = TranscribeOptions(language="ru")
+    one_by_one = transcribe_file(path, options, engine)
+    batched = transcribe_file(path, options, batched_engine)
+    reference = " ".join(texts)
+
+    def wer(t):
+        c = error_counts(reference, t.text)
+        return c.word_errors / c.ref_words
+
+    assert _clips_heard(batched, spans, texts) == len(spans)
+    assert wer(batched) <= wer(one_by_one) + 0.03, (wer(batched), wer(one_by_one), batched.text)
+    for seg in batched.segments:
+        assert seg.words and all(w.end > w.start for w in seg.words)
+
+
+def test_a_decode_that_stops_early_has_its_rest_decoded_again(
+    batched_engine, built_russian, monkeypatch
+):
+    """Whisper ending a window's decode early is what makes a plain batched pipeline lose
+    words; here every first-round window loses its last segment (as if Whisper had
+    stopped before it), and the words come back from the rest's decode."""
+    path, spans, texts = built_russian
+    real = whisper_local.WhisperEngine.transcribe_clips
+    calls = []
+
+    def stopping_early(self, audio, clips, *args, **kwargs):
+        decoded = real(self, audio, clips, *args, **kwargs)
+        calls.append(len(clips))
+        if len(calls) == 1:
+            decoded = [segments[:-1] if len(segments) > 1 else segments for segments in decoded]
+        return decoded
+
+    monkeypatch.setattr(whisper_local.WhisperEngine, "transcribe_clips", stopping_early)
+    transcript = transcribe_file(path, TranscribeOptions(language="ru"), batched_engine)
+    assert len(calls) >= 2  # a second round decoded the rests
+    assert _clips_heard(transcript, spans, texts) == len(spans)
