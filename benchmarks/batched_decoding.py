@@ -1,12 +1,13 @@
 """Batched decoding against sequential, in one run, on a long Russian recording built from
-the eval clips that have references (joined with short pauses, as long_russian.py does):
+the eval clips that have references (joined with short pauses, as long_russian.py does),
+on the GPU when there is one (`--device cuda`, float16) and on the CPU otherwise:
 
 - raw faster-whisper, sequential (`WhisperModel.transcribe`, language given);
 - raw faster-whisper's `BatchedInferencePipeline` (its defaults, batch 8, its own VAD);
 - our pipeline sequential (batch 1), language given;
 - our pipeline batched (KAZRU_BATCH_SIZE), language given and automatic.
 
-Prints WER, time, speed-up against our sequential run, and the clips lost: a clip of the
+Prints WER, time, speed-up against raw's and our sequential runs, and the clips lost: a clip of the
 built file none of whose reference words shows up in the hypothesis' words timed inside it
 (the issue's "no words lost"; a clip's words are found by their time, so each run is
 judged on its own timestamps).
@@ -25,7 +26,7 @@ import numpy as np
 
 from common import EVAL_DIR, manifest, normalize
 from kazru_stt.domain.text_compare import error_counts
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper_local import get_engine, resolved_compute_type
 from kazru_stt.media import load_audio
 from kazru_stt.media.encode import write_wav
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
@@ -65,15 +66,22 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--beam", type=int, default=5, help="beam size of every run")
     ap.add_argument("--skip-raw", action="store_true", help="only our pipeline's runs")
+    ap.add_argument(
+        "--device", default="auto", help="auto: the GPU when CTranslate2 sees one (float16)"
+    )
     args = ap.parse_args()
     cache = Path(tempfile.gettempdir()) / "kazru-bench-models"
-    sequential = get_engine(None, cache, device="cpu", batch_size=1, beam_size=args.beam)
-    batched = get_engine(None, cache, device="cpu", batch_size=args.batch, beam_size=args.beam)
+    engines = {
+        size: get_engine(None, cache, device=args.device, batch_size=size, beam_size=args.beam)
+        for size in (1, args.batch)
+    }
+    sequential, batched = engines[1], engines[args.batch]
     path, spans, seconds = build(args.minutes, args.pause, Path(tempfile.mkdtemp()) / "ru.wav")
     reference = " ".join(text for _, _, text in spans)
     print(
         f"{seconds / 60:.1f} min of Russian from {len(spans)} eval clips, pauses of "
-        f"{args.pause} s; batch {args.batch}, beam {args.beam}\n"
+        f"{args.pause} s; batch {args.batch}, beam {args.beam}, on "
+        f"{sequential.model.model.device} ({resolved_compute_type(args.device, 'default')})\n"
     )
 
     def raw_sequential():
@@ -112,17 +120,21 @@ def main() -> None:
     if args.skip_raw:
         runs = runs[2:]
     times = {}
-    print(f"{'run':34} {'WER':>6} {'time s':>7} {'x ours seq':>10} {'clips lost':>10}")
+    print(
+        f"{'run':34} {'WER':>6} {'time s':>7} {'x raw seq':>9} {'x ours seq':>10} {'clips lost':>10}"
+    )
     for name, run in runs:
         started = time.perf_counter()
         words = run()
         took = times[name] = time.perf_counter() - started
         counts = error_counts(reference, " ".join(w for _, _, w in words))
-        base = times.get("ours, sequential, ru given")
-        speedup = f"{base / took:.2f}" if base else "-"
+        ratios = [
+            f"{times[base] / took:.2f}" if base in times else "-"
+            for base in ("raw faster-whisper, sequential", "ours, sequential, ru given")
+        ]
         print(
             f"{name:34} {counts.word_errors / counts.ref_words:6.3f} {took:7.1f} "
-            f"{speedup:>10} {lost_clips(words, spans):>6}/{len(spans)}"
+            f"{ratios[0]:>9} {ratios[1]:>10} {lost_clips(words, spans):>6}/{len(spans)}"
         )
     given = times[f"ours, batched {args.batch}, ru given"]
     auto = times[f"ours, batched {args.batch}, automatic"]

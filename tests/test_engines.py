@@ -106,3 +106,15 @@ def test_a_third_engine_registers_itself_and_runs(tmp_path, engines, eval_dir, m
     assert covered["status"] == "completed", covered
     assert covered["result"]["engine"] == "local"
     assert covered["result"]["warnings"][0]["code"] == "engine_fallback"
+
+
+def test_compute_type_follows_the_device():
+    from kazru_stt.engines.whisper_local import resolved_compute_type
+
+    assert resolved_compute_type("cpu", "default") == "int8"
+    assert resolved_compute_type("cuda", "default") == "float16"
+    assert resolved_compute_type("cuda", "int8_float16") == "int8_float16"
+    import ctranslate2
+
+    here = "float16" if ctranslate2.get_cuda_device_count() else "int8"
+    assert resolved_compute_type("auto", "default") == here

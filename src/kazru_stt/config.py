@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kazru_stt.domain.channels import STEREO_MODES
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES
 
 
@@ -80,6 +81,13 @@ class Settings(BaseSettings):
         description="The model of jobs that name none. Unset: the model of KAZRU_MODEL_PATH, "
         "else the bundled `whisper-base`.",
     )
+    language_models: str = Field(
+        "",
+        description="Per language, the model that writes its passages in jobs that name no "
+        "model: `kk=kk-turbo,ru=whisper-base`. The language of each passage is still chosen "
+        "with the default model; where a language's model decodes a passage only as a loop "
+        "or below Whisper's gate, the default's text stays.",
+    )
     model_cache_dir: Path | None = Field(
         None,
         description="Where the bundled model is assembled and imported models are kept "
@@ -111,6 +119,13 @@ class Settings(BaseSettings):
         ",".join(DEFAULT_THIRD_LANGUAGES),
         description="Languages outside that set recognised when a passage is clearly in one; "
         "empty: never.",
+    )
+    stereo_calls: Literal[STEREO_MODES] = Field(
+        "auto",
+        description="A stereo recording with one party per channel (a recorded call) is "
+        "transcribed channel by channel, the channel being the speaker. `auto`: when the "
+        "audio shows it (one channel far louder than the other at nearly every moment of "
+        "speech, each leading for a fair share); `split`: every stereo recording; `mix`: never.",
     )
     third_language_action: Literal["transcribe", "mark"] = Field(
         "transcribe",
@@ -234,6 +249,19 @@ class Settings(BaseSettings):
     @property
     def language_set(self) -> list[str]:
         return [code.strip() for code in self.languages.split(",") if code.strip()]
+
+    @property
+    def language_model_map(self) -> dict[str, str]:
+        """KAZRU_LANGUAGE_MODELS as {language: model name}; malformed items raise ValueError."""
+        out = {}
+        for item in self.language_models.split(","):
+            if not item.strip():
+                continue
+            code, sep, name = (part.strip() for part in item.partition("="))
+            if not sep or not code or not name:
+                raise ValueError(f"KAZRU_LANGUAGE_MODELS: {item.strip()!r} is not language=model")
+            out[code] = name
+        return out
 
     @property
     def third_language_set(self) -> tuple[str, ...]:

@@ -10,8 +10,8 @@ have a window of its own.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -29,18 +29,38 @@ class Window:
     embedding: np.ndarray  # L2-normalised, 256 floats
 
 
-@lru_cache(maxsize=1)
+_loaded: dict[str, object] = {}  # "encoder": the VoiceEncoder, while in use
+_loaded_lock = threading.Lock()
+_last_used = 0.0
+
+
 def _encoder():
-    import warnings
+    """Resemblyzer's encoder, loaded on first use and kept until unload_idle drops it."""
+    global _last_used
+    with _loaded_lock:
+        _last_used = time.monotonic()
+        if "encoder" not in _loaded:
+            import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation notice
-        from resemblyzer import VoiceEncoder
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation notice
+                from resemblyzer import VoiceEncoder
 
-    import torch
+            import torch
 
-    torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
-    return VoiceEncoder("cpu", verbose=False)
+            torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
+            _loaded["encoder"] = VoiceEncoder("cpu", verbose=False)
+        return _loaded["encoder"]
+
+
+def unload_idle(max_idle_s: float) -> bool:
+    """Drop the encoder when unused for `max_idle_s` (the next diarization loads it
+    again); True when it was dropped. A job still holding it keeps it until it ends."""
+    with _loaded_lock:
+        if "encoder" not in _loaded or time.monotonic() - _last_used < max_idle_s:
+            return False
+        del _loaded["encoder"]
+    return True
 
 
 class SpeakerEmbedder:
@@ -54,6 +74,8 @@ class SpeakerEmbedder:
 
     def add(self, audio: np.ndarray, offset: float, regions) -> None:
         """Embed the windows of `regions` (recording clock) of `audio` starting at `offset`."""
+        global _last_used
+        _last_used = time.monotonic()  # a long job keeps its encoder
         from resemblyzer.audio import normalize_volume
 
         spans, pieces, position = [], [], 0

@@ -16,9 +16,10 @@ MachineRecord = dict[str, Any]
 
 
 def machine_record(seg: Segment, engine: str, model: str) -> MachineRecord:
+    """`model`: the transcript's, unless a language's own model wrote the segment."""
     return {
         "engine": engine,
-        "model": model,
+        "model": seg.model or model,
         "parts": [
             {
                 "start": seg.start,

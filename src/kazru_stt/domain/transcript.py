@@ -49,6 +49,8 @@ class Segment:
     edited: bool = False  # a person corrected it (the machine's own text is kept apart)
     # No allowed language decoded the passage credibly: it has no text rather than garbage.
     low_confidence: bool = False
+    # The model that wrote it, where not the transcript's (a language's own model).
+    model: str | None = None
 
     @property
     def confidence(self) -> float | None:
@@ -68,6 +70,7 @@ class Segment:
             "avg_logprob": None if self.avg_logprob is None else round(self.avg_logprob, 4),
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "low_confidence": self.low_confidence,
+            "model": self.model,
             "words": [w.to_dict() for w in self.words],
             "edited": self.edited,
         }
@@ -85,6 +88,7 @@ class Segment:
             avg_logprob=d.get("avg_logprob"),
             edited=bool(d.get("edited")),
             low_confidence=bool(d.get("low_confidence")),
+            model=d.get("model"),
         )
 
 

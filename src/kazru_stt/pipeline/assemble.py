@@ -43,31 +43,35 @@ def words_by_region(packed: PackedSpeech, raw: list[RawSegment], regions: list[R
 
 
 def segments_from_words(
-    picked: list[tuple[int, str, list[tuple[int, Word]]]],
+    picked: list[tuple[str, str, list[tuple[int, Word]]]],
     raw_by_pass: dict[str, list[RawSegment]],
     empty: list[tuple[Region, str, bool]] = (),
+    models: dict[str, str] | None = None,
 ) -> list[Segment]:
     """Build segments: words of one decoded segment, in one region's language, stay together.
 
-    `picked` holds (region order, language, words-with-segment-index) for each region;
+    `picked` holds (language, pass, words-with-segment-index) for each region in order,
+    the pass naming the decode in `raw_by_pass` the words came from; `models`: the passes
+    another model than the transcript's decoded (its name goes on their segments);
     `empty` the regions that get a segment without text, each with its label and whether
     it is there because no language decoded it credibly (`low_confidence`: never garbage).
     """
-    runs: list[tuple[str, int, list[Word]]] = []
-    for _order, language, items in picked:
+    models = models or {}
+    runs: list[tuple[str, str, int, list[Word]]] = []
+    for language, pass_key, items in picked:
         for seg_index, word in items:
-            if runs and runs[-1][0] == language and runs[-1][1] == seg_index:
-                runs[-1][2].append(word)
+            if runs and runs[-1][:3] == (language, pass_key, seg_index):
+                runs[-1][3].append(word)
             else:
-                runs.append((language, seg_index, [word]))
+                runs.append((language, pass_key, seg_index, [word]))
     segments = []
-    for language, seg_index, words in runs:
+    for language, pass_key, seg_index, words in runs:
         text = "".join(w.text for w in words).strip()
         if not text:
             continue
         for w in words:
             w.text = w.text.strip()
-        raw = raw_by_pass[language][seg_index]
+        raw = raw_by_pass[pass_key][seg_index]
         segments.append(
             Segment(
                 id=0,
@@ -77,6 +81,7 @@ def segments_from_words(
                 language=language,
                 words=words,
                 avg_logprob=raw.avg_logprob,
+                model=models.get(pass_key),
             )
         )
     segments += [

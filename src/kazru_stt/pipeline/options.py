@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kazru_stt.domain.channels import STEREO_MODES
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 
@@ -32,6 +33,7 @@ class TranscribeOptions:
     max_speakers: int | None = None
     beam_size: int | None = None
     max_duration_s: float | None = None  # decoding stops with `duration_limit` past this
+    stereo: str = "auto"  # a stereo recording's channels (domain.channels.STEREO_MODES)
 
     def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
         if supported is None:
@@ -44,6 +46,8 @@ class TranscribeOptions:
             bad = [code for code in self.languages if code not in supported]
             if bad:
                 raise InvalidOptionError(f"unsupported language(s): {', '.join(bad)}")
+        if self.stereo not in STEREO_MODES:
+            raise InvalidOptionError(f"stereo must be one of {', '.join(STEREO_MODES)}")
         for name in ("num_speakers", "min_speakers", "max_speakers"):
             value = getattr(self, name)
             if value is not None and not 1 <= value <= 32:

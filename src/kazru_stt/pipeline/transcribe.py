@@ -15,7 +15,7 @@ from typing import TypeVar
 import numpy as np
 
 from kazru_stt.domain.languages import OTHER_LANGUAGE
-from kazru_stt.domain.transcript import Segment, Transcript
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 from kazru_stt.engines.whisper_local import GREEDY_ONLY, TEMPERATURES, WhisperEngine
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
@@ -23,6 +23,7 @@ from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
 from kazru_stt.pipeline.batched_decode import WINDOW_S, decode_batched
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans, find_speech
+from kazru_stt.pipeline.stereo_calls import is_split_call, party_blocks
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +132,12 @@ def transcribe_regions(
     regions: list[Region],
     options: TranscribeOptions,
     progress: Callable[[float], None] | None = None,
+    language_engines: dict[str, WhisperEngine] | None = None,
 ) -> list[Segment]:
     """Transcribe the speech `regions` of `audio` (which starts at `offset` s);
-    `progress(t)` hears how far (s, recording clock) the first decode has come."""
+    `progress(t)` hears how far (s, recording clock) the first decode has come;
+    `language_engines`: languages whose passages another model writes (the language is
+    still chosen with `engine`)."""
     if not regions:
         return []
     allowed = [options.language] if options.language != "auto" else list(options.languages)
@@ -142,25 +146,29 @@ def transcribe_regions(
     if options.language == "auto":
         third = [c for c in options.third_languages if c not in allowed]
 
-    # Per language: raw segments of all its passes, and per region its words (with indices
-    # into those raw segments) and whether they looped; which regions it decoded.
+    # Per pass (a language, or a language decoded by its own model): raw segments of all
+    # its decodes, and per region its words (with indices into those raw segments) and
+    # whether they looped; which regions it decoded.
     raw_by_pass: dict[str, list] = {}
     words_by_pass: dict[str, list[list]] = {}
     looped_by_pass: dict[str, list[bool]] = {}
     decoded: dict[str, set[int]] = {}
 
-    def decode(code: str, idx: list[int], report=None, temperatures=TEMPERATURES) -> None:
+    def decode(
+        code: str, idx: list[int], report=None, temperatures=TEMPERATURES, by=engine, key=None
+    ) -> None:
+        key = key or code
         raw, words, looped = _decode_pass(
-            engine, audio, offset, regions, idx, code, options.beam_size, report, temperatures
+            by, audio, offset, regions, idx, code, options.beam_size, report, temperatures
         )
-        base = len(raw_by_pass.setdefault(code, []))
-        raw_by_pass[code].extend(raw)
-        words_by_pass.setdefault(code, [[] for _ in regions])
-        looped_by_pass.setdefault(code, [False] * len(regions))
-        decoded.setdefault(code, set()).update(idx)
+        base = len(raw_by_pass.setdefault(key, []))
+        raw_by_pass[key].extend(raw)
+        words_by_pass.setdefault(key, [[] for _ in regions])
+        looped_by_pass.setdefault(key, [False] * len(regions))
+        decoded.setdefault(key, set()).update(idx)
         for j, i in enumerate(idx):
-            words_by_pass[code][i] = [(base + k, w) for k, w in words[j]]
-            looped_by_pass[code][i] = looped[j]
+            words_by_pass[key][i] = [(base + k, w) for k, w in words[j]]
+            looped_by_pass[key][i] = looped[j]
 
     # With a choice to make, the first pass is evidence first: greedy only, since falling
     # back to sampling on a loop (Kazakh decoded as Russian loops) costs time and says no
@@ -187,9 +195,9 @@ def transcribe_regions(
     for code in sorted(set(chosen) - {primary}):
         decode(code, [i for i, c in enumerate(chosen) if c == code])
 
-    def credible(code: str, i: int) -> bool:
-        return i in decoded.get(code, ()) and _credible(
-            raw_by_pass[code], words_by_pass[code][i], looped_by_pass[code][i]
+    def credible(key: str, i: int) -> bool:
+        return i in decoded.get(key, ()) and _credible(
+            raw_by_pass[key], words_by_pass[key][i], looped_by_pass[key][i]
         )
 
     # A third language must also explain its passage credibly; else the set decides.
@@ -234,19 +242,41 @@ def transcribe_regions(
         else:
             flagged.add(i)
             empty.append((regions[i], chosen[i], True))
+    marked = set()  # in a third language the operator wants left without text
     if options.third_language_action == "mark":
-        for i, code in enumerate(chosen):
-            if code in third:
-                flagged.add(i)
-                empty.append((regions[i], OTHER_LANGUAGE, False))
+        marked = {i for i, code in enumerate(chosen) if code in third}
+        flagged |= marked
+        empty += [(regions[i], OTHER_LANGUAGE, False) for i in sorted(marked)]
+
+    # A language with a model of its own: that model writes its passages, those without
+    # text included (it may read what the default could not); where its decode is not
+    # credible, the default's text (or none) stays.
+    pass_of = list(chosen)
+    models: dict[str, str] = {}
+    read = set()  # passages without text that their language's own model read
+    for code, own in (language_engines or {}).items():
+        idx = [i for i, c in enumerate(chosen) if c == code and i not in marked]
+        if own is engine or not idx:
+            continue
+        key = f"{code}@{own.model_name}"
+        decode(code, idx, by=own, key=key)
+        models[key] = own.model_name
+        for i in idx:
+            if credible(key, i):
+                pass_of[i] = key
+                read.add(i)
+    flagged -= read
+    empty = [e for e in empty if not any(e[0] is regions[i] for i in read)]
 
     for region, code, ev in zip(regions, chosen, evidence, strict=True):
         region.language = code
         region.evidence = ev.as_dict()
     picked = [
-        (i, chosen[i], words_by_pass[chosen[i]][i]) for i in range(len(regions)) if i not in flagged
+        (chosen[i], pass_of[i], words_by_pass[pass_of[i]][i])
+        for i in range(len(regions))
+        if i not in flagged
     ]
-    return segments_from_words(picked, raw_by_pass, empty)
+    return segments_from_words(picked, raw_by_pass, empty, models)
 
 
 class _SpeakerStage:
@@ -296,23 +326,19 @@ class _SpeakerStage:
         )
 
 
-def transcribe_file(
-    path: str | os.PathLike,
+def _transcribe_stream(
+    blocks: Iterable[np.ndarray],
     options: TranscribeOptions,
     engine: WhisperEngine,
-    progress: ProgressFn | None = None,
-) -> Transcript:
-    """Transcribe one recording. Raises MediaError for unusable input."""
-    options.validate(engine.supported_languages)
-    info = probe(path)
-    tracker = _Progress(progress, info.duration)
-
+    report: Callable[[float], None],
+    speakers: _SpeakerStage | None,
+    language_engines: dict[str, WhisperEngine] | None,
+) -> tuple[list[Segment], float]:
+    """Segments of a mono stream of blocks, and its length (s)."""
     segments: list[Segment] = []
-    speakers = _SpeakerStage(options)
     buffer = np.zeros(0, dtype=np.float32)
     buffer_offset = 0.0
     decoded_samples = 0
-    blocks = iter_audio(path, block_seconds=BLOCK_SECONDS, max_seconds=options.max_duration_s)
     for block, is_last in _with_last(blocks):
         decoded_samples += block.size
         buffer = np.concatenate([buffer, block]) if buffer.size else block
@@ -322,22 +348,82 @@ def transcribe_file(
         if not is_last and regions and buffer_end - regions[-1].end < _TAIL_MARGIN_S:
             cut = regions.pop().start
         segments.extend(
-            transcribe_regions(engine, buffer, buffer_offset, regions, options, tracker.report)
+            transcribe_regions(
+                engine, buffer, buffer_offset, regions, options, report, language_engines
+            )
         )
-        speakers.add(buffer, buffer_offset, regions)
-        tracker.report(cut)
+        if speakers is not None:
+            speakers.add(buffer, buffer_offset, regions)
+        report(cut)
         buffer = buffer[int(round((cut - buffer_offset) * SAMPLE_RATE)) :]
         buffer_offset = cut
+    return segments, decoded_samples / SAMPLE_RATE
 
-    for i, seg in enumerate(segments):
+
+def _one_party_per_channel(path, info, options: TranscribeOptions) -> bool:
+    if info.channels < 2 or options.stereo == "mix":
+        return False
+    return options.stereo == "split" or is_split_call(path)
+
+
+def transcribe_file(
+    path: str | os.PathLike,
+    options: TranscribeOptions,
+    engine: WhisperEngine,
+    progress: ProgressFn | None = None,
+    language_engines: dict[str, WhisperEngine] | None = None,
+) -> Transcript:
+    """Transcribe one recording. Raises MediaError for unusable input.
+    `language_engines`: languages whose passages another model writes."""
+    options.validate(engine.supported_languages)
+    info = probe(path)
+    if _one_party_per_channel(path, info, options):
+        transcript = _transcribe_call(path, info, options, engine, progress, language_engines)
+    else:
+        tracker = _Progress(progress, info.duration)
+        speakers = _SpeakerStage(options)
+        blocks = iter_audio(path, block_seconds=BLOCK_SECONDS, max_seconds=options.max_duration_s)
+        segments, duration = _transcribe_stream(
+            blocks, options, engine, tracker.report, speakers, language_engines
+        )
+        transcript = Transcript(
+            duration=duration, segments=segments, engine=engine.name, model=engine.model_name
+        )
+        speakers.apply(transcript)
+    for i, seg in enumerate(transcript.segments):
         seg.id = i
-    transcript = Transcript(
-        duration=decoded_samples / SAMPLE_RATE,
-        segments=segments,
-        engine=engine.name,
-        model=engine.model_name,
-    )
-    speakers.apply(transcript)
     if progress:
         progress(1.0)
     return transcript
+
+
+def _transcribe_call(path, info, options, engine, progress, language_engines) -> Transcript:
+    """Each party's channel on its own; the channel is the speaker (diarization within a
+    channel would only split one party in two)."""
+    total = info.duration
+    tracker = _Progress(progress, 2 * total if total else None)
+    segments: list[Segment] = []
+    duration = 0.0
+    labels = []
+    for channel in (0, 1):
+        label = f"SPEAKER_{channel + 1}"
+        done = channel * (total or 0.0)
+        blocks = party_blocks(path, channel, BLOCK_SECONDS, options.max_duration_s)
+        party, duration = _transcribe_stream(
+            blocks, options, engine, lambda t, d=done: tracker.report(d + t), None, language_engines
+        )
+        for seg in party:
+            seg.speaker = label
+            for w in seg.words:
+                w.speaker = label
+        if any(seg.text for seg in party):
+            labels.append(label)
+        segments += party
+    segments.sort(key=lambda s: (s.start, s.speaker or ""))
+    return Transcript(
+        duration=duration,
+        segments=segments,
+        speakers=[Speaker(label) for label in labels],
+        engine=engine.name,
+        model=engine.model_name,
+    )

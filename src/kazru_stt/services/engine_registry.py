@@ -108,11 +108,20 @@ class LocalPipeline:
 
         self.whisper = local_engine(settings, options.model)
         self.model_name = self.whisper.model_name
+        # A job that names its model gets that model everywhere; otherwise a language with
+        # a model of its own (KAZRU_LANGUAGE_MODELS) has its passages written by it.
+        self.by_language = {}
+        if options.model is None:
+            self.by_language = {
+                code: local_engine(settings, name)
+                for code, name in settings.language_model_map.items()
+                if name != self.model_name
+            }
 
     def transcribe_file(self, path, options, progress=None):
         from kazru_stt.pipeline.transcribe import transcribe_file
 
-        return transcribe_file(path, options, self.whisper, progress)
+        return transcribe_file(path, options, self.whisper, progress, self.by_language)
 
 
 def _yandex(settings: Settings, _options: TranscribeOptions) -> FileEngine:

@@ -210,7 +210,10 @@ def load_transcript(ctx: ServiceContext, job: Job) -> Transcript:
     return _transcript(job, segments, speakers)
 
 
-def segment_of(row: SegmentRow) -> Segment:
+def segment_of(row: SegmentRow, job_model: str | None = None) -> Segment:
+    """`job_model`: the transcript's model; a segment names its own only where a
+    language's own model wrote it."""
+    model = (row.machine or {}).get("model")
     return Segment(
         id=row.idx,
         start=row.start,
@@ -222,17 +225,19 @@ def segment_of(row: SegmentRow) -> Segment:
         avg_logprob=row.avg_logprob,
         edited=row.edited,
         low_confidence=row.low_confidence,
+        model=None if model == job_model else model,
     )
 
 
 def _transcript(job: Job, segments, speakers) -> Transcript:
     meta = job.result_meta or {}
+    model = meta.get("model", "")
     return Transcript(
         duration=meta.get("duration", job.duration_s or 0.0),
-        segments=[segment_of(row) for row in segments],
+        segments=[segment_of(row, model) for row in segments],
         speakers=[Speaker(row.label, row.name) for row in speakers],
         engine=meta.get("engine", job.engine),
-        model=meta.get("model", ""),
+        model=model,
         warnings=meta.get("warnings", []),
     )
 

@@ -1,6 +1,7 @@
 """Start-up checks of the settings against what is installed here: the default engine is
 registered and configured, KAZRU_MODELS is well-formed and the default model exists. (The
-settings object checks what it can alone; these need the engine and model registries.)"""
+settings object checks what it can alone; these need the engine and model registries.)
+KAZRU_LANGUAGE_MODELS names languages and models that exist."""
 
 from __future__ import annotations
 
@@ -24,3 +25,17 @@ def check(settings: Settings) -> None:
             f"KAZRU_DEFAULT_MODEL={settings.default_model} is no model here; models: "
             f"{', '.join(sorted(known))}"
         )
+    try:
+        per_language = settings.language_model_map
+    except ValueError as exc:
+        raise InvalidSetting(str(exc)) from exc
+    from kazru_stt.pipeline.options import supported_languages
+
+    for code, name in per_language.items():
+        if code not in supported_languages():
+            raise InvalidSetting(f"KAZRU_LANGUAGE_MODELS: {code!r} is no language code")
+        if name not in known:
+            raise InvalidSetting(
+                f"KAZRU_LANGUAGE_MODELS: {code}={name} is no model here; models: "
+                f"{', '.join(sorted(known))}"
+            )

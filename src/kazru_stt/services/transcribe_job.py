@@ -9,7 +9,9 @@ papered over: that is an operator's error to fix, and the job fails with `engine
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -41,13 +43,19 @@ def local_engine(settings: Settings, model: str | None = None):
 
 
 def unload_idle_models(settings: Settings) -> None:
-    """Forget local models unused for KAZRU_MODEL_IDLE_S (reloaded by the next job)."""
+    """Forget local models unused for KAZRU_MODEL_IDLE_S (reloaded by the next job): the
+    Whisper models, and the speaker encoder where diarization has loaded it."""
     if settings.model_idle_s <= 0:
         return
-    from kazru_stt.engines.whisper_local import unload_idle
+    from kazru_stt.engines.whisper_local import return_freed_memory, unload_idle
 
     for name in unload_idle(settings.model_idle_s):
         log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)
+    embed = sys.modules.get("kazru_stt.diarization.embed")  # never imported just to ask
+    if embed is not None and embed.unload_idle(settings.model_idle_s):
+        gc.collect()
+        return_freed_memory()
+        log.info("speaker encoder unloaded after %g s unused", settings.model_idle_s)
 
 
 def make_transcriber(settings: Settings, model: str | None = None):
@@ -58,6 +66,7 @@ def make_transcriber(settings: Settings, model: str | None = None):
             options,
             third_languages=settings.third_language_set,
             third_language_action=settings.third_language_action,
+            stereo=settings.stereo_calls,
         )
         if model and not options.model:
             options = replace(options, model=model)

@@ -1,0 +1,79 @@
+"""Calls recorded one party per channel: each channel is transcribed on its own and the
+channel is the speaker (SPEAKER_1 left, SPEAKER_2 right), as the Yandex engine does.
+
+Told from the audio: in a call recorded per party, at nearly every moment of speech one
+channel is far louder than the other (which carries at most the party's leak through the
+line), and each channel leads for a fair share of the time. Two microphones in one room, or
+a mono recording stored twice, keep their channels within a few dB of each other; a
+recording with one silent channel has one side only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
+from kazru_stt.media import SAMPLE_RATE, iter_audio
+
+FRAME_S = 0.05
+# A frame is speech (of someone) above this level, dBFS, and one party's when its channel
+# is this much louder than the other.
+ACTIVE_DBFS = -45.0
+DOMINANT_DB = 10.0
+# A call: most speech frames belong to one party, and each party has a fair share of them.
+MIN_DOMINANT_SHARE = 0.6
+MIN_PARTY_SHARE = 0.1
+PROBE_SECONDS = 600.0  # enough of a call to tell; no need to read an hour-long file twice
+
+
+def _frame_db(channel: np.ndarray) -> np.ndarray:
+    n = int(FRAME_S * SAMPLE_RATE)
+    frames = channel[: channel.size // n * n].reshape(-1, n)
+    return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
+
+
+def party_shares(stereo: np.ndarray) -> tuple[float, float]:
+    """Shares of the speech frames in which the left, and the right, channel leads by
+    DOMINANT_DB or more."""
+    left, right = _frame_db(stereo[0]), _frame_db(stereo[1])
+    active = np.maximum(left, right) > ACTIVE_DBFS
+    if not active.any():
+        return 0.0, 0.0
+    diff = (left - right)[active]
+    return float(np.mean(diff >= DOMINANT_DB)), float(np.mean(diff <= -DOMINANT_DB))
+
+
+def is_split_call(path: str | os.PathLike) -> bool:
+    """True when the first minutes of a stereo recording carry one party per channel."""
+    pieces, seconds = [], 0.0
+    for block in iter_audio(path, block_seconds=60.0, channels=2, check_truncation=False):
+        pieces.append(block)
+        seconds += block.shape[-1] / SAMPLE_RATE
+        if seconds >= PROBE_SECONDS:
+            break
+    left, right = party_shares(np.concatenate(pieces, axis=-1))
+    return (
+        left + right >= MIN_DOMINANT_SHARE and left >= MIN_PARTY_SHARE and right >= MIN_PARTY_SHARE
+    )
+
+
+def _without_leak(own: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """`own` with the frames where the other party is far louder muted: what leaks
+    through the line there is the other party's speech, already in their channel."""
+    n = int(FRAME_S * SAMPLE_RATE)
+    keep = (_frame_db(own) > _frame_db(other) - DOMINANT_DB).astype(np.float32)
+    gain = np.repeat(keep, n)
+    gain = np.concatenate([gain, np.full(own.size - gain.size, gain[-1] if gain.size else 1.0)])
+    # A 10 ms ramp at each switch, so muting adds no clicks.
+    ramp = np.ones(int(0.01 * SAMPLE_RATE), np.float32) / int(0.01 * SAMPLE_RATE)
+    return own * np.convolve(gain, ramp, mode="same").astype(np.float32)
+
+
+def party_blocks(
+    path: str | os.PathLike, channel: int, block_seconds: float, max_seconds: float | None
+) -> Iterator[np.ndarray]:
+    """One party's channel as mono blocks, with the other party's leak muted."""
+    for block in iter_audio(path, block_seconds=block_seconds, channels=2, max_seconds=max_seconds):
+        yield _without_leak(block[channel], block[1 - channel])
