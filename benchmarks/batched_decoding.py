@@ -4,7 +4,7 @@ on the GPU when there is one (`--device cuda`, float16) and on the CPU otherwise
 
 - raw faster-whisper, sequential (`WhisperModel.transcribe`, language given);
 - raw faster-whisper's `BatchedInferencePipeline` (its defaults, batch 8, its own VAD);
-- our pipeline sequential (batch 1), language given;
+- our pipeline one window after another (batch 1), language given;
 - our pipeline batched (KAZRU_BATCH_SIZE), language given and automatic.
 
 Prints WER, time, speed-up against raw's and our sequential runs, and the clips lost: a clip of the

@@ -40,7 +40,14 @@ def _routes(api):
 
 
 def _fill(path: str, job_id: str) -> str:
-    values = {"job_id": job_id, "index": "0", "label": "SPEAKER_1", "key_id": "1", "user_id": "1"}
+    values = {
+        "job_id": job_id,
+        "index": "0",
+        "label": "SPEAKER_1",
+        "key_id": "1",
+        "user_id": "1",
+        "voice_id": "1",
+    }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 
 

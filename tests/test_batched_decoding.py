@@ -105,3 +105,18 @@ def test_a_decode_that_stops_early_has_its_rest_decoded_again(
     transcript = transcribe_file(path, TranscribeOptions(language="ru"), batched_engine)
     assert len(calls) >= 2  # a second round decoded the rests
     assert _clips_heard(transcript, spans, texts) == len(spans)
+
+
+def test_speech_after_a_pause_at_a_windows_end_is_kept(engine, eval_dir, tmp_path):
+    """Found by the voices test: half of one recording, a 0.8 s pause, another sentence.
+    Whisper's own seek loop ended the window after the first part and dropped the second
+    (one window of 20 s); windows cut at pauses with their rests decoded again keep it."""
+    from kazru_stt.media import SAMPLE_RATE, load_audio
+
+    voice = load_audio(eval_dir / "ru" / "vosk_commands.wav")
+    riva = load_audio(eval_dir / "ru" / "riva_sample.wav")
+    pause = np.zeros(int(0.8 * SAMPLE_RATE), np.float32)
+    path = write_wav(tmp_path / "two.wav", np.concatenate([voice[: voice.size // 2], pause, riva]))
+    text = normalize(transcribe_file(path, TranscribeOptions(language="ru"), engine).text)
+    assert "включи свет" in text
+    assert {"положения", "содержит"} <= set(text.split()), text

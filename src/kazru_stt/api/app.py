@@ -31,6 +31,7 @@ from kazru_stt.api.routes import (
     models,
     openai_compat,
     transcriptions,
+    voices,
 )
 from kazru_stt.api.routes.openai_compat import SyncSlots
 from kazru_stt.api.routes.transcriptions import StreamCounter
@@ -75,6 +76,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         openai_compat,
         models,
         me,
+        voices,
         keys,
         auth,
         admin,

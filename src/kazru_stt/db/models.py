@@ -72,6 +72,8 @@ class User(Base):
     # Per-user quotas; None: the install's default from settings.
     quota_active_jobs: Mapped[int | None] = mapped_column(Integer)
     quota_monthly_minutes: Mapped[float | None] = mapped_column(Float)
+    # Voice memory (biometric data): off until the user turns it on.
+    remember_voices: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def is_admin(self) -> bool:
@@ -181,8 +183,28 @@ class SpeakerRow(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(100))
+    # Only for owners with voice memory on: the speaker's voice (a list of floats), and the
+    # name of a remembered voice it matches.
+    voice: Mapped[list[float] | None] = mapped_column(JSON)
+    suggested_name: Mapped[str | None] = mapped_column(String(100))
 
     job: Mapped[Job] = relationship(back_populates="speakers")
+
+
+class VoiceRow(Base):
+    """A voice a user named: the average of the speakers given that name. Owned by the
+    user, never shared, deleted with the account or on request."""
+
+    __tablename__ = "voices"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    embedding: Mapped[list[float]] = mapped_column(JSON)
+    samples: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TranscriptEdit(Base):

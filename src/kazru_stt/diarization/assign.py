@@ -91,9 +91,27 @@ def assign_speakers(transcript: Transcript, windows: list[Window], labels: np.nd
         seg.id = i
     transcript.segments = out
     used = {s.speaker for s in out}
+    index_of = {name: index for index, name in name_of.items()}
     transcript.speakers = [
-        Speaker(name) for name in sorted(used, key=lambda s: int(s.split("_")[1]))
+        Speaker(name, voice=_centroid(windows, labels, index_of[name]))
+        for name in sorted(used, key=lambda s: int(s.split("_")[1]))
     ]
+
+
+def _centroid(windows: list[Window], labels: np.ndarray, index: int) -> list[float]:
+    # (Leaving out the windows next to a change of speaker matched two halves of one
+    # speaker's recording worse: 0.77 against 0.79.)
+    return voice_of(
+        [w.embedding for w, label in zip(windows, labels, strict=True) if label == index]
+    )
+
+
+def voice_of(embeddings) -> list[float]:
+    """One voice from window embeddings (unit vectors): their mean, unit length. (A
+    trimmed mean, dropping the 30% of windows least like the rest, matched two halves of
+    one speaker's recording worse: 0.74 against 0.79.)"""
+    mean = np.asarray(embeddings, dtype=np.float32).mean(axis=0)
+    return [round(float(x), 6) for x in mean / (np.linalg.norm(mean) + 1e-9)]
 
 
 def _piece(seg: Segment, words) -> Segment:

@@ -96,13 +96,18 @@ class Segment:
 class Speaker:
     label: str
     name: str | None = None
+    # A name the owner gave a matching voice before (remembered voices; only a suggestion).
+    suggested_name: str | None = None
+    # The speaker's averaged voice embedding, from diarization: biometric data, kept only
+    # for owners who turned voice memory on, and never exported.
+    voice: list[float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def display(self) -> str:
         return self.name or self.label
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "name": self.name}
+        return {"label": self.label, "name": self.name, "suggested_name": self.suggested_name}
 
 
 @dataclass
@@ -159,7 +164,10 @@ class Transcript:
             duration=float(d.get("duration") or 0.0),
             segments=[Segment.from_dict(s) for s in d.get("segments") or []],
             speakers=[
-                Speaker(label=s["label"], name=s.get("name")) for s in d.get("speakers") or []
+                Speaker(
+                    label=s["label"], name=s.get("name"), suggested_name=s.get("suggested_name")
+                )
+                for s in d.get("speakers") or []
             ],
             engine=d.get("engine", "local"),
             model=d.get("model", ""),

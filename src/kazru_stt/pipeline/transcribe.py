@@ -85,27 +85,19 @@ def _decode_pass(
     """Decode the `selected` regions (indices into the block's `regions`) in one language;
     returns the raw segments and, per selected region, its words and whether it looped."""
     end = offset + audio.size / SAMPLE_RATE
-    batched = engine.config.batch_size > 1
-    spans = decode_spans(regions, selected, offset, end, max_s=WINDOW_S if batched else None)
-    packed = PackedSpeech(audio, offset, spans)
+    packed = PackedSpeech(audio, offset, decode_spans(regions, selected, offset, end, WINDOW_S))
 
     def on_segment(packed_end: float) -> None:
         if progress:
             progress(packed.to_original(packed_end))
 
-    if batched:
-        speech = [
-            (packed.to_packed(regions[i].start), packed.to_packed(regions[i].end)) for i in selected
-        ]
-        raw = decode_batched(engine, packed, speech, language, beam_size, temperatures, on_segment)
-    else:
-        raw = engine.transcribe(
-            packed.audio,
-            language,
-            beam_size=beam_size,
-            on_segment=on_segment,
-            temperatures=temperatures,
-        )
+    # Windows cut at pauses, `batch_size` at a time (1: one after another), and the rest of
+    # any window whose decode stopped early decoded again (batched_decode.py): Whisper's own
+    # seek loop drops what follows a pause at the end of a window.
+    speech = [
+        (packed.to_packed(regions[i].start), packed.to_packed(regions[i].end)) for i in selected
+    ]
+    raw = decode_batched(engine, packed, speech, language, beam_size, temperatures, on_segment)
     words, looped = words_by_region(packed, raw, [regions[i] for i in selected])
     return raw, words, looped
 

@@ -79,6 +79,7 @@ def user_dict(user: User) -> dict:
         "quota_active_jobs": user.quota_active_jobs,
         "quota_monthly_minutes": user.quota_monthly_minutes,
         "locale": user.locale,
+        "remember_voices": user.remember_voices,
     }
 
 

@@ -21,7 +21,7 @@ from kazru_stt.domain.machine_text import merge_records, split_record
 from kazru_stt.domain.transcript import Word
 from kazru_stt.domain.word_timing import retime
 from kazru_stt.pipeline.options import supported_languages
-from kazru_stt.services import accuracy
+from kazru_stt.services import accuracy, voices
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import lock_completed
@@ -361,4 +361,5 @@ def rename_speaker(ctx: ServiceContext, job: Job, label: str, name: str | None) 
         if row is None:
             raise NotFound(f"speaker {label} not found")
         row.name = (name or "").strip()[:100] or None
-        return {"label": row.label, "name": row.name}
+        voices.remember(db, job, row)
+        return {"label": row.label, "name": row.name, "suggested_name": row.suggested_name}

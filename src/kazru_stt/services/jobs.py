@@ -235,7 +235,7 @@ def _transcript(job: Job, segments, speakers) -> Transcript:
     return Transcript(
         duration=meta.get("duration", job.duration_s or 0.0),
         segments=[segment_of(row, model) for row in segments],
-        speakers=[Speaker(row.label, row.name) for row in speakers],
+        speakers=[Speaker(row.label, row.name, row.suggested_name) for row in speakers],
         engine=meta.get("engine", job.engine),
         model=model,
         warnings=meta.get("warnings", []),

@@ -21,7 +21,7 @@ from kazru_stt.domain.errors import CanceledError, KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.machine_text import machine_record
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.services import webhooks
+from kazru_stt.services import voices, webhooks
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import options_from_dict
 
@@ -150,9 +150,7 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
             )
             for seg in transcript.segments
         )
-        db.add_all(
-            SpeakerRow(job_id=job_id, label=s.label, name=s.name) for s in transcript.speakers
-        )
+        db.add_all(voices.speaker_rows(db, job_id, transcript.speakers))
     return True
 
 
