@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="a CTranslate2 Whisper directory (local)")
     args = ap.parse_args()
     settings = Settings(yandex_fallback=False)  # figures of the engine asked for, or none
-    transcribe = make_transcriber(settings, model_path=args.model)
+    transcribe = make_transcriber(settings, model=args.model)
     rows = [r for r in manifest() if r["audio"].startswith("kk_cs/")]
     if not rows:
         raise SystemExit(f"no kk_cs clips under {EVAL_DIR}")

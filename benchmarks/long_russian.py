@@ -3,7 +3,7 @@ short pauses: WER and time of raw faster-whisper (whole file, language given), o
 pipeline with the language given, and our pipeline with automatic language, in one run.
 Words lost where speech regions are joined show as a WER above raw's.
 
-    .venv/bin/python benchmarks/long_russian.py [--minutes 15] [--pause 0.4]
+    .venv/bin/python benchmarks/long_russian.py [--minutes 15] [--pause 0.4] [--batch 8]
 """
 
 from __future__ import annotations
@@ -42,8 +42,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=15.0)
     ap.add_argument("--pause", type=float, default=0.4)
+    ap.add_argument("--batch", type=int, default=8, help="ours: windows at once (the default)")
     args = ap.parse_args()
-    engine = get_engine(None, Path(tempfile.gettempdir()) / "kazru-bench-models", device="cpu")
+    engine = get_engine(
+        None,
+        Path(tempfile.gettempdir()) / "kazru-bench-models",
+        device="cpu",
+        batch_size=args.batch,
+    )
     path, ref, seconds = build(args.minutes, args.pause, Path(tempfile.mkdtemp()) / "long.wav")
     print(f"{seconds / 60:.1f} min of Russian from eval clips, pauses of {args.pause} s\n")
 

@@ -34,28 +34,30 @@ def _frame_db(channel: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
 
 
-def party_shares(stereo: np.ndarray) -> tuple[float, float]:
-    """Shares of the speech frames in which the left, and the right, channel leads by
+def _party_frames(stereo: np.ndarray) -> tuple[int, int, int]:
+    """Speech frames, and those in which the left, and the right, channel leads by
     DOMINANT_DB or more."""
     left, right = _frame_db(stereo[0]), _frame_db(stereo[1])
-    active = np.maximum(left, right) > ACTIVE_DBFS
-    if not active.any():
-        return 0.0, 0.0
-    diff = (left - right)[active]
-    return float(np.mean(diff >= DOMINANT_DB)), float(np.mean(diff <= -DOMINANT_DB))
+    diff = (left - right)[np.maximum(left, right) > ACTIVE_DBFS]
+    return diff.size, int(np.sum(diff >= DOMINANT_DB)), int(np.sum(diff <= -DOMINANT_DB))
 
 
 def is_split_call(path: str | os.PathLike) -> bool:
     """True when the first minutes of a stereo recording carry one party per channel."""
-    pieces, seconds = [], 0.0
+    active = left = right = 0
+    seconds = 0.0
     for block in iter_audio(path, block_seconds=60.0, channels=2, check_truncation=False):
-        pieces.append(block)
+        counts = _party_frames(block)
+        active, left, right = active + counts[0], left + counts[1], right + counts[2]
         seconds += block.shape[-1] / SAMPLE_RATE
         if seconds >= PROBE_SECONDS:
             break
-    left, right = party_shares(np.concatenate(pieces, axis=-1))
+    if not active:
+        return False
     return (
-        left + right >= MIN_DOMINANT_SHARE and left >= MIN_PARTY_SHARE and right >= MIN_PARTY_SHARE
+        (left + right) / active >= MIN_DOMINANT_SHARE
+        and left / active >= MIN_PARTY_SHARE
+        and right / active >= MIN_PARTY_SHARE
     )
 
 
