@@ -71,7 +71,11 @@ def test_kazakh_letters_intact_in_text_formats(fmt):
         parsed = json.loads(data)
         assert parsed["languages"] == ["ru", "kk"]
         assert parsed["segments"][0]["language"] == "kk"
-        assert parsed["speakers"][0] == {"label": "SPEAKER_1", "name": "Айгүл"}
+        assert parsed["speakers"][0] == {
+            "label": "SPEAKER_1",
+            "name": "Айгүл",
+            "suggested_name": None,
+        }
 
 
 def test_txt_plain_and_with_timestamps_and_speakers():

@@ -6,6 +6,10 @@ benchmarks/worker_idle.py: 2.2% of a core at a fixed 0.1 s).
 Its `polling_interval` cannot be set through broker_transport_options: that transport passes
 its options straight to `create_engine` (../shared/DESIGN.md, facts measured); the class is
 the clean place. Registered as the `kazru-sqla` alias in celery_app.
+
+Its channel also creates the queue's row safely across processes: kombu guards that with a
+lock inside one process only, so the API's first upload and a starting worker could both
+insert it, and the loser's upload failed with 500 (UNIQUE constraint failed: kombu_queue.name).
 """
 
 from __future__ import annotations
@@ -13,10 +17,22 @@ from __future__ import annotations
 from queue import Empty
 from time import monotonic, sleep
 
+from kombu.transport.sqlalchemy import Channel as _SqlaChannel
 from kombu.transport.sqlalchemy import Transport as _SqlaTransport
+from sqlalchemy.exc import IntegrityError
+
+
+class Channel(_SqlaChannel):
+    def _get_or_create(self, queue):
+        try:
+            return super()._get_or_create(queue)
+        except IntegrityError:  # another process inserted it first: use theirs
+            self.session.rollback()
+            return self.session.query(self.queue_cls).filter(self.queue_cls.name == queue).one()
 
 
 class Transport(_SqlaTransport):
+    Channel = Channel
     polling_interval = 0.1  # right after a message
     max_polling_interval = 2.0  # after a while with none
     _pause = 0.0
