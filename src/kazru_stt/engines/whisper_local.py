@@ -140,12 +140,10 @@ class WhisperEngine:
         language: str,
         *,
         beam_size: int | None = None,
-        word_timestamps: bool = True,
-        on_segment: Callable[[float], None] | None = None,
         temperatures: tuple[float, ...] = TEMPERATURES,
     ) -> list[RawSegment]:
-        """Decode `audio` (16 kHz mono float32, speech only) in `language`;
-        `on_segment(t)` is called with the end time (s) of each segment as it is decoded."""
+        """Decode `audio` (16 kHz mono float32, speech only) in `language`, window after
+        window, with the temperature ladder and word times."""
         if audio.size == 0:
             return []
         with self._lock:
@@ -154,7 +152,7 @@ class WhisperEngine:
                 audio,
                 language=language,
                 beam_size=beam_size or self.config.beam_size,
-                word_timestamps=word_timestamps,
+                word_timestamps=True,
                 condition_on_previous_text=False,
                 temperature=temperatures,
                 **_GATES,
@@ -163,12 +161,7 @@ class WhisperEngine:
                 task="transcribe",
                 max_new_tokens=max_tokens_for(audio.size / 16000.0),
             )
-            out = []
-            for s in segments:
-                out.append(_raw_segment(s, s.temperature or 0.0))
-                if on_segment:
-                    on_segment(s.end)
-            return out
+            return [_raw_segment(s, s.temperature or 0.0) for s in segments]
 
     def transcribe_clips(
         self,

@@ -106,6 +106,7 @@ class PackedSpeech:
 
     def __init__(self, audio: np.ndarray, audio_offset: float, spans: list[Region]):
         pieces, self._spans = [], list(spans)
+        self._span_starts = [s.start for s in self._spans]
         self._packed_starts: list[float] = []
         self._packed_ends: list[float] = []
         gap = np.zeros(int(PACK_GAP_S * SAMPLE_RATE), dtype=np.float32)
@@ -140,7 +141,7 @@ class PackedSpeech:
 
     def to_packed(self, t: float) -> float:
         """Where recording time `t` (inside or next to a stretch) lies in the packed stream."""
-        i = max(bisect.bisect_right([s.start for s in self._spans], t) - 1, 0)
+        i = max(bisect.bisect_right(self._span_starts, t) - 1, 0)
         span = self._spans[i]
         return self._packed_starts[i] + min(max(t - span.start, 0.0), span.end - span.start)
 

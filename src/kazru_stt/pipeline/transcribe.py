@@ -396,7 +396,6 @@ def _transcribe_call(path, info, options, engine, progress, language_engines) ->
     tracker = _Progress(progress, 2 * total if total else None)
     segments: list[Segment] = []
     duration = 0.0
-    labels = []
     for channel in (0, 1):
         label = f"SPEAKER_{channel + 1}"
         done = channel * (total or 0.0)
@@ -408,14 +407,12 @@ def _transcribe_call(path, info, options, engine, progress, language_engines) ->
             seg.speaker = label
             for w in seg.words:
                 w.speaker = label
-        if any(seg.text for seg in party):
-            labels.append(label)
         segments += party
     segments.sort(key=lambda s: (s.start, s.speaker or ""))
     return Transcript(
         duration=duration,
         segments=segments,
-        speakers=[Speaker(label) for label in labels],
+        speakers=[Speaker(label) for label in sorted({s.speaker for s in segments})],
         engine=engine.name,
         model=engine.model_name,
     )

@@ -152,7 +152,7 @@ register(
     EngineSpec(
         name=LOCAL,
         label="Local (offline)",
-        capabilities=frozenset({WORD_TIMES, DIARIZATION, OFFLINE}),
+        capabilities=frozenset({WORD_TIMES, DIARIZATION, CHANNELS, OFFLINE}),
         build=LocalPipeline,
     )
 )
