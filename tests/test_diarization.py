@@ -9,11 +9,21 @@ import sys
 import numpy as np
 import pytest
 
-from kazru_stt.diarization import SpeakerBounds, Window, cluster_windows
+from kazru_stt.diarization import (
+    SpeakerBounds,
+    SpeakerEmbedder,
+    Window,
+    assign_speakers,
+    cluster_windows,
+    speaker_turns,
+)
+from kazru_stt.diarization.resegment import resegment
+from kazru_stt.domain.transcript import Segment, Transcript, Word
 from kazru_stt.exporters import export
 from kazru_stt.media import load_audio
 from kazru_stt.media.encode import write_wav
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
+from kazru_stt.pipeline.speech_regions import find_speech
 
 
 def conversation(eval_dir, tmp_path, names: list[str]):
@@ -40,13 +50,15 @@ def conversation(eval_dir, tmp_path, names: list[str]):
     return write_wav(tmp_path / f"{'-'.join(names)}.wav", np.concatenate(track)), truth
 
 
-def _agreement(transcript, truth) -> float:
-    """Share of words whose speaker is the majority speaker of their true turn."""
+def _agreement(transcript, truth, tolerance: float = 0.2) -> float:
+    """Share of words whose speaker is the majority speaker of their true turn (words
+    within `tolerance` of one true turn only: none in overlapped speech)."""
     mapping: dict[str, dict[str, int]] = {}
     words = [w for s in transcript.segments for w in s.words]
     for w in words:
         mid = (w.start + w.end) / 2
-        who = next((n for a, b, n in truth if a - 0.2 <= mid <= b + 0.2), None)
+        near = {n for a, b, n in truth if a - tolerance <= mid <= b + tolerance}
+        who = near.pop() if len(near) == 1 else None
         if who:
             mapping.setdefault(who, {}).setdefault(w.speaker, 0)
             mapping[who][w.speaker] += 1
@@ -122,6 +134,94 @@ def test_clustering_finds_groups_and_honours_bounds():
     assert len(set(cluster_windows(windows, SpeakerBounds(max_speakers=2)))) == 2
     assert len(set(cluster_windows(windows, SpeakerBounds(num_speakers=1)))) == 1
     assert cluster_windows([]).size == 0
+
+
+def phone_call(eval_dir, tmp_path, names: list[str], seed: int = 5):
+    """Two real speakers mixed into one channel: turns of 1-4 s, overlaps up to 0.3 s,
+    every turn at the same loudness, the whole call band-limited to 8 kHz telephone."""
+    from scipy.signal import resample_poly
+
+    sources = {"vosk": "ru/vosk_commands.wav", "riva": "ru/riva_sample.wav"}
+    rng = np.random.default_rng(seed)
+    speech = {}
+    for n in names:  # the speaker's speech without its pauses (the reference is speech)
+        audio = load_audio(eval_dir / sources[n])
+        regions = find_speech(audio)
+        speech[n] = np.concatenate(
+            [audio[int(r.start * 16000) : int(r.end * 16000)] for r in regions]
+        )
+    pos = dict.fromkeys(names, 0)
+    track = np.zeros(8000, np.float32)
+    truth, t = [], 0.5
+    for i in range(10):
+        who = names[i % 2]
+        n = int(rng.uniform(1.0, 4.0) * 16000)
+        piece = np.take(speech[who], np.arange(pos[who], pos[who] + n), mode="wrap")
+        pos[who] += n
+        piece = piece * (0.06 / (np.sqrt(np.mean(piece**2)) + 1e-9))
+        start = max(0.0, t + rng.uniform(-0.3, 0.6))
+        a = int(start * 16000)
+        if track.size < a + n:
+            track = np.concatenate([track, np.zeros(a + n - track.size, np.float32)])
+        track[a : a + n] += piece
+        truth.append((start, start + n / 16000, who))
+        t = start + n / 16000
+    track = np.concatenate([track, np.zeros(8000, np.float32)])
+    track = resample_poly(resample_poly(track, 1, 2), 2, 1)[: track.size].astype(np.float32)
+    return write_wav(tmp_path / "call.wav", np.clip(track, -1, 1)), truth
+
+
+def test_telephone_call_with_short_turns_has_two_speakers(engine, eval_dir, tmp_path):
+    path, truth = phone_call(eval_dir, tmp_path, ["vosk", "riva"])
+    opts = TranscribeOptions(language="ru", diarize=True)
+    t = transcribe_file(path, opts, engine)
+    assert [s.label for s in t.speakers] == ["SPEAKER_1", "SPEAKER_2"]
+    assert _agreement(t, truth, tolerance=0.0) >= 0.8
+    # The turns found on the audio alone (whatever the recogniser heard): DER, 0.25 s collar.
+    from pyannote.core import Annotation
+    from pyannote.core import Segment as Span
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    audio = load_audio(path)
+    embedder = SpeakerEmbedder()
+    embedder.add(audio, 0.0, find_speech(audio))
+    labels = cluster_windows(embedder.windows)
+    reference, hypothesis = Annotation(), Annotation()
+    for a, b, who in truth:
+        reference[Span(a, b)] = who
+    for a, b, label in speaker_turns(embedder.regions, embedder.windows, labels):
+        hypothesis[Span(a, b)] = label
+    assert len(hypothesis.labels()) == 2
+    der = DiarizationErrorRate(collar=0.25)(reference, hypothesis)
+    assert der <= 0.25, der  # 0.21 here; 0.11-0.22 over seven seeds of this call
+
+
+def test_resegmentation_moves_turn_edges_to_the_voice_change():
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(64) for _ in range(2))
+    truth = np.array([0] * 12 + [1] * 12)
+    x = np.stack([(a if k == 0 else b) + 0.9 * rng.standard_normal(64) for k in truth])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    first = truth.copy()
+    first[9:12] = 1  # a chunk that straddled the change went to the wrong speaker
+    first[3] = 1  # and one odd window
+    times = np.arange(24) * 0.25
+    assert list(resegment(x, first, times)) == list(truth)
+
+
+def test_words_take_the_speaker_of_the_turn_that_covers_them():
+    e = [np.eye(4)[0], np.eye(4)[1]]
+    windows = [Window(t, t + 1.6, e[0 if t < 3 else 1]) for t in np.arange(0, 6, 0.25)]
+    labels = np.array([0 if w.start < 3 else 1 for w in windows])
+    words = [Word(0.5 * i, 0.5 * i + 0.4, f"w{i}") for i in range(14)]  # the last one in a gap
+    segment = Segment(0, 0.0, 7.0, " ".join(w.text for w in words), words=words)
+    t = Transcript(duration=7.0, segments=[segment])
+    assign_speakers(t, [(0.0, 6.4)], windows, labels)
+    assert [s.speaker for s in t.segments] == ["SPEAKER_1", "SPEAKER_2"]
+    # The change falls at the midpoint between the last window of one voice and the first
+    # of the other (centres 3.55 and 3.8): words before 3.675 s belong to the first.
+    assert t.segments[0].words[-1].text == "w6" and t.segments[1].words[0].text == "w7"
+    assert t.segments[1].words[-1].speaker == "SPEAKER_2"
 
 
 def test_cli_diarize(eval_dir, tmp_path, model_cache, engine):

@@ -105,6 +105,20 @@ def _word_seek(page) -> float:
     return start
 
 
+def _suggest_name(web, job_id: str, label: str, name: str) -> None:
+    from sqlalchemy import update
+
+    from kazru_stt.db.models import SpeakerRow
+    from kazru_stt.db.session import session_scope
+
+    with session_scope(web.context().db_url) as db:
+        db.execute(
+            update(SpeakerRow)
+            .where(SpeakerRow.job_id == job_id, SpeakerRow.label == label)
+            .values(suggested_name=name)
+        )
+
+
 def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
     visit = Visit(browser, web)
     page = visit.sign_in("first@example.kz")
@@ -119,9 +133,20 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "list-1280.png", full_page=True)
 
+    # A remembered voice matched the speaker (tests/test_voices.py makes a real match): the
+    # editor offers its name, and one click applies it.
+    _suggest_name(web, job_id, "SPEAKER_1", "Оператор")
     page.click(f'tr[data-job="{job_id}"] td.name a')
     page.wait_for_url(f"**/app/t/{job_id}")
     assert "минут" in page.locator(".segments").inner_text()
+    assert "Оператор" in page.locator(".speakers .speaker-suggestion").inner_text()
+    page.click(".accept-name")
+    _until(
+        page,
+        "[...document.querySelectorAll('.speaker-name')]"
+        ".every(e => e.textContent.trim() === 'Оператор')",
+    )
+    assert page.locator(".speaker-suggestion").count() == 0
     assert page.locator(".segment .seg-lang").first.input_value() == "ru"
     _word_seek(page)  # a click on a word moves the player there, and it lights up
     page.screenshot(path=SCREENSHOTS / "transcript-1280.png", full_page=True)

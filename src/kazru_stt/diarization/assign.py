@@ -1,6 +1,8 @@
-"""Speakers onto the transcript: each word gets the speaker whose windows cover most of it;
-segments are split where the speaker changes; speakers are SPEAKER_1, SPEAKER_2, ... in
-order of first appearance."""
+"""Speakers onto the transcript. Turns (who spoke when) come from the audio alone: the
+speech regions split where their windows change speaker. Each word then gets the speaker of
+the turn that covers most of it, whatever the recogniser's segments; segments are split
+where the speaker changes; speakers are SPEAKER_1, SPEAKER_2, ... in order of first
+appearance in the transcript."""
 
 from __future__ import annotations
 
@@ -12,20 +14,19 @@ from kazru_stt.diarization.embed import Window
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 
 
-def _speaker_at(windows: list[Window], labels: np.ndarray, starts: list[float], a: float, b: float):
-    """The label covering most of [a, b]; the nearest window when none overlaps."""
-    i = bisect.bisect_left(starts, a - 1.6)
+def _speaker_at(turns: list[tuple[float, float, int]], starts: list[float], a: float, b: float):
+    """The speaker of the turn covering most of [a, b]; the nearest turn when none does."""
+    i = max(0, bisect.bisect_right(starts, a) - 1)
     votes: dict[int, float] = {}
-    while i < len(windows) and windows[i].start <= b:
-        overlap = min(b, windows[i].end) - max(a, windows[i].start)
+    while i < len(turns) and turns[i][0] < b:
+        overlap = min(b, turns[i][1]) - max(a, turns[i][0])
         if overlap > 0:
-            votes[int(labels[i])] = votes.get(int(labels[i]), 0.0) + overlap
+            votes[turns[i][2]] = votes.get(turns[i][2], 0.0) + overlap
         i += 1
     if votes:
         return max(votes, key=votes.get)
     mid = (a + b) / 2
-    j = min(range(len(windows)), key=lambda k: abs((windows[k].start + windows[k].end) / 2 - mid))
-    return int(labels[j])
+    return min(turns, key=lambda t: max(t[0] - mid, mid - t[1], 0.0))[2]
 
 
 def speaker_turns(
@@ -56,14 +57,18 @@ def speaker_turns(
     return turns
 
 
-def assign_speakers(transcript: Transcript, windows: list[Window], labels: np.ndarray) -> None:
-    """Label words and segments in place; split segments at speaker changes."""
-    if not windows or not transcript.segments:
+def assign_speakers(
+    transcript: Transcript,
+    regions: list[tuple[float, float]],
+    windows: list[Window],
+    labels: np.ndarray,
+) -> None:
+    """Label words and segments in place from the turns found on the audio (`regions`:
+    the speech embedded); split segments at speaker changes."""
+    turns = sorted(speaker_turns(sorted(regions), windows, labels))
+    if not turns or not transcript.segments:
         return
-    order = np.argsort([w.start for w in windows], kind="stable")
-    windows = [windows[i] for i in order]
-    labels = labels[order]
-    starts = [w.start for w in windows]
+    starts = [t[0] for t in turns]
     name_of: dict[int, str] = {}
 
     def label(index: int) -> str:
@@ -74,11 +79,11 @@ def assign_speakers(transcript: Transcript, windows: list[Window], labels: np.nd
     out: list[Segment] = []
     for seg in transcript.segments:
         if not seg.words:
-            seg.speaker = label(_speaker_at(windows, labels, starts, seg.start, seg.end))
+            seg.speaker = label(_speaker_at(turns, starts, seg.start, seg.end))
             out.append(seg)
             continue
         for w in seg.words:
-            w.speaker = label(_speaker_at(windows, labels, starts, w.start, w.end))
+            w.speaker = label(_speaker_at(turns, starts, w.start, w.end))
         run = [seg.words[0]]
         for w in seg.words[1:]:
             if w.speaker == run[-1].speaker:

@@ -1,10 +1,18 @@
 """Clustering window embeddings into speakers, with the count found automatically.
 
-Agglomerative clustering (average linkage, cosine distance) cut at a distance threshold
-estimates the count; bounds from the job (`num_speakers`, `min_speakers`, `max_speakers`)
-override or clip it. Clusters too small to be a person (a few stray windows) are merged
-into their nearest neighbour, and labels are smoothed along time so one odd window does not
-split a turn.
+1. Neighbouring windows (1.6 s each, every 0.25 s) are averaged into chunks of about a
+   second's hop: single windows are too noisy to compare.
+2. The recording's mean voice is subtracted before clustering (what all its windows share:
+   the room, the microphone, the line), so what is left tells the speakers apart; chunks
+   are clustered by average linkage on cosine distance.
+3. The count: one speaker when every chunk stays close to the recording's mean voice;
+   otherwise the fewest clusters whose silhouette is within SILHOUETTE_SLACK of the best
+   one, up to MAX_SPEAKERS. A count or bounds given with the job always win.
+4. Re-segmentation (resegment.py) relabels each window against the speakers' mean voices
+   with a penalty for changing speaker, so turns follow the audio rather than chunks.
+
+Thresholds were chosen on the tuning half of benchmarks/diarization_material.py (speakers
+kept apart from the half that reports): see benchmarks/eval_diarization.py.
 """
 
 from __future__ import annotations
@@ -14,13 +22,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from kazru_stt.diarization.embed import Window
+from kazru_stt.diarization.resegment import resegment, unit
 
-# Cosine distance at which two groups of windows are taken for different speakers.
-DISTANCE_THRESHOLD = 0.40
-# A cluster with fewer windows than this (and under MIN_SHARE of all) is not a speaker.
-MIN_WINDOWS = 4
-MIN_SHARE = 0.05
-SMOOTH = 2  # windows on each side in the majority vote
+CHUNK_WINDOWS = 4  # windows averaged into one chunk (1.6 s + 3 x 0.25 s of speech)
+CHUNK_GAP_S = 1.0  # a pause this long between window starts ends a chunk
+MAX_CHUNKS = 2000  # longer recordings get longer chunks (linkage is quadratic)
+# Mean cosine of windows to the recording's mean voice at or above which it is one voice:
+# midway between the tuning conversations' highest (0.847) and single clips' lowest (0.869).
+# (The same measure over chunks separated them by less: 0.878 against 0.884.)
+ONE_VOICE_WITHIN = 0.858
+SILHOUETTE_SLACK = 0.05
+# A speaker holds at least this many chunks (~3.5 s of speech): clusters of one or two
+# chunks of a single turn score a high silhouette without being a person.
+MIN_SPEAKER_CHUNKS = 3
+MAX_SPEAKERS = 8  # without a bound from the job
 
 
 @dataclass(frozen=True)
@@ -30,84 +45,80 @@ class SpeakerBounds:
     max_speakers: int | None = None
 
 
-def _agglomerate(x: np.ndarray, n: int | None, threshold: float) -> np.ndarray:
-    from sklearn.cluster import AgglomerativeClustering
-
-    model = AgglomerativeClustering(
-        n_clusters=n,
-        metric="cosine",
-        linkage="average",
-        distance_threshold=None if n else threshold,
-    )
-    return model.fit_predict(x)
-
-
-def _merge_small(x: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
-    while True:
-        ids, counts = np.unique(labels, return_counts=True)
-        if len(ids) <= keep_at_least:
-            return labels
-        small = [
-            i
-            for i, c in zip(ids, counts, strict=True)
-            if c < MIN_WINDOWS or c < MIN_SHARE * len(labels)
-        ]
-        if not small:
-            return labels
-        worst = min(small, key=lambda i: counts[list(ids).index(i)])
-        centroids = {i: x[labels == i].mean(axis=0) for i in ids if i != worst}
-        mine = x[labels == worst].mean(axis=0)
-        target = max(
-            centroids,
-            key=lambda i: float(np.dot(centroids[i], mine) / np.linalg.norm(centroids[i])),
-        )
-        labels = np.where(labels == worst, target, labels)
-
-
-def _smooth(labels: np.ndarray, windows: list[Window]) -> np.ndarray:
-    """Majority vote over neighbouring windows that touch in time (same turn)."""
-    out = labels.copy()
-    for i in range(len(labels)):
-        lo, hi = max(0, i - SMOOTH), min(len(labels), i + SMOOTH + 1)
-        near = [j for j in range(lo, hi) if abs(windows[j].start - windows[i].start) <= 2.0]
-        values, counts = np.unique(labels[near], return_counts=True)
-        if counts.max() > len(near) // 2:
-            out[i] = values[counts.argmax()]
+def _chunks(windows: list[Window], size: int) -> list[list[int]]:
+    out: list[list[int]] = []
+    current: list[int] = []
+    for i, w in enumerate(windows):
+        if current and (len(current) >= size or w.start - windows[current[-1]].start > CHUNK_GAP_S):
+            out.append(current)
+            current = []
+        current.append(i)
+    if current:
+        out.append(current)
     return out
 
 
-def cluster_windows(
-    windows: list[Window],
-    bounds: SpeakerBounds = SpeakerBounds(),
-    threshold: float = DISTANCE_THRESHOLD,
-) -> np.ndarray:
+def _count(raw: np.ndarray, within: float, cut, n_chunks: int, bounds: SpeakerBounds) -> int:
+    """How many speakers: `raw` are the chunks' own (uncentred) voices, `within` how close
+    the windows stay to the recording's mean voice, `cut(k)` the chunks' labels for k
+    clusters."""
+    from sklearn.metrics import silhouette_score
+
+    if bounds.num_speakers:
+        return min(bounds.num_speakers, n_chunks)
+    lo = bounds.min_speakers or 1
+    hi = min(bounds.max_speakers or MAX_SPEAKERS, n_chunks - 1)
+    if hi < max(2, lo):  # nothing to choose between
+        return max(1, min(lo, n_chunks))
+    if lo <= 1 and within >= ONE_VOICE_WITHIN:
+        return 1
+    scores = {}
+    for k in range(max(2, lo), hi + 1):
+        labels = cut(k)
+        sizes = np.bincount(labels)
+        if sizes.size == k and sizes.min() >= MIN_SPEAKER_CHUNKS:
+            scores[k] = silhouette_score(raw, labels, metric="cosine")
+    if not scores:
+        return max(1, min(lo, n_chunks))
+    best = max(scores.values())
+    return min(k for k, s in scores.items() if s >= best - SILHOUETTE_SLACK)
+
+
+def cluster_windows(windows: list[Window], bounds: SpeakerBounds = SpeakerBounds()) -> np.ndarray:
     """A speaker index per window (0, 1, ...), numbered in order of first appearance."""
-    if not windows:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = len(windows)
+    if n == 0:
         return np.zeros(0, dtype=int)
     order = np.argsort([w.start for w in windows], kind="stable")
     windows = [windows[i] for i in order]
-    x = np.stack([w.embedding for w in windows])
-    n = len(windows)
-    fixed = bounds.num_speakers
-    if fixed is not None and fixed >= n:
-        fixed = max(1, n)
-    if n == 1 or fixed == 1:
-        labels = np.zeros(n, dtype=int)
-    else:
-        labels = _agglomerate(x, fixed, threshold)
-        count = len(np.unique(labels))
-        lo = bounds.min_speakers or 1
-        hi = bounds.max_speakers or n
-        if fixed is None and not lo <= count <= hi:
-            labels = _agglomerate(x, min(max(count, lo), hi, n), threshold)
-        if fixed is None:
-            labels = _merge_small(x, labels, keep_at_least=lo)
-        labels = _smooth(labels, windows)
+    x = np.stack([w.embedding for w in windows]).astype(np.float64)
+    centred = unit(x - x.mean(axis=0))
+    size = max(CHUNK_WINDOWS, -(-n // MAX_CHUNKS))
+    groups = _chunks(windows, size)
+    if len(groups) < 3:  # very little speech: compare the windows themselves
+        groups = [[i] for i in range(n)]
+    labels = np.zeros(n, dtype=int)
+    if len(groups) >= 3 and bounds.num_speakers != 1:
+        chunk_c = unit(np.stack([centred[g].mean(axis=0) for g in groups]))
+        chunk_raw = unit(np.stack([x[g].mean(axis=0) for g in groups]))
+        tree = linkage(chunk_c, method="average", metric="cosine")
+
+        def cut(k: int) -> np.ndarray:
+            return fcluster(tree, k, criterion="maxclust") - 1
+
+        within = float(np.mean(x @ unit(x.mean(axis=0))))
+        k = _count(chunk_raw, within, cut, len(groups), bounds)
+        if k > 1:
+            for g, label in zip(groups, cut(k), strict=True):
+                labels[g] = label
+            times = np.array([w.start for w in windows])
+            labels = resegment(centred, labels, times)
     # Renumber by first appearance, and undo the sort.
     mapping: dict[int, int] = {}
     for label in labels:
         mapping.setdefault(int(label), len(mapping))
-    ordered = np.array([mapping[int(label)] for label in labels])
     result = np.empty(n, dtype=int)
-    result[order] = ordered
+    result[order] = [mapping[int(label)] for label in labels]
     return result

@@ -305,7 +305,7 @@ class _SpeakerStage:
                 o = self.options
                 bounds = SpeakerBounds(o.num_speakers, o.min_speakers, o.max_speakers)
                 labels = cluster_windows(self.embedder.windows, bounds)
-                assign_speakers(transcript, self.embedder.windows, labels)
+                assign_speakers(transcript, self.embedder.regions, self.embedder.windows, labels)
                 return
             except Exception as exc:
                 self.error = exc

@@ -87,7 +87,13 @@ def transcript_view(t: Transcript) -> dict:
             for s in t.segments
         ],
         "speakers": [
-            {"label": s.label, "name": s.name, "colour": colours[s.label]} for s in t.speakers
+            {
+                "label": s.label,
+                "name": s.name,
+                "suggested_name": s.suggested_name,  # a remembered voice matched
+                "colour": colours[s.label],
+            }
+            for s in t.speakers
         ],
         "languages": t.languages,
         "duration": clock(t.duration),

@@ -167,6 +167,21 @@
     input.addEventListener("blur", () => finish(true));
   }
 
+  // A remembered voice matched: one click names the speaker with the suggested name.
+  async function acceptName(button) {
+    const label = button.dataset.speaker;
+    try {
+      const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name: button.dataset.name });
+      for (const el of root.querySelectorAll(`.speaker-name[data-speaker="${CSS.escape(label)}"]`)) {
+        el.textContent = saved.name || saved.label;
+      }
+      button.closest(".speaker-suggestion").remove();
+      say(t("saved"));
+    } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
+    await refresh();
+    root.querySelector(`.speakers .speaker-name[data-speaker="${CSS.escape(label)}"]`)?.focus();
+  }
+
   function followProgress() {
     const bar = document.getElementById("job-progress");
     if (!bar) return;
@@ -197,6 +212,8 @@
       if (time) { seek(parseFloat(time.dataset.seek)); media?.play().catch(() => {}); return; }
       const speaker = e.target.closest(".speaker-name");
       if (speaker) rename(speaker);
+      const accept = e.target.closest(".accept-name");
+      if (accept) acceptName(accept);
     });
     root.addEventListener("mousedown", (e) => {
       // Split while editing: keep the caret where it is (no blur before the click).
