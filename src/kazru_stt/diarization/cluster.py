@@ -114,7 +114,11 @@ def cluster_windows(windows: list[Window], bounds: SpeakerBounds = SpeakerBounds
             for g, label in zip(groups, cut(k), strict=True):
                 labels[g] = label
             times = np.array([w.start for w in windows])
-            labels = resegment(centred, labels, times)
+            smoothed = resegment(centred, labels, times)
+            # A count the job asked for is kept even where re-segmentation would drop a
+            # speaker it could not tell apart.
+            if len(np.unique(smoothed)) >= min(k, bounds.num_speakers or bounds.min_speakers or 1):
+                labels = smoothed
     # Renumber by first appearance, and undo the sort.
     mapping: dict[int, int] = {}
     for label in labels:
