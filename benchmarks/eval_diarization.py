@@ -100,7 +100,7 @@ def main() -> None:
             confusion = parts["confusion"] / parts["total"]
             der_n = DiarizationErrorRate(collar=0.25)(item.truth, hyp_n)
             t_asr = 0.0
-            if not args.no_asr and item.kind != "built":
+            if not args.no_asr and item.kind in ("phone", "real"):
                 t_asr = transcribe_time(item.audio)
                 time_diar += t_diar
                 time_asr += t_asr
