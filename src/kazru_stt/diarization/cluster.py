@@ -5,9 +5,10 @@
 2. The recording's mean voice is subtracted before clustering (what all its windows share:
    the room, the microphone, the line), so what is left tells the speakers apart; chunks
    are clustered by average linkage on cosine distance.
-3. The count: one speaker when every chunk stays close to the recording's mean voice;
-   otherwise the fewest clusters whose silhouette is within SILHOUETTE_SLACK of the best
-   one, up to MAX_SPEAKERS. A count or bounds given with the job always win.
+3. The count: one speaker when the windows stay close, on average, to the recording's mean
+   voice; otherwise the fewest clusters whose silhouette is within SILHOUETTE_SLACK of the
+   best one, each of at least MIN_SPEAKER_CHUNKS chunks, up to MAX_SPEAKERS. A count or
+   bounds given with the job always win.
 4. Re-segmentation (resegment.py) relabels each window against the speakers' mean voices
    with a penalty for changing speaker, so turns follow the audio rather than chunks.
 

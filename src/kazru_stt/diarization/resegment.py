@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 SCALE = 10.0  # weight of the cosine similarity to a speaker's mean voice
-SWITCH_COST = 1.0  # cost of a change of speaker inside a stretch of speech (tuned: 1, 3, 6)
+SWITCH_COST = 1.0  # cost of a speaker change inside a stretch (tuning: 0.5 ~ 1 < 3 < 6)
 STRETCH_GAP_S = 1.0  # windows further apart than this are in different stretches: free change
 PASSES = 2
 
