@@ -72,7 +72,7 @@ class Item:
     name: str
     audio: np.ndarray
     truth: Annotation
-    kind: str  # built | phone | real
+    kind: str  # solo | solo-phone | built | phone | real
 
 
 def read_rttm(path: Path) -> Annotation:
