@@ -209,6 +209,23 @@ def test_resegmentation_moves_turn_edges_to_the_voice_change():
     assert list(resegment(x, first, times)) == list(truth)
 
 
+def test_a_given_count_survives_resegmentation():
+    # One voice throughout: re-segmentation alone merges any split of it back into one
+    # speaker, but the count or the minimum the job gave is kept.
+    rng = np.random.default_rng(0)
+    voice = rng.standard_normal(256)
+    windows = []
+    for k in range(40):
+        e = voice + 0.05 * rng.standard_normal(256)
+        windows.append(Window(k * 0.25, k * 0.25 + 1.6, e / np.linalg.norm(e)))
+    x = np.stack([w.embedding for w in windows])
+    halves = np.array([0] * 20 + [1] * 20)
+    assert len(set(resegment(x, halves, np.arange(40) * 0.25))) == 1
+    assert len(set(cluster_windows(windows))) == 1
+    assert len(set(cluster_windows(windows, SpeakerBounds(num_speakers=2)))) == 2
+    assert len(set(cluster_windows(windows, SpeakerBounds(min_speakers=3)))) == 3
+
+
 def test_words_take_the_speaker_of_the_turn_that_covers_them():
     e = [np.eye(4)[0], np.eye(4)[1]]
     windows = [Window(t, t + 1.6, e[0 if t < 3 else 1]) for t in np.arange(0, 6, 0.25)]
