@@ -10,7 +10,8 @@ so what a seek loop does between windows is done here after each batch:
   batched pipeline loses that speech (faster-whisper's BatchedInferencePipeline lost 28 of
   78 clips of a 10-minute file here), and Whisper's own seek loop loses it too when the
   pause falls near the end of the audio. The rest of such a window, from where its decode
-  stopped, is decoded again, packed with the other windows' rests.
+  stopped (with a second of what came before as context), is decoded again, packed with
+  the other windows' rests.
 - A window whose decode fails Whisper's own gates (compression ratio > 2.4, or mean
   log-probability < -1.0 where it is not silence) or loops gets the temperature ladder,
   one by one, as a sequential decode would; the better of the two decodes is kept.
@@ -38,6 +39,11 @@ WINDOW_S = 30.0  # Whisper's window
 # its regions: padding and pauses alone cost nothing and invent nothing.
 MIN_REST_SPEECH_S = 0.3
 MAX_REST_ROUNDS = 2
+# A rest is decoded from this much before where the decode stopped, and only the words from
+# the stop on are kept: a rest cut exactly at the stop starts in the tail of the last word,
+# which Whisper then writes as a word of its own at low confidence (vosk_commands' rest came
+# out "днем погода." at -1.0 and failed the gates on a CPU without AVX2; "погода" was lost).
+REST_CONTEXT_S = 1.0
 
 
 def _fails_gates(segments: list[RawSegment]) -> bool:
@@ -112,6 +118,25 @@ def _on_clock_of(stream: PackedSpeech, segment: RawSegment) -> RawSegment:
     return replace(segment, start=back(segment.start), end=back(segment.end), words=words)
 
 
+def _from(segments: list[RawSegment], parts, keep_from: list[float]) -> list[RawSegment]:
+    """Segments (on the parts' clock) without the words a part holds only as context,
+    before its `keep_from`."""
+    out = []
+    for seg in segments:
+        words = []
+        for w in seg.words:
+            mid = (w.start + w.end) / 2
+            i = next((k for k, (a, b) in enumerate(parts) if a <= mid <= b), None)
+            if i is None or mid >= keep_from[i]:
+                words.append(w)
+        if len(words) == len(seg.words):
+            out.append(seg)
+        elif words:
+            text = "".join(w.text for w in words)
+            out.append(replace(seg, start=words[0].start, text=text, words=words))
+    return out
+
+
 def decode_batched(
     engine: WhisperEngine,
     packed: PackedSpeech,
@@ -141,6 +166,7 @@ def decode_batched(
                 piece, language, beam_size=beam_size, temperatures=temperatures
             )
         ]
+    keep_from = [a for a, _ in parts]  # per part: words before this are context
     for round_ in range(MAX_REST_ROUNDS + 1):
         if not parts:
             break
@@ -159,7 +185,7 @@ def decode_batched(
             temperature=temperatures[0],
             on_segment=progress,
         )
-        rests = []
+        rests, rests_from = [], []
         for window, segments in zip(windows, decoded, strict=True):
             if _fails_gates(segments) and round_:
                 continue  # a rest that decodes only below the gates holds no words
@@ -168,18 +194,19 @@ def decode_batched(
                     engine, stream.audio, window, segments, language, beam_size, temperatures[1:]
                 )
                 # (the ladder decodes one by one: it seeks to the window's end)
-                out += [_on_clock_of(stream, s) for s in segments]
+                out += _from([_on_clock_of(stream, s) for s in segments], parts, keep_from)
                 continue
-            out += [_on_clock_of(stream, s) for s in segments]
+            out += _from([_on_clock_of(stream, s) for s in segments], parts, keep_from)
             if not segments or round_ == MAX_REST_ROUNDS:
                 continue
             stop = max(segments[-1].end, segments[-1].start)  # on the stream's clock
-            for (_a, b), (pa, pb) in zip(parts, stream.stretches(), strict=True):
+            for (a, b), kept, (pa, pb) in zip(parts, keep_from, stream.stretches(), strict=True):
                 if pb <= stop or pa >= window[1] or pb <= window[0]:
                     continue  # decoded, or in another window
-                start = stream.to_original(max(stop, pa))
+                start = max(stream.to_original(max(stop, pa)), kept)
                 if _speech_after(speech, start, b) >= MIN_REST_SPEECH_S:
-                    rests.append((start, b))
-        parts = rests
+                    rests.append((max(a, start - REST_CONTEXT_S), b))
+                    rests_from.append(start)
+        parts, keep_from = rests, rests_from
     out.sort(key=lambda s: s.start)
     return out

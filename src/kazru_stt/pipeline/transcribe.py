@@ -177,12 +177,15 @@ def transcribe_regions(
         for i, ev in enumerate(evidence):
             region = regions[i]
             if primary == "ru" and lid.settled_as_russian(ev):
+                # Settled by its own decode; a short one still follows its neighbours (two
+                # syllables between two Kazakh, or English, passages are theirs).
+                sure[i] = False
                 continue
             a = int(round((region.start - offset) * SAMPLE_RATE))
             b = int(round((region.end - offset) * SAMPLE_RATE))
             ev.detector = engine.detect_language(audio[a:b])
             chosen[i] = lid.choose(ev, allowed, third)
-            sure[i] = lid.is_sure(ev, chosen[i])  # (a settled region is sure)
+            sure[i] = lid.is_sure(ev, chosen[i])
         chosen = lid.smooth_short([(r.start, r.end) for r in regions], chosen, sure)
     for code in sorted(set(chosen) - {primary}):
         decode(code, [i for i, c in enumerate(chosen) if c == code])
