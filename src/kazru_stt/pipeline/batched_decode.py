@@ -19,6 +19,7 @@ so what a seek loop does between windows is done here after each batch:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -118,16 +119,21 @@ def _on_clock_of(stream: PackedSpeech, segment: RawSegment) -> RawSegment:
     return replace(segment, start=back(segment.start), end=back(segment.end), words=words)
 
 
-def _from(segments: list[RawSegment], parts, keep_from: list[float]) -> list[RawSegment]:
+def _without_context(
+    segments: list[RawSegment], parts: list[tuple[float, float]], keep_from: list[float]
+) -> list[RawSegment]:
     """Segments (on the parts' clock) without the words a part holds only as context,
-    before its `keep_from`."""
+    before its `keep_from` (parts in time order)."""
+    if all(k <= a for k, (a, _) in zip(keep_from, parts, strict=True)):
+        return segments  # no part carries context
+    starts = [a for a, _ in parts]
     out = []
     for seg in segments:
         words = []
         for w in seg.words:
             mid = (w.start + w.end) / 2
-            i = next((k for k, (a, b) in enumerate(parts) if a <= mid <= b), None)
-            if i is None or mid >= keep_from[i]:
+            i = bisect.bisect_right(starts, mid) - 1
+            if i < 0 or mid > parts[i][1] or mid >= keep_from[i]:
                 words.append(w)
         if len(words) == len(seg.words):
             out.append(seg)
@@ -189,16 +195,15 @@ def decode_batched(
         for window, segments in zip(windows, decoded, strict=True):
             if _fails_gates(segments) and round_:
                 continue  # a rest that decodes only below the gates holds no words
-            if len(temperatures) > 1 and _fails_gates(segments):
+            laddered = len(temperatures) > 1 and _fails_gates(segments)
+            if laddered:
                 segments = _with_ladder(
                     engine, stream.audio, window, segments, language, beam_size, temperatures[1:]
                 )
-                # (the ladder decodes one by one: it seeks to the window's end)
-                out += _from([_on_clock_of(stream, s) for s in segments], parts, keep_from)
-                continue
-            out += _from([_on_clock_of(stream, s) for s in segments], parts, keep_from)
-            if not segments or round_ == MAX_REST_ROUNDS:
-                continue
+            on_clock = [_on_clock_of(stream, s) for s in segments]
+            out += _without_context(on_clock, parts, keep_from)
+            if laddered or not segments or round_ == MAX_REST_ROUNDS:
+                continue  # (the ladder decodes one by one: it seeks to the window's end)
             stop = max(segments[-1].end, segments[-1].start)  # on the stream's clock
             for (a, b), kept, (pa, pb) in zip(parts, keep_from, stream.stretches(), strict=True):
                 if pb <= stop or pa >= window[1] or pb <= window[0]:

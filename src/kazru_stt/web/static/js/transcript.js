@@ -150,15 +150,7 @@
       input.replaceWith(button);
       const name = input.value.trim();
       if (!keep || name === button.textContent.trim()) { button.focus(); return; }
-      try {
-        const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name });
-        for (const el of root.querySelectorAll(`.speaker-name[data-speaker="${CSS.escape(label)}"]`)) {
-          el.textContent = saved.name || saved.label;
-        }
-        say(t("saved"));
-      } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
-      await refresh();  // the speaker lists of the passages show the new name too
-      root.querySelector(`.speakers .speaker-name[data-speaker="${CSS.escape(label)}"]`)?.focus();
+      await nameSpeaker(label, name);
     };
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") { e.preventDefault(); finish(true); }
@@ -167,18 +159,17 @@
     input.addEventListener("blur", () => finish(true));
   }
 
-  // A remembered voice matched: one click names the speaker with the suggested name.
-  async function acceptName(button) {
-    const label = button.dataset.speaker;
+  // Names a speaker everywhere (labels, exports), then refreshes the passages' lists.
+  async function nameSpeaker(label, name) {
     try {
-      const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name: button.dataset.name });
+      const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name });
       for (const el of root.querySelectorAll(`.speaker-name[data-speaker="${CSS.escape(label)}"]`)) {
         el.textContent = saved.name || saved.label;
       }
-      button.closest(".speaker-suggestion").remove();
+      root.querySelector(`.speaker-suggestion:has([data-speaker="${CSS.escape(label)}"])`)?.remove();
       say(t("saved"));
     } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
-    await refresh();
+    await refresh();  // the speaker lists of the passages show the new name too
     root.querySelector(`.speakers .speaker-name[data-speaker="${CSS.escape(label)}"]`)?.focus();
   }
 
@@ -212,8 +203,9 @@
       if (time) { seek(parseFloat(time.dataset.seek)); media?.play().catch(() => {}); return; }
       const speaker = e.target.closest(".speaker-name");
       if (speaker) rename(speaker);
+      // A remembered voice matched: one click names the speaker with the suggested name.
       const accept = e.target.closest(".accept-name");
-      if (accept) acceptName(accept);
+      if (accept) nameSpeaker(accept.dataset.speaker, accept.dataset.name);
     });
     root.addEventListener("mousedown", (e) => {
       // Split while editing: keep the caret where it is (no blur before the click).
