@@ -3,16 +3,30 @@ transcriber (pipeline + engine), built lazily once."""
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from kazru_stt.config import get_settings
 from kazru_stt.services.context import ServiceContext
 
+log = logging.getLogger(__name__)
+
 
 def _enqueue(job_id: str) -> None:
+    """Send the job's message. The job is already saved, so a broker failure must not fail
+    the request: one more try (kombu can recover from a broker error yet publish on the
+    channel it just closed), then the sweep re-sends it once it has waited too long."""
     from kazru_stt.tasks.jobs import transcribe
 
-    transcribe.delay(job_id)
+    for attempt in (1, 2):
+        try:
+            transcribe.delay(job_id)
+            return
+        except Exception:
+            if attempt == 1:
+                log.warning("job %s: queueing failed, trying again", job_id, exc_info=True)
+            else:
+                log.exception("job %s: not queued now, the sweep will re-send it", job_id)
 
 
 @lru_cache(maxsize=1)

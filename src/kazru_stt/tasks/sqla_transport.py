@@ -10,6 +10,8 @@ the clean place. Registered as the `kazru-sqla` alias in celery_app.
 Its channel also creates the queue's row safely across processes: kombu guards that with a
 lock inside one process only, so the API's first upload and a starting worker could both
 insert it, and the loser's upload failed with 500 (UNIQUE constraint failed: kombu_queue.name).
+The tables themselves race the same way on a new file (table kombu_queue already exists):
+kombu's recovery from that left the publish on a closed channel (AttributeError in CI).
 """
 
 from __future__ import annotations
@@ -19,10 +21,16 @@ from time import monotonic, sleep
 
 from kombu.transport.sqlalchemy import Channel as _SqlaChannel
 from kombu.transport.sqlalchemy import Transport as _SqlaTransport
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 
 class Channel(_SqlaChannel):
+    def _open(self):
+        try:
+            return super()._open()
+        except OperationalError:  # another process created the tables meanwhile: they exist now
+            return super()._open()
+
     def _get_or_create(self, queue):
         try:
             return super()._get_or_create(queue)
