@@ -8,7 +8,9 @@ CER corpus-level. Printed beside the figures the benchmark published on all 31 c
     KAZRU_YANDEX_API_KEY=... .venv/bin/python benchmarks/eval_kk_cs.py --engine yandex
 
 Both the automatic language (kk,ru per passage) and the language given (kk) are run, and
-their times compared.
+their times compared. Kazakh often falls back to sampling (temperatures 0.2, 0.4), whose
+length varies from run to run, so one clip's time does too: `--repeat N` runs each clip N
+times per mode and sums the times (WER from the first run).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", default="local", choices=["local", "yandex"])
     ap.add_argument("--model", default=None, help="a CTranslate2 Whisper directory (local)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per clip and mode, timed")
     args = ap.parse_args()
     settings = Settings(yandex_fallback=False)  # figures of the engine asked for, or none
     transcribe = make_transcriber(settings, model=args.model)
@@ -72,6 +75,8 @@ def main() -> None:
         line = {}
         for language in ("auto", "kk"):
             transcript, took = run(row, language)
+            for _ in range(args.repeat - 1):
+                took += run(row, language)[1]
             counts = best_of(refs, transcript.text)
             totals[language] = totals[language] + counts
             seconds[language] += took

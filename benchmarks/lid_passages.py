@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from common import EVAL_DIR, manifest
-from kazru_stt.engines.whisper_local import GREEDY_ONLY, get_engine
+from kazru_stt.engines.whisper_local import GREEDY_ONLY, EncoderReuse, get_engine
 from kazru_stt.media import load_audio
 from kazru_stt.pipeline import language as lid
+from kazru_stt.pipeline.batched_decode import WINDOW_S
 from kazru_stt.pipeline.guards import clean_text, collapse_repeats
 from kazru_stt.pipeline.speech_regions import find_speech
 
@@ -54,7 +55,16 @@ def source_of(row: dict) -> str:
 
 
 def features(engine, audio: np.ndarray) -> dict:
-    raw = engine.transcribe(audio, "ru", temperatures=GREEDY_ONLY)  # as the pipeline's first pass
+    """The evidence as the pipeline's first pass gets it: a greedy Russian decode of the
+    passage as one window, Whisper's detector read from that window's encoding."""
+    seconds = audio.size / RATE
+    if seconds <= WINDOW_S:
+        reuse = EncoderReuse()
+        [raw] = engine.transcribe_clips(audio, [(0.0, seconds)], "ru", reuse=reuse, detect=True)
+        det = reuse.detected[0]
+    else:  # longer than a region can be: decoded window by window, detector on the first
+        raw = engine.transcribe(audio, "ru", temperatures=GREEDY_ONLY)
+        det = engine.detect_language(audio)
     words, looped = [], False
     for seg in raw:
         cleaned = [w for w in seg.words if clean_text(w.text).strip()]
@@ -62,7 +72,6 @@ def features(engine, audio: np.ndarray) -> dict:
         looped |= len(kept) < len(cleaned)
         words += kept
     ev = lid.russian_evidence(words, looped)
-    det = engine.detect_language(audio)
     top_other = max((p for c, p in det.items() if c not in ("ru", "kk")), default=0.0)
     return {
         "ru_logprob": None if math.isinf(ev.logprob) else ev.logprob,

@@ -120,3 +120,29 @@ def test_speech_after_a_pause_at_a_windows_end_is_kept(engine, eval_dir, tmp_pat
     text = normalize(transcribe_file(path, TranscribeOptions(language="ru"), engine).text)
     assert "включи свет" in text
     assert {"положения", "содержит"} <= set(text.split()), text
+
+
+def test_a_window_decoded_again_reuses_its_encoding_and_reads_its_language(engine, eval_dir):
+    """Kazakh, then Russian, in the same two windows: the second decode skips the encoder
+    and writes what it writes without reuse; the detector read from the kept encoding
+    agrees with Whisper's own detector on the same audio."""
+    from kazru_stt.media import load_audio
+
+    ru = load_audio(eval_dir / "ru" / "tinkoff_sample_1.mp3")[: 12 * 16000]
+    kk = load_audio(eval_dir / "kk" / "kscd_example_1.wav")
+    audio = np.concatenate([ru, np.zeros(8000, np.float32), kk])
+    clips = [(0.0, ru.size / 16000), (ru.size / 16000 + 0.5, audio.size / 16000)]
+    reuse = whisper_local.EncoderReuse()
+    engine.transcribe_clips(audio, clips, "kk", reuse=reuse, detect=True)
+    assert reuse.reused == 0 and len(reuse.outputs) == 2
+    detected = reuse.detected
+    assert [max(d, key=d.get) for d in detected][0] == "ru"
+    for (a, b), probs in zip(clips, detected, strict=True):
+        own = engine.detect_language(audio[int(a * 16000) : int(b * 16000)])
+        assert max(own, key=own.get) == max(probs, key=probs.get)
+        assert abs(own["ru"] - probs["ru"]) < 0.05
+    again = engine.transcribe_clips(audio, clips, "ru", reuse=reuse)
+    assert reuse.reused == 2
+    plain = engine.transcribe_clips(audio, clips, "ru")
+    assert [[s.text for s in w] for w in again] == [[s.text for s in w] for w in plain]
+    assert again[0] and again[0][0].words

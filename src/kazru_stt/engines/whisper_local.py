@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import hashlib
 import os
 import threading
 import time
@@ -106,6 +107,53 @@ def _raw_segment(s, temperature: float) -> RawSegment:
     )
 
 
+class EncoderReuse:
+    """One block's encoder outputs, kept by the features they came from, for the decodes
+    of a language choice: the same windows decoded again in another language skip the
+    encoder, and Whisper's detector is read from the outputs (one decoder step) instead of
+    an encoder pass of its own per passage. The outputs are kept in host memory (CPU only:
+    on a GPU the encoder is cheap) and go with this object."""
+
+    def __init__(self) -> None:
+        self.outputs: dict[bytes, np.ndarray] = {}
+        self.detected: list[dict[str, float]] = []  # per clip of the last call, in order
+        self.reused = 0  # windows whose encoder pass was saved
+
+    @staticmethod
+    def key(features: np.ndarray) -> bytes:
+        return hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest()
+
+
+class _ReusingModel:
+    """The WhisperModel as faster-whisper's batched pipeline sees it, its encoder going
+    through an EncoderReuse (and, with `detect`, the detector read from each output)."""
+
+    def __init__(self, model, reuse: EncoderReuse, detect: bool):
+        self._model, self._reuse, self._detect = model, reuse, detect
+        self._on_host = model.model.device == "cpu"
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+    def encode(self, features: np.ndarray):
+        import ctranslate2
+
+        batch = features if features.ndim == 3 else features[None]
+        keys = [EncoderReuse.key(f) for f in batch]
+        kept = self._reuse.outputs
+        if self._on_host and all(k in kept for k in keys):
+            output = ctranslate2.StorageView.from_array(np.stack([kept[k] for k in keys]))
+            self._reuse.reused += len(keys)
+        else:
+            output = self._model.encode(features)
+            if self._on_host:
+                kept.update(zip(keys, np.array(output), strict=True))
+        if self._detect:
+            for result in self._model.model.detect_language(output):
+                self._reuse.detected.append({token[2:-2]: p for token, p in result})
+        return output
+
+
 class WhisperEngine:
     name = "local"
 
@@ -172,21 +220,28 @@ class WhisperEngine:
         beam_size: int | None = None,
         temperature: float = 0.0,
         on_segment: Callable[[float], None] | None = None,
+        reuse: EncoderReuse | None = None,
+        detect: bool = False,
     ) -> list[list[RawSegment]]:
         """Decode each clip (start, end s of `audio`, each at most 30 s) in `language`,
         `batch_size` clips at a time (faster-whisper's batched pipeline: one encoder and one
         decoder call per batch), with timestamps and word times on `audio`'s clock; one
-        decode per clip, at one temperature: the caller checks and re-decodes what fails."""
+        decode per clip, at one temperature: the caller checks and re-decodes what fails.
+        With `reuse`, encoder outputs are kept there and reused; with `detect` too, its
+        `detected` holds each clip's language probabilities afterwards."""
         out: list[list[RawSegment]] = [[] for _ in clips]
+        if reuse is not None:
+            reuse.detected = []
         if not clips:
             return out
         from faster_whisper import BatchedInferencePipeline
 
         starts = [a for a, _ in clips]
         longest = max(b - a for a, b in clips)
+        model = self.model if reuse is None else _ReusingModel(self.model, reuse, detect)
         with self._lock:
             self.last_used = time.monotonic()
-            segments, _info = BatchedInferencePipeline(self.model).transcribe(
+            segments, _info = BatchedInferencePipeline(model).transcribe(
                 audio,
                 language=language,
                 beam_size=beam_size or self.config.beam_size,

@@ -27,6 +27,7 @@ from kazru_stt.engines.whisper_local import (
     MAX_COMPRESSION_RATIO,
     MIN_AVG_LOGPROB,
     NO_SPEECH_THRESHOLD,
+    EncoderReuse,
     RawSegment,
     WhisperEngine,
 )
@@ -151,9 +152,13 @@ def decode_batched(
     beam_size: int | None,
     temperatures: tuple[float, ...],
     on_segment: Callable[[float], None] | None = None,
+    reuse: EncoderReuse | None = None,
+    languages: list[tuple[float, float, dict[str, float]]] | None = None,
 ) -> list[RawSegment]:
     """Raw segments of the packed stream, on its clock, decoded in batches of windows;
-    `speech`: the voice detector's regions on the same clock.
+    `speech`: the voice detector's regions on the same clock. With `reuse`, encoder
+    outputs are kept and reused there; with `languages` too, it gets (start, end, Whisper's
+    language probabilities) of each first-round window, on the packed clock.
 
     Each round packs its parts of the stream (first its windows, then the rests that a
     decode stopped short of) into windows of at most 30 s, so the rests of many windows
@@ -173,6 +178,7 @@ def decode_batched(
             )
         ]
     keep_from = [a for a, _ in parts]  # per part: words before this are context
+    detect = languages is not None and reuse is not None
     for round_ in range(MAX_REST_ROUNDS + 1):
         if not parts:
             break
@@ -190,7 +196,12 @@ def decode_batched(
             beam_size=beam_size,
             temperature=temperatures[0],
             on_segment=progress,
+            reuse=reuse,
+            detect=detect and round_ == 0,
         )
+        if detect and round_ == 0 and len(reuse.detected) == len(windows):
+            for (wa, wb), probs in zip(windows, reuse.detected, strict=True):
+                languages.append((stream.to_original(wa), stream.to_original(wb), probs))
         rests, rests_from = [], []
         for window, segments in zip(windows, decoded, strict=True):
             if _fails_gates(segments) and round_:

@@ -16,7 +16,12 @@ import numpy as np
 
 from kazru_stt.domain.languages import OTHER_LANGUAGE
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
-from kazru_stt.engines.whisper_local import GREEDY_ONLY, TEMPERATURES, WhisperEngine
+from kazru_stt.engines.whisper_local import (
+    GREEDY_ONLY,
+    TEMPERATURES,
+    EncoderReuse,
+    WhisperEngine,
+)
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.assemble import segments_from_words, words_by_region
@@ -81,9 +86,12 @@ def _decode_pass(
     beam_size: int | None,
     progress: Callable[[float], None] | None = None,
     temperatures: tuple[float, ...] = TEMPERATURES,
+    reuse: EncoderReuse | None = None,
+    detect: bool = False,
 ):
     """Decode the `selected` regions (indices into the block's `regions`) in one language;
-    returns the raw segments and, per selected region, its words and whether it looped."""
+    returns the raw segments and, per selected region, its words, whether it looped and
+    (with `detect`, for a region alone in its window) Whisper's language probabilities."""
     end = offset + audio.size / SAMPLE_RATE
     packed = PackedSpeech(audio, offset, decode_spans(regions, selected, offset, end, WINDOW_S))
 
@@ -97,9 +105,17 @@ def _decode_pass(
     speech = [
         (packed.to_packed(regions[i].start), packed.to_packed(regions[i].end)) for i in selected
     ]
-    raw = decode_batched(engine, packed, speech, language, beam_size, temperatures, on_segment)
+    languages: list | None = [] if detect else None
+    raw = decode_batched(
+        engine, packed, speech, language, beam_size, temperatures, on_segment, reuse, languages
+    )
     words, looped = words_by_region(packed, raw, [regions[i] for i in selected])
-    return raw, words, looped
+    detected: list[dict[str, float] | None] = [None] * len(selected)
+    for a, b, probs in languages or ():
+        inside = [j for j, (start, _end) in enumerate(speech) if a <= start < b]
+        if len(inside) == 1:  # the window's languages are this passage's own
+            detected[inside[0]] = probs
+    return raw, words, looped, detected
 
 
 def _credible(raw: list, words: list, looped: bool) -> bool:
@@ -145,14 +161,38 @@ def transcribe_regions(
     words_by_pass: dict[str, list[list]] = {}
     looped_by_pass: dict[str, list[bool]] = {}
     decoded: dict[str, set[int]] = {}
+    # With a choice to make, the same windows may be decoded in several languages: their
+    # encoder outputs are kept for this block, and the first pass reads Whisper's detector
+    # from them (a passage alone in its window needs no detector pass of its own).
+    choosing = len(allowed) > 1 or bool(third)
+    reuse = EncoderReuse() if choosing else None
+    window_languages: list[dict[str, float] | None] = [None] * len(regions)
 
     def decode(
-        code: str, idx: list[int], report=None, temperatures=TEMPERATURES, by=engine, key=None
+        code: str,
+        idx: list[int],
+        report=None,
+        temperatures=TEMPERATURES,
+        by=engine,
+        key=None,
+        detect=False,
     ) -> None:
         key = key or code
-        raw, words, looped = _decode_pass(
-            by, audio, offset, regions, idx, code, options.beam_size, report, temperatures
+        raw, words, looped, detected = _decode_pass(
+            by,
+            audio,
+            offset,
+            regions,
+            idx,
+            code,
+            options.beam_size,
+            report,
+            temperatures,
+            reuse if by is engine else None,
+            detect,
         )
+        for j, i in enumerate(idx):
+            window_languages[i] = detected[j] or window_languages[i]
         base = len(raw_by_pass.setdefault(key, []))
         raw_by_pass[key].extend(raw)
         words_by_pass.setdefault(key, [[] for _ in regions])
@@ -165,8 +205,8 @@ def transcribe_regions(
     # With a choice to make, the first pass is evidence first: greedy only, since falling
     # back to sampling on a loop (Kazakh decoded as Russian loops) costs time and says no
     # more. The regions that stay in this language and looped get the full ladder below.
-    choosing = len(allowed) > 1 or bool(third)
-    decode(primary, list(range(len(regions))), progress, GREEDY_ONLY if choosing else TEMPERATURES)
+    first = GREEDY_ONLY if choosing else TEMPERATURES
+    decode(primary, list(range(len(regions))), progress, first, detect=choosing)
     chosen = [primary] * len(regions)
     sure = [True] * len(regions)
     evidence = [
@@ -181,9 +221,11 @@ def transcribe_regions(
                 # syllables between two Kazakh, or English, passages are theirs).
                 sure[i] = False
                 continue
-            a = int(round((region.start - offset) * SAMPLE_RATE))
-            b = int(round((region.end - offset) * SAMPLE_RATE))
-            ev.detector = engine.detect_language(audio[a:b])
+            ev.detector = window_languages[i]
+            if ev.detector is None:
+                a = int(round((region.start - offset) * SAMPLE_RATE))
+                b = int(round((region.end - offset) * SAMPLE_RATE))
+                ev.detector = engine.detect_language(audio[a:b])
             chosen[i] = lid.choose(ev, allowed, third)
             sure[i] = lid.is_sure(ev, chosen[i])
         chosen = lid.smooth_short([(r.start, r.end) for r in regions], chosen, sure)
