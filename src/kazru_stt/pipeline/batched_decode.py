@@ -156,9 +156,9 @@ def decode_batched(
     languages: list[tuple[float, float, dict[str, float]]] | None = None,
 ) -> list[RawSegment]:
     """Raw segments of the packed stream, on its clock, decoded in batches of windows;
-    `speech`: the voice detector's regions on the same clock. With `reuse`, encoder
-    outputs are kept and reused there; with `languages` too, it gets (start, end, Whisper's
-    language probabilities) of each first-round window, on the packed clock.
+    `speech`: the voice detector's regions on the same clock. With `reuse`, the first
+    round's encoder outputs are kept and reused there; with `languages` too, it gets (start,
+    end, Whisper's language probabilities) of each first-round window, on the packed clock.
 
     Each round packs its parts of the stream (first its windows, then the rests that a
     decode stopped short of) into windows of at most 30 s, so the rests of many windows
@@ -196,7 +196,9 @@ def decode_batched(
             beam_size=beam_size,
             temperature=temperatures[0],
             on_segment=progress,
-            reuse=reuse,
+            # Only the first round's windows recur in another language's pass (rests start
+            # where that language's decode stopped): only they are kept.
+            reuse=reuse if round_ == 0 else None,
             detect=detect and round_ == 0,
         )
         if detect and round_ == 0 and len(reuse.detected) == len(windows):

@@ -191,8 +191,9 @@ def transcribe_regions(
             reuse if by is engine else None,
             detect,
         )
-        for j, i in enumerate(idx):
-            window_languages[i] = detected[j] or window_languages[i]
+        if detect:
+            for j, i in enumerate(idx):
+                window_languages[i] = detected[j]
         base = len(raw_by_pass.setdefault(key, []))
         raw_by_pass[key].extend(raw)
         words_by_pass.setdefault(key, [[] for _ in regions])
