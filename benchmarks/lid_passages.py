@@ -49,6 +49,15 @@ def cut_at_pauses(audio: np.ndarray, lo_s: float = 0.5, hi_s: float = 2.0) -> li
     return pieces
 
 
+def distinct(recs: list[dict]) -> list[dict]:
+    """Without the pieces that are their whole clip (one region under 2 s: the same audio,
+    counted once)."""
+    whole = {(r["id"], round(r["seconds"], 3)) for r in recs if r["kind"] == "whole"}
+    return [
+        r for r in recs if r["kind"] == "whole" or (r["id"], round(r["seconds"], 3)) not in whole
+    ]
+
+
 def source_of(row: dict) -> str:
     # The six Kazakh words and the read sentence are one speaker.
     return "kscd" if "kscd" in row["id"] else row["id"]
@@ -56,10 +65,11 @@ def source_of(row: dict) -> str:
 
 def features(engine, audio: np.ndarray) -> dict:
     """The evidence as the pipeline's first pass gets it: a greedy Russian decode of the
-    passage as one window, Whisper's detector read from that window's encoding."""
+    passage as one window (at beam 1 where the detector does not call it Russian), Whisper's
+    detector read from that window's encoding."""
     seconds = audio.size / RATE
     if seconds <= WINDOW_S:
-        reuse = EncoderReuse()
+        reuse = EncoderReuse(evidence_below=lid.EVIDENCE_ONLY_BELOW)
         [raw] = engine.transcribe_clips(audio, [(0.0, seconds)], "ru", reuse=reuse, detect=True)
         det = reuse.detected[0]
     else:  # longer than a region can be: decoded window by window, detector on the first
@@ -81,7 +91,8 @@ def features(engine, audio: np.ndarray) -> dict:
         "p_kk": det.get("kk", 0.0),
         "p_en": det.get("en", 0.0),
         "p_other": top_other,
-        "text": ev.text[:60],
+        "detector": {c: round(p, 5) for c, p in det.items() if p >= 1e-4},
+        "text": ev.text,
     }
 
 
@@ -167,7 +178,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, default=Path("/tmp/kazru-lid-features.jsonl"))
     args = ap.parse_args()
-    recs = collect(args.cache)
+    recs = distinct(collect(args.cache))
     sources = sorted({r["source"] for r in recs})
     kk_sources = sorted({r["source"] for r in recs if r["lang"] == "kk"})
     ru_sources = sorted({r["source"] for r in recs if r["lang"] == "ru"})

@@ -146,3 +146,52 @@ def test_a_window_decoded_again_reuses_its_encoding_and_reads_its_language(engin
     plain = engine.transcribe_clips(audio, clips, "ru")
     assert [[s.text for s in w] for w in again] == [[s.text for s in w] for w in plain]
     assert again[0] and again[0][0].words
+
+
+def _texts(decoded):
+    return ["".join(s.text for s in window) for window in decoded]
+
+
+def test_a_window_the_detector_does_not_give_the_language_goes_at_beam_1(batched_engine, eval_dir):
+    """Russian and Kazakh windows in one batch, decoded in Russian as evidence: the Kazakh
+    window is split off and decoded at beam 1, the Russian one at the full beam, each
+    writing what that beam writes alone."""
+    from kazru_stt.media import load_audio
+
+    ru = load_audio(eval_dir / "ru" / "tinkoff_sample_1.mp3")
+    kk = load_audio(eval_dir / "kk" / "kscd_example_1.wav")
+    audio = np.concatenate([ru, np.zeros(8000, np.float32), kk])
+    clips = [(0.0, ru.size / 16000), (ru.size / 16000 + 0.5, audio.size / 16000)]
+    reuse = whisper_local.EncoderReuse(evidence_below=0.5)
+    mixed = batched_engine.transcribe_clips(audio, clips, "ru", reuse=reuse, detect=True)
+    assert reuse.greedy == [False, True]
+    full = batched_engine.transcribe_clips(audio, clips, "ru")
+    greedy = batched_engine.transcribe_clips(audio, clips, "ru", beam_size=1)
+    assert _texts(full)[1] != _texts(greedy)[1]  # else this test could not tell them apart
+    assert _texts(mixed) == [_texts(full)[0], _texts(greedy)[1]]
+
+
+def test_russian_decoded_as_evidence_only_is_decoded_again_in_full(
+    engine, eval_dir, tmp_path, monkeypatch
+):
+    """Every window of a Russian recording taken as evidence only (beam 1): in automatic
+    mode it still comes out as the language given writes it, at the full beam."""
+    from kazru_stt.pipeline import language as lid
+
+    paths, _texts_ = _russian_clips(eval_dir, 3)
+    audio, _spans = concat_clips(paths, gap_s=0.6)
+    path = write_wav(tmp_path / "ru.wav", audio)
+    given = transcribe_file(path, TranscribeOptions(language="ru"), engine=engine)
+    flags = []  # per window generated in the first pass: at beam 1
+    generate = whisper_local._BeamPerClip.generate
+
+    def spy(self, encoder_output, prompts, **options):
+        flags.extend(self._greedy)
+        return generate(self, encoder_output, prompts, **options)
+
+    monkeypatch.setattr(whisper_local._BeamPerClip, "generate", spy)
+    monkeypatch.setattr(lid, "EVIDENCE_ONLY_BELOW", 1.01)
+    auto = transcribe_file(path, TranscribeOptions(language="auto"), engine=engine)
+    assert flags and all(flags)
+    assert {s.language for s in auto.segments} == {"ru"}
+    assert auto.text == given.text

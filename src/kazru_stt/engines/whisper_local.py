@@ -114,10 +114,15 @@ class EncoderReuse:
     an encoder pass of its own per passage. The outputs are kept in host memory (CPU only:
     on a GPU the encoder is cheap) and go with this object."""
 
-    def __init__(self) -> None:
+    def __init__(self, evidence_below: float = 0.0) -> None:
         self.outputs: dict[bytes, np.ndarray] = {}
         self.detected: list[dict[str, float]] = []  # per clip of the last call, in order
         self.reused = 0  # windows whose encoder pass was saved
+        # With detection: a clip whose detector gives the decode's language less than this
+        # is decoded at beam 1, as evidence only (a beam costs a third of a window's time on
+        # a CPU, and a decode in the wrong language is thrown away); `greedy` says which.
+        self.evidence_below = evidence_below
+        self.greedy: list[bool] = []  # per clip of the last call, in order
 
     @staticmethod
     def key(features: np.ndarray) -> bytes:
@@ -126,14 +131,21 @@ class EncoderReuse:
 
 class _ReusingModel:
     """The WhisperModel as faster-whisper's batched pipeline sees it, its encoder going
-    through an EncoderReuse (and, with `detect`, the detector read from each output)."""
+    through an EncoderReuse (and, with `detect`, the detector read from each output, and the
+    clips it does not give `language` decoded at beam 1)."""
 
-    def __init__(self, model, reuse: EncoderReuse, detect: bool):
+    def __init__(self, model, reuse: EncoderReuse, detect: bool, language: str):
         self._model, self._reuse, self._detect = model, reuse, detect
+        self._language = language
         self._on_host = model.model.device == "cpu"
+        self._batch_greedy: list[bool] = []  # per clip of the batch just encoded
 
     def __getattr__(self, name: str):
         return getattr(self._model, name)
+
+    @property
+    def model(self):  # the CTranslate2 model, as the pipeline calls it to generate
+        return _BeamPerClip(self._model.model, self._batch_greedy)
 
     def encode(self, features: np.ndarray):
         import ctranslate2
@@ -148,10 +160,48 @@ class _ReusingModel:
             output = self._model.encode(features)
             if self._on_host:
                 kept.update(zip(keys, np.array(output), strict=True))
+        self._batch_greedy = []
         if self._detect:
-            for result in self._model.model.detect_language(output):
-                self._reuse.detected.append({token[2:-2]: p for token, p in result})
+            probs = [
+                {token[2:-2]: p for token, p in result}
+                for result in self._model.model.detect_language(output)
+            ]
+            greedy = [p.get(self._language, 0.0) < self._reuse.evidence_below for p in probs]
+            if not self._on_host and not all(greedy):
+                greedy = [False] * len(greedy)  # a batch is split on the host only
+            self._reuse.detected += probs
+            self._reuse.greedy += greedy
+            self._batch_greedy = greedy
         return output
+
+
+class _BeamPerClip:
+    """The CTranslate2 Whisper model, generating at beam 1 for the clips flagged greedy."""
+
+    def __init__(self, whisper, greedy: list[bool]):
+        self._whisper, self._greedy = whisper, greedy
+
+    def __getattr__(self, name: str):
+        return getattr(self._whisper, name)
+
+    def generate(self, encoder_output, prompts, **options):
+        import ctranslate2
+
+        greedy = self._greedy
+        if not any(greedy):
+            return self._whisper.generate(encoder_output, prompts, **options)
+        if all(greedy):
+            return self._whisper.generate(encoder_output, prompts, **{**options, "beam_size": 1})
+        outputs = np.array(encoder_output)
+        results: list = [None] * len(prompts)
+        for flag in (True, False):
+            idx = [i for i, g in enumerate(greedy) if g == flag]
+            part = ctranslate2.StorageView.from_array(np.ascontiguousarray(outputs[idx]))
+            kwargs = {**options, "beam_size": 1} if flag else options
+            generated = self._whisper.generate(part, [prompts[i] for i in idx], **kwargs)
+            for i, result in zip(idx, generated, strict=True):
+                results[i] = result
+        return results
 
 
 class WhisperEngine:
@@ -228,17 +278,20 @@ class WhisperEngine:
         decoder call per batch), with timestamps and word times on `audio`'s clock; one
         decode per clip, at one temperature: the caller checks and re-decodes what fails.
         With `reuse`, encoder outputs are kept there and reused; with `detect` too, its
-        `detected` holds each clip's language probabilities afterwards."""
+        `detected` holds each clip's language probabilities afterwards, and `greedy` which
+        clips went at beam 1 (those below its `evidence_below`)."""
         out: list[list[RawSegment]] = [[] for _ in clips]
         if reuse is not None:
-            reuse.detected = []
+            reuse.detected, reuse.greedy = [], []
         if not clips:
             return out
         from faster_whisper import BatchedInferencePipeline
 
         starts = [a for a, _ in clips]
         longest = max(b - a for a, b in clips)
-        model = self.model if reuse is None else _ReusingModel(self.model, reuse, detect)
+        model = self.model
+        if reuse is not None:
+            model = _ReusingModel(self.model, reuse, detect, language)
         with self._lock:
             self.last_used = time.monotonic()
             segments, _info = BatchedInferencePipeline(model).transcribe(
@@ -255,8 +308,10 @@ class WhisperEngine:
                 max_new_tokens=max_tokens_for(longest),
             )
             for s in segments:
-                # A segment's clip: the last one starting at or before it (clips are sorted).
-                i = max(bisect.bisect_right(starts, s.start + 1e-3) - 1, 0)
+                # A segment's clip: the last one starting at or before its middle (clips are
+                # sorted; faster-whisper's rounded times can put a segment's start a few ms
+                # before its clip's, and so in the previous clip).
+                i = max(bisect.bisect_right(starts, (s.start + s.end) / 2) - 1, 0)
                 out[i].append(_raw_segment(s, temperature))
                 if on_segment:
                     on_segment(s.end)

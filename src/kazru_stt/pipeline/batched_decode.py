@@ -158,7 +158,8 @@ def decode_batched(
     """Raw segments of the packed stream, on its clock, decoded in batches of windows;
     `speech`: the voice detector's regions on the same clock. With `reuse`, the first
     round's encoder outputs are kept and reused there; with `languages` too, it gets (start,
-    end, Whisper's language probabilities) of each first-round window, on the packed clock.
+    end, Whisper's language probabilities, decoded at beam 1) of each first-round window, on
+    the packed clock.
 
     Each round packs its parts of the stream (first its windows, then the rests that a
     decode stopped short of) into windows of at most 30 s, so the rests of many windows
@@ -201,11 +202,13 @@ def decode_batched(
             reuse=reuse if round_ == 0 else None,
             detect=detect and round_ == 0,
         )
+        evidence_only = [False] * len(windows)
         if detect and round_ == 0 and len(reuse.detected) == len(windows):
-            for (wa, wb), probs in zip(windows, reuse.detected, strict=True):
-                languages.append((stream.to_original(wa), stream.to_original(wb), probs))
+            evidence_only = reuse.greedy
+            for (wa, wb), probs, greedy in zip(windows, reuse.detected, reuse.greedy, strict=True):
+                languages.append((stream.to_original(wa), stream.to_original(wb), probs, greedy))
         rests, rests_from = [], []
-        for window, segments in zip(windows, decoded, strict=True):
+        for window, segments, evidence in zip(windows, decoded, evidence_only, strict=True):
             if _fails_gates(segments) and round_:
                 continue  # a rest that decodes only below the gates holds no words
             laddered = len(temperatures) > 1 and _fails_gates(segments)
@@ -215,8 +218,10 @@ def decode_batched(
                 )
             on_clock = [_on_clock_of(stream, s) for s in segments]
             out += _without_context(on_clock, parts, keep_from)
-            if laddered or not segments or round_ == MAX_REST_ROUNDS:
-                continue  # (the ladder decodes one by one: it seeks to the window's end)
+            if laddered or evidence or not segments or round_ == MAX_REST_ROUNDS:
+                # (the ladder decodes one by one: it seeks to the window's end; a decode
+                # for evidence only is no transcript)
+                continue
             stop = max(segments[-1].end, segments[-1].start)  # on the stream's clock
             for (a, b), kept, (pa, pb) in zip(parts, keep_from, stream.stretches(), strict=True):
                 if pb <= stop or pa >= window[1] or pb <= window[0]:

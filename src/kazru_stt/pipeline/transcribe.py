@@ -90,8 +90,9 @@ def _decode_pass(
     detect: bool = False,
 ):
     """Decode the `selected` regions (indices into the block's `regions`) in one language;
-    returns the raw segments and, per selected region, its words, whether it looped and
-    (with `detect`, for a region alone in its window) Whisper's language probabilities."""
+    returns the raw segments and, per selected region, its words, whether it looped,
+    (with `detect`, for a region alone in its window) Whisper's language probabilities, and
+    (with `detect`) whether a window of it was decoded at beam 1, as evidence only."""
     end = offset + audio.size / SAMPLE_RATE
     packed = PackedSpeech(audio, offset, decode_spans(regions, selected, offset, end, WINDOW_S))
 
@@ -111,11 +112,15 @@ def _decode_pass(
     )
     words, looped = words_by_region(packed, raw, [regions[i] for i in selected])
     detected: list[dict[str, float] | None] = [None] * len(selected)
-    for a, b, probs in languages or ():
+    greedy = [False] * len(selected)
+    for a, b, probs, beam_1 in languages or ():
         inside = [j for j, (start, _end) in enumerate(speech) if a <= start < b]
         if len(inside) == 1:  # the window's languages are this passage's own
             detected[inside[0]] = probs
-    return raw, words, looped, detected
+        if beam_1:
+            for j, (start, end) in enumerate(speech):
+                greedy[j] |= start < b and a < end
+    return raw, words, looped, detected, greedy
 
 
 def _credible(raw: list, words: list, looped: bool) -> bool:
@@ -165,8 +170,12 @@ def transcribe_regions(
     # encoder outputs are kept for this block, and the first pass reads Whisper's detector
     # from them (a passage alone in its window needs no detector pass of its own).
     choosing = len(allowed) > 1 or bool(third)
-    reuse = EncoderReuse() if choosing else None
+    # A window whose detector does not give the first pass's language is decoded there at
+    # beam 1: that decode is evidence only (its regions that stay in the language are decoded
+    # again in full), so Kazakh speech costs a greedy Russian decode, not a beam search.
+    reuse = EncoderReuse(evidence_below=lid.EVIDENCE_ONLY_BELOW) if choosing else None
     window_languages: list[dict[str, float] | None] = [None] * len(regions)
+    evidence_only: set[int] = set()
 
     def decode(
         code: str,
@@ -178,7 +187,7 @@ def transcribe_regions(
         detect=False,
     ) -> None:
         key = key or code
-        raw, words, looped, detected = _decode_pass(
+        raw, words, looped, detected, greedy = _decode_pass(
             by,
             audio,
             offset,
@@ -194,6 +203,7 @@ def transcribe_regions(
         if detect:
             for j, i in enumerate(idx):
                 window_languages[i] = detected[j]
+            evidence_only.update(i for j, i in enumerate(idx) if greedy[j])
         base = len(raw_by_pass.setdefault(key, []))
         raw_by_pass[key].extend(raw)
         words_by_pass.setdefault(key, [[] for _ in regions])
@@ -214,6 +224,7 @@ def transcribe_regions(
         lid.russian_evidence([w for _, w in ws], looped)
         for ws, looped in zip(words_by_pass[primary], looped_by_pass[primary], strict=True)
     ]
+    decoded[primary] -= evidence_only  # not its transcript: decoded in full where needed
     if choosing:
         for i, ev in enumerate(evidence):
             region = regions[i]
@@ -248,14 +259,20 @@ def transcribe_regions(
             decode(code, missing)
 
     # Regions left in the first pass's language whose greedy decode was not credible get
-    # the full temperature ladder before anything is judged unsure.
+    # the full temperature ladder before anything is judged unsure; so do those it decoded
+    # as evidence only.
     if choosing:
         redo = [
             i
             for i in range(len(regions))
             if chosen[i] == primary
-            and (words_by_pass[primary][i] or looped_by_pass[primary][i])
-            and not credible(primary, i)
+            and (
+                i in evidence_only
+                or (
+                    (words_by_pass[primary][i] or looped_by_pass[primary][i])
+                    and not credible(primary, i)
+                )
+            )
         ]
         if redo:
             decode(primary, redo)
@@ -270,11 +287,24 @@ def transcribe_regions(
     for code in allowed:
         missing = [i for i in unsure if i not in decoded.get(code, ())]
         if missing:
-            decode(code, missing)
+            # (the first pass's language is missing only where it decoded as evidence only:
+            # it is decoded as that pass would have, greedy at the full beam; its ladder
+            # would sample credible-looking text from the other language's speech)
+            ladder = GREEDY_ONLY if code == primary and choosing else TEMPERATURES
+            decode(code, missing, temperatures=ladder)
     empty: list[tuple[Region, str, bool]] = []  # (region, label, low confidence)
     flagged = set()
+
+    def explains(code: str, i: int) -> bool:
+        if not credible(code, i):
+            return False
+        if code != "ru":
+            return True
+        words = [w for _, w in words_by_pass[code][i]]
+        return lid.russian_explains(words, evidence[i].detector or {})
+
     for i in unsure:
-        better = next((c for c in allowed if c != chosen[i] and credible(c, i)), None)
+        better = next((c for c in allowed if c != chosen[i] and explains(c, i)), None)
         if better:
             chosen[i] = better
         else:
