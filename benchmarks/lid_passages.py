@@ -91,8 +91,7 @@ def features(engine, audio: np.ndarray) -> dict:
         "p_kk": det.get("kk", 0.0),
         "p_en": det.get("en", 0.0),
         "p_other": top_other,
-        "detector": {c: round(p, 5) for c, p in det.items() if p >= 1e-4},
-        "text": ev.text,
+        "text": ev.text[:60],
     }
 
 

@@ -96,10 +96,10 @@ def test_kazakh_the_detector_rejects_as_russian_never_comes_out_as_russian(engin
 
     russian = {"ru": 0.6, "tr": 0.1}
     invented = _words("Ментияка на Бушараме Бушараме-Госаме".split())
-    assert not lid.russian_explains(invented, russian)
-    assert lid.russian_explains(_words("включи свет на кухне".split()), russian)
+    assert not lid.supports_switch("ru", invented, russian)
+    assert lid.supports_switch("ru", _words("включи свет на кухне".split()), russian)
     # Fluent Russian over speech the detector calls German is still no Russian passage.
     fluent = _words("я не знаю что у меня есть".split())
-    assert not lid.russian_explains(fluent, {"de": 0.7, "en": 0.25, "ru": 0.001})
+    assert not lid.supports_switch("ru", fluent, {"de": 0.7, "en": 0.25, "ru": 0.001})
     t = transcribe_file(eval_dir / "kk_cs" / "kzaudio_19.flac", TranscribeOptions(), engine)
     assert t.segments and {s.language for s in t.segments} == {"kk"}

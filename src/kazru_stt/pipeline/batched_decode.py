@@ -153,7 +153,7 @@ def decode_batched(
     temperatures: tuple[float, ...],
     on_segment: Callable[[float], None] | None = None,
     reuse: EncoderReuse | None = None,
-    languages: list[tuple[float, float, dict[str, float]]] | None = None,
+    languages: list[tuple[float, float, dict[str, float], bool]] | None = None,
 ) -> list[RawSegment]:
     """Raw segments of the packed stream, on its clock, decoded in batches of windows;
     `speech`: the voice detector's regions on the same clock. With `reuse`, the first

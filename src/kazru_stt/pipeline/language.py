@@ -114,12 +114,15 @@ def _known(ev: Evidence) -> float:
     return 1.0 if ev.text and not _LATIN.search(ev.text) else 0.0
 
 
-def russian_explains(words: list, detector: dict[str, float]) -> bool:
-    """A Russian decode of a passage first judged not Russian shows it Russian after all:
-    most of its words are in the dictionary (the fast path's share) and, with this decode
-    as evidence, the rule calls the passage Russian. Whisper writes fluent, gate-passing
-    Russian over other speech ("Я не знаю, что у меня есть." four times over an English
-    meeting, invented names over Kazakh): passing the gates is not enough."""
+def supports_switch(code: str, words: list, detector: dict[str, float]) -> bool:
+    """A credible decode in `code` of a passage first judged another language may take it
+    over. For Russian, also: most of its words are in the dictionary (the fast path's
+    share) and, with this decode as evidence, the rule calls the passage Russian. Whisper
+    writes fluent, gate-passing Russian over other speech ("Я не знаю, что у меня есть."
+    four times over an English meeting, invented names over Kazakh): passing the gates is
+    not enough. (Other languages' decodes are no evidence here: see the module's note.)"""
+    if code != "ru":
+        return True
     ev = russian_evidence(words)
     ev.detector = detector
     return _known(ev) >= FAST_RU_MIN_KNOWN and p_russian(ev) >= 0.5

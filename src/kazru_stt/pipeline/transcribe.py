@@ -290,7 +290,7 @@ def transcribe_regions(
             # (the first pass's language is missing only where it decoded as evidence only:
             # it is decoded as that pass would have, greedy at the full beam; its ladder
             # would sample credible-looking text from the other language's speech)
-            ladder = GREEDY_ONLY if code == primary and choosing else TEMPERATURES
+            ladder = GREEDY_ONLY if code == primary else TEMPERATURES
             decode(code, missing, temperatures=ladder)
     empty: list[tuple[Region, str, bool]] = []  # (region, label, low confidence)
     flagged = set()
@@ -298,10 +298,8 @@ def transcribe_regions(
     def explains(code: str, i: int) -> bool:
         if not credible(code, i):
             return False
-        if code != "ru":
-            return True
         words = [w for _, w in words_by_pass[code][i]]
-        return lid.russian_explains(words, evidence[i].detector or {})
+        return lid.supports_switch(code, words, evidence[i].detector or {})
 
     for i in unsure:
         better = next((c for c in allowed if c != chosen[i] and explains(c, i)), None)
