@@ -5,7 +5,7 @@ ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# A C compiler for the packages without wheels (webrtcvad, via resemblyzer); build stage only.
+# A C compiler for any package without a wheel for the build's platform; build stage only.
 RUN pkgs="gcc libc6-dev"; \
     python3 -c "import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_paths()['include'] + '/Python.h'))" \
       || pkgs="$pkgs python3-dev"; \

@@ -18,13 +18,13 @@ from kazru_stt.domain.transcript import Speaker
 from kazru_stt.services import audit
 from kazru_stt.services.context import ServiceContext
 
-# Cosine similarity of two speakers' mean Resemblyzer embeddings at or above which they are
-# taken for one voice: the lowest with no wrong match among 798 pairs of different
-# speakers in the Kazakh/Russian clips and a broadcast's halves (highest 0.78; the same
-# speakers 0.84-0.87); held out, on AMI meeting excerpts: the one same-speaker pair 0.89,
-# other speakers at most 0.76 (benchmarks/voice_match.py). Few pairs: a suggestion, never
-# applied by itself.
-VOICE_MATCH = 0.79
+# Cosine similarity of two speakers' mean CAM++ embeddings at or above which they are taken
+# for one voice: the lowest with no wrong match among 798 pairs of different speakers in
+# the Kazakh/Russian clips and a broadcast's halves (highest 0.74; the same speakers
+# 0.90-0.95); held out, on AMI meeting excerpts: other speakers at most 0.59, and the one
+# same-speaker pair 0.71, so missed (benchmarks/voice_match.py). Few pairs: a suggestion,
+# never applied by itself.
+VOICE_MATCH = 0.74
 
 
 def _memory_on(db: Session, user_id: int | None) -> bool:
@@ -33,6 +33,8 @@ def _memory_on(db: Session, user_id: int | None) -> bool:
 
 
 def _similarity(a, b) -> float:
+    if len(a) != len(b):  # a voice kept by an earlier speaker model: not comparable
+        return -1.0
     return float(np.dot(np.asarray(a, np.float32), np.asarray(b, np.float32)))
 
 
@@ -66,6 +68,8 @@ def remember(db: Session, job: Job, row: SpeakerRow) -> None:
     if voice is None:
         db.add(VoiceRow(user_id=job.owner_id, name=row.name, embedding=row.voice, samples=1))
         return
+    if len(voice.embedding) != len(row.voice):  # kept by an earlier speaker model: start over
+        voice.embedding, voice.samples = list(row.voice), 0
     mean = np.asarray(voice.embedding) * voice.samples + np.asarray(row.voice)
     mean /= np.linalg.norm(mean) + 1e-9
     voice.embedding = [round(float(x), 6) for x in mean]
