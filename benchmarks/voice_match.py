@@ -1,7 +1,7 @@
 """The threshold of remembered voices (services/voices.py VOICE_MATCH), chosen on one set of
 real recordings and reported on another.
 
-A unit is one speaker in one recording: the mean Resemblyzer embedding of its speech (from
+A unit is one speaker in one recording: the mean speaker embedding (CAM++) of its speech (from
 the reference turns where it speaks alone, at least 2 s). Pairs are units of different
 recordings: the same speaker (a true suggestion) or not (a false one). Two clips of one
 source whose speakers are not labelled (Common Voice, the kk_cs vlogs, Tinkoff's samples)

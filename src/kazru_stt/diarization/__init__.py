@@ -1,4 +1,4 @@
-"""Speaker diarization: who spoke when, offline (Resemblyzer embeddings + clustering)."""
+"""Speaker diarization: who spoke when, offline (CAM++ speaker embeddings + clustering)."""
 
 from kazru_stt.diarization.assign import assign_speakers, speaker_turns
 from kazru_stt.diarization.cluster import SpeakerBounds, cluster_windows
