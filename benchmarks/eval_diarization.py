@@ -7,7 +7,11 @@ its confusion part (speech given to the wrong speaker; the rest is missed speech
 where there is none, mostly the voice detector's 0.4 s padding in the pauses), DER with the
 count given, and the floor that overlapped speech sets for any one-voice-at-a-time output.
 
-    .venv/bin/python benchmarks/eval_diarization.py [--split held_out] [--no-asr]
+With --long: the cost of `diarize` on a 5-minute Russian recording built from eval clips,
+language given (the cheapest transcription, so the dearest share): the whole pipeline with
+and without it, alternating, three times each.
+
+    .venv/bin/python benchmarks/eval_diarization.py [--split held_out] [--no-asr] [--long]
 """
 
 from __future__ import annotations
@@ -73,6 +77,32 @@ def transcribe_time(audio) -> float:
         return time.perf_counter() - t
 
 
+def long_cost(runs: int = 3) -> None:
+    import statistics
+    import tempfile
+    from pathlib import Path
+
+    from kazru_stt.engines.whisper_local import get_engine
+    from kazru_stt.pipeline import TranscribeOptions, transcribe_file
+    from long_russian import build
+
+    engine = get_engine(None, Path(tempfile.gettempdir()) / "kazru-bench-models", device="cpu")
+    path, _, seconds = build(5.0, 0.4, Path(tempfile.mkdtemp()) / "long.wav")
+    transcribe_file(path, TranscribeOptions(language="ru", diarize=True), engine)  # warm both
+    took: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(runs):
+        for diarize in (True, False):
+            t = time.perf_counter()
+            transcribe_file(path, TranscribeOptions(language="ru", diarize=diarize), engine)
+            took[diarize].append(time.perf_counter() - t)
+    plain, diarized = statistics.median(took[False]), statistics.median(took[True])
+    print(
+        f"\n{seconds / 60:.1f} min of Russian, language given (median of {runs}): "
+        f"{plain:.1f} s without diarize, {diarized:.1f} s with it, "
+        f"+{(diarized - plain) / plain:.0%}"
+    )
+
+
 def main() -> None:
     warnings.filterwarnings("ignore")
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -80,7 +110,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", choices=["tuning", "held_out", "both"], default="both")
     ap.add_argument("--no-asr", action="store_true", help="skip the transcription timing")
+    ap.add_argument("--long", action="store_true", help="only the cost on 5 minutes of Russian")
     args = ap.parse_args()
+    if args.long:
+        long_cost()
+        return
     SpeakerEmbedder()  # load the encoder before timing
     splits = ["tuning", "held_out"] if args.split == "both" else [args.split]
     time_diar = time_asr = 0.0
