@@ -17,8 +17,10 @@ and without it, alternating, three times each.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 from pyannote.core import Annotation, Segment
 
@@ -61,15 +63,17 @@ def overlap_floor(truth: Annotation) -> float:
     return 1 - truth.get_timeline().support().duration() / total
 
 
-def transcribe_time(audio) -> float:
-    import tempfile
-    from pathlib import Path
-
+def _engine():
     from kazru_stt.engines.whisper_local import get_engine
+
+    return get_engine(None, Path(tempfile.gettempdir()) / "kazru-bench-models", device="cpu")
+
+
+def transcribe_time(audio) -> float:
     from kazru_stt.media.encode import write_wav
     from kazru_stt.pipeline import TranscribeOptions, transcribe_file
 
-    engine = get_engine(None, Path(tempfile.gettempdir()) / "kazru-bench-models", device="cpu")
+    engine = _engine()
     with tempfile.TemporaryDirectory() as tmp:
         path = write_wav(Path(tmp) / "a.wav", audio)
         t = time.perf_counter()
@@ -79,14 +83,11 @@ def transcribe_time(audio) -> float:
 
 def long_cost(runs: int = 3) -> None:
     import statistics
-    import tempfile
-    from pathlib import Path
 
-    from kazru_stt.engines.whisper_local import get_engine
     from kazru_stt.pipeline import TranscribeOptions, transcribe_file
     from long_russian import build
 
-    engine = get_engine(None, Path(tempfile.gettempdir()) / "kazru-bench-models", device="cpu")
+    engine = _engine()
     path, _, seconds = build(5.0, 0.4, Path(tempfile.mkdtemp()) / "long.wav")
     transcribe_file(path, TranscribeOptions(language="ru", diarize=True), engine)  # warm both
     took: dict[bool, list[float]] = {False: [], True: []}

