@@ -107,6 +107,61 @@ def test_a_decode_that_stops_early_has_its_rest_decoded_again(
     assert _clips_heard(transcript, spans, texts) == len(spans)
 
 
+def test_rests_that_say_the_same_phrase_are_each_kept(
+    batched_engine, eval_dir, tmp_path, monkeypatch
+):
+    """The rests of several windows are packed into one window, and the same short phrase
+    said at the end of each is no loop: each rest is judged on its own (the 10-minute
+    benchmark lost 4 of 78 clips when the packed window as a whole failed the gates)."""
+    commands, oleg = (
+        eval_dir / "ru" / "vosk_commands.wav",
+        eval_dir / "ru" / "tinkoff_privet_oleg.aac",
+    )
+    audio, spans = concat_clips([commands, oleg] * 3, gap_s=0.4)  # three windows of ~27 s
+    path = write_wav(tmp_path / "oleg.wav", audio)
+    real = whisper_local.WhisperEngine.transcribe_clips
+    calls = []
+
+    def stopping_early(self, audio, clips, *args, **kwargs):
+        decoded = real(self, audio, clips, *args, **kwargs)
+        calls.append(len(clips))
+        if len(calls) == 1:  # each first-round window stops before its "Привет, Олег"
+            decoded = [segments[:-1] if len(segments) > 1 else segments for segments in decoded]
+        return decoded
+
+    monkeypatch.setattr(whisper_local.WhisperEngine, "transcribe_clips", stopping_early)
+    transcript = transcribe_file(path, TranscribeOptions(language="ru"), batched_engine)
+    assert calls[0] == 3 and calls[1] == 1  # three windows, their rests in one
+    assert _clips_heard(transcript, spans[1::2], ["Привет, Олег!"] * 3) == 3
+
+
+def test_workers_sharing_a_batch_decode_each_clip_as_one_worker_does(
+    model_cache, batched_engine, built_russian
+):
+    """On a CPU a batch is shared by one single-threaded model worker per core; each clip
+    gets its own text back, in order, the same as from one worker decoding them all, and
+    progress reaches the caller on its own thread."""
+    import threading
+
+    from kazru_stt.media import load_audio
+
+    path, spans, _texts = built_russian
+    audio = load_audio(path)
+    clips = [(a, b) for a, b in spans[:7]]
+    one = whisper_local.get_engine(None, model_cache, device="cpu", batch_size=4, cpu_threads=1)
+    assert one.workers == 1
+    if batched_engine.workers == 1:
+        pytest.skip("one core: no workers to share a batch")
+    seen = []
+    shared = batched_engine.transcribe_clips(
+        audio, clips, "ru", on_segment=lambda t: seen.append(threading.current_thread())
+    )
+    alone = one.transcribe_clips(audio, clips, "ru")
+    assert [[s.text for s in c] for c in shared] == [[s.text for s in c] for c in alone]
+    assert all(c for c in shared)
+    assert seen and set(seen) == {threading.current_thread()}
+
+
 def test_speech_after_a_pause_at_a_windows_end_is_kept(engine, eval_dir, tmp_path):
     """Found by the voices test: half of one recording, a 0.8 s pause, another sentence.
     Whisper's own seek loop ended the window after the first part and dropped the second
@@ -195,3 +250,19 @@ def test_russian_decoded_as_evidence_only_is_decoded_again_in_full(
     assert flags and all(flags)
     assert {s.language for s in auto.segments} == {"ru"}
     assert auto.text == given.text
+
+
+def test_the_detector_read_for_many_passages_at_once_is_whispers_own(batched_engine, eval_dir):
+    """Passages that need Whisper's detector of their own are read together, shared among
+    the workers; each gets what faster-whisper's detect_language gives it alone."""
+    from kazru_stt.media import load_audio
+
+    names = ["ru/golos_001ce26c.wav", "kk/kscd_example_1.wav", "ru/tinkoff_privet_oleg.aac"]
+    clips = [load_audio(eval_dir / n) for n in names]
+    together = batched_engine.detect_languages(clips)
+    for clip, probs in zip(clips, together, strict=True):
+        _lang, _p, alone = batched_engine.model.detect_language(clip)
+        alone = dict(alone)
+        assert max(probs, key=probs.get) == max(alone, key=alone.get)
+        assert all(abs(probs[k] - alone[k]) < 0.02 for k in ("ru", "kk", "en"))
+    assert batched_engine.detect_languages([]) == []

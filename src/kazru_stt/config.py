@@ -102,7 +102,11 @@ class Settings(BaseSettings):
     compute_type: str = Field(
         "default", description="CTranslate2 compute type; `default`: int8 on CPU, float16 on GPU."
     )
-    cpu_threads: int = Field(0, description="CPU threads per worker; 0: the cores, up to 4.")
+    cpu_threads: int = Field(
+        0,
+        description="CPU threads per worker; 0: the cores, up to 4. Batched on a CPU, as "
+        "many single-threaded model workers, each decoding its share of a batch.",
+    )
     beam_size: int = Field(5, description="Beam size of the final decode.")
     batch_size: int = Field(
         8,

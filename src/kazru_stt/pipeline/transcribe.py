@@ -226,18 +226,29 @@ def transcribe_regions(
     ]
     decoded[primary] -= evidence_only  # not its transcript: decoded in full where needed
     if choosing:
+        # Settled by its own decode; a short one still follows its neighbours (two syllables
+        # between two Kazakh, or English, passages are theirs).
+        settled = [primary == "ru" and lid.settled_as_russian(ev) for ev in evidence]
+        open_ = [i for i in range(len(regions)) if not settled[i]]
+        for i in open_:
+            evidence[i].detector = window_languages[i]
+        # The detector for passages that shared their window: one encoder pass each, all
+        # at once (spread over the model's workers).
+        unread = [i for i in open_ if evidence[i].detector is None]
+        bounds = [
+            (
+                round((regions[i].start - offset) * SAMPLE_RATE),
+                round((regions[i].end - offset) * SAMPLE_RATE),
+            )
+            for i in unread
+        ]
+        clips = [audio[a:b] for a, b in bounds]
+        for i, probs in zip(unread, engine.detect_languages(clips), strict=True):
+            evidence[i].detector = probs
         for i, ev in enumerate(evidence):
-            region = regions[i]
-            if primary == "ru" and lid.settled_as_russian(ev):
-                # Settled by its own decode; a short one still follows its neighbours (two
-                # syllables between two Kazakh, or English, passages are theirs).
+            if settled[i]:
                 sure[i] = False
                 continue
-            ev.detector = window_languages[i]
-            if ev.detector is None:
-                a = int(round((region.start - offset) * SAMPLE_RATE))
-                b = int(round((region.end - offset) * SAMPLE_RATE))
-                ev.detector = engine.detect_language(audio[a:b])
             chosen[i] = lid.choose(ev, allowed, third)
             sure[i] = lid.is_sure(ev, chosen[i])
         chosen = lid.smooth_short([(r.start, r.end) for r in regions], chosen, sure)
