@@ -276,6 +276,8 @@ class WhisperEngine:
         self.model_name = config.model_name
         compute_type = resolved_compute_type(config.device, config.compute_type)
         self.workers, threads = decode_workers(config)
+        if self.workers > 1:
+            limit_malloc_arenas(self.workers)  # before the workers' threads start
         try:
             self.model = WhisperModel(
                 config.model_dir,
@@ -470,6 +472,25 @@ def unload_idle(max_idle_s: float) -> list[str]:
 def loaded_models() -> list[str]:
     with _engines_lock:
         return [e.model_name for e in _engines.values()]
+
+
+_M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def limit_malloc_arenas(count: int) -> None:
+    """At most `count` glibc heaps: glibc gives threads that allocate at once heaps of their
+    own (up to 8 per core), each keeping what it freed, and the model's workers and the
+    threads that feed them made a worker's peak grow with the recording (2 hours: 1654 MB
+    against 1430 MB for 15 minutes; capped at 2: 1473 against 1294, same time). An
+    operator's MALLOC_ARENA_MAX wins."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, count)
+    except (OSError, AttributeError):
+        pass  # not glibc
 
 
 def return_freed_memory() -> None:
