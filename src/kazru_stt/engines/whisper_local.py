@@ -341,7 +341,8 @@ class WhisperEngine:
     ) -> list[list[RawSegment]]:
         """Decode each clip (start, end s of `audio`, each at most 30 s) in `language`,
         `batch_size` clips at a time (faster-whisper's batched pipeline: one encoder and one
-        decoder call per batch), with timestamps and word times on `audio`'s clock; one
+        decoder call per batch; with several workers, each decodes an equal share of the
+        batch), with timestamps and word times on `audio`'s clock; one
         decode per clip, at one temperature: the caller checks and re-decodes what fails.
         With `reuse`, encoder outputs are kept there and reused; with `detect` too, its
         `detected` holds each clip's language probabilities afterwards, and `greedy` which
