@@ -237,7 +237,7 @@ _T = TypeVar("_T")
 @dataclass
 class _Decoded:
     segments: list[list[RawSegment]]  # per clip of a worker's share
-    model: object  # what decoded them (a _ReusingModel holds that share's detections)
+    reusing: _ReusingModel | None  # with an EncoderReuse: that share's detections
 
 
 def _in_parallel(
@@ -358,23 +358,13 @@ class WhisperEngine:
             "temperature": temperature,
             "max_new_tokens": max_tokens_for(max(b - a for a, b in clips)),
         }
-        batch = max(self.config.batch_size, 1)
-        shares = [list(range(len(clips)))]
-        if self.workers > 1:
-            # The workers share each batch: equal shares (a share left over would keep one
-            # worker busy while the others wait), at most batch_size clips in flight at once.
-            batch = max(batch // self.workers, 1)
-            count = self.workers * -(-len(clips) // (self.workers * batch))
-            bounds = [round(k * len(clips) / count) for k in range(count + 1)]
-            shares = [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
-
+        batch, shares = self._shares(len(clips))
         from faster_whisper import BatchedInferencePipeline
 
         def decode(share: list[int], report: Callable[[float], None]) -> _Decoded:
-            model = (
-                self.model if reuse is None else _ReusingModel(self.model, reuse, detect, language)
-            )
-            decoded = _Decoded([[] for _ in share], model)
+            reusing = None if reuse is None else _ReusingModel(self.model, reuse, detect, language)
+            model = self.model if reusing is None else reusing
+            decoded = _Decoded([[] for _ in share], reusing)
             part = [clips[i] for i in share]
             starts = [a for a, _ in part]
             segments, _info = BatchedInferencePipeline(model).transcribe(
@@ -402,11 +392,24 @@ class WhisperEngine:
         for share, decoded in zip(shares, results, strict=True):
             for i, segments in zip(share, decoded.segments, strict=True):
                 out[i] = segments
-            if reuse is not None and isinstance(decoded.model, _ReusingModel):
-                reuse.detected += decoded.model.detected
-                reuse.greedy += decoded.model.greedy
-                reuse.reused += decoded.model.reused
+            if decoded.reusing is not None:
+                reuse.detected += decoded.reusing.detected
+                reuse.greedy += decoded.reusing.greedy
+                reuse.reused += decoded.reusing.reused
         return out
+
+    def _shares(self, count: int) -> tuple[int, list[list[int]]]:
+        """(clips per model call, the clips' indices per call). One worker: one call for
+        all, `batch_size` at a time. Several: equal shares of at most batch_size / workers
+        each, so at most batch_size clips are in flight and no share is left over to keep
+        one worker busy while the others wait."""
+        batch = max(self.config.batch_size, 1)
+        if self.workers == 1:
+            return batch, [list(range(count))]
+        batch = max(batch // self.workers, 1)
+        calls = self.workers * -(-count // (self.workers * batch))
+        bounds = [round(k * count / calls) for k in range(calls + 1)]
+        return batch, [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
 
     def detect_language(self, audio: np.ndarray) -> dict[str, float]:
         """Whisper's own detector: probability per language code over the first 30 s."""
@@ -420,15 +423,19 @@ class WhisperEngine:
         from faster_whisper.audio import pad_or_trim
 
         extract = self.model.feature_extractor
-        batch = max(self.config.batch_size // self.workers, 1)
-        shares = [list(range(i, min(i + batch, len(clips)))) for i in range(0, len(clips), batch)]
+        batch, shares = self._shares(len(clips))
 
         def detect(share: list[int], _report) -> list[dict[str, float]]:
-            features = [extract(clips[i][: extract.n_samples]) for i in share]
-            output = self.model.encode(
-                np.stack([pad_or_trim(f[..., : extract.nb_max_frames]) for f in features])
-            )
-            return [{t[2:-2]: p for t, p in r} for r in self.model.model.detect_language(output)]
+            probs = []
+            for k in range(0, len(share), batch):  # batch_size windows per encoder call
+                features = [extract(clips[i][: extract.n_samples]) for i in share[k : k + batch]]
+                output = self.model.encode(
+                    np.stack([pad_or_trim(f[..., : extract.nb_max_frames]) for f in features])
+                )
+                probs += [
+                    {t[2:-2]: p for t, p in r} for r in self.model.model.detect_language(output)
+                ]
+            return probs
 
         with self._lock:
             self.last_used = time.monotonic()
