@@ -267,3 +267,36 @@ def test_cli_diarize(eval_dir, tmp_path, model_cache, engine):
     assert proc.returncode == 0, proc.stderr.decode()
     data = json.loads(proc.stdout)
     assert [s["label"] for s in data["speakers"]] == ["SPEAKER_1", "SPEAKER_2"]
+
+
+def _rttm(path) -> list[tuple[float, float, str]]:
+    turns = []
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if f and f[0] == "SPEAKER":
+            turns.append((float(f[3]), float(f[3]) + float(f[4]), f[7]))
+    return turns
+
+
+def test_one_broadcast_voice_alone_is_one_speaker_and_the_debate_has_four(eval_dir):
+    # A host's own stretches of the VoxConverse debate (8 kHz broadcast), 50 s of one voice:
+    # clustering by silhouettes split it in two (DER 43-48%). The debate itself keeps its
+    # four speakers, the two with a few turns each included.
+    diar = eval_dir / "diar"
+    # (.flac in tests/data, .wav in ../shared/eval)
+    audio = load_audio(next(p for p in diar.glob("voxconverse_aepyx_8k.*") if p.suffix != ".rttm"))
+    turns = _rttm(diar / "voxconverse_aepyx_8k.rttm")
+    host = []
+    for a, b, who in turns:
+        others = [(c, d) for c, d, w in turns if w != who and c < b and d > a]
+        if who == "spk00" and not others and b - a > 1.5:
+            host.append(audio[int(a * 16000) : int(b * 16000)])
+    host_audio = np.concatenate([np.concatenate([h, np.zeros(4000, np.float32)]) for h in host])
+    assert host_audio.size / 16000 > 45
+    embedder = SpeakerEmbedder()
+    embedder.add(host_audio, 0.0, find_speech(host_audio))
+    assert len(set(cluster_windows(embedder.windows))) == 1
+
+    embedder = SpeakerEmbedder()
+    embedder.add(audio, 0.0, find_speech(audio))
+    assert len(set(cluster_windows(embedder.windows))) == 4
