@@ -9,7 +9,7 @@ import pytest
 from kazru_stt.domain.text_compare import error_counts, normalize
 from kazru_stt.engines import whisper_local
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
-from kazru_stt.pipeline.batched_decode import WINDOW_S
+from kazru_stt.pipeline.batched_decode import WINDOW_S, _rest_windows
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans
 
 from .conftest import concat_clips, manifest, write_wav
@@ -131,7 +131,8 @@ def test_rests_that_say_the_same_phrase_are_each_kept(
 
     monkeypatch.setattr(whisper_local.WhisperEngine, "transcribe_clips", stopping_early)
     transcript = transcribe_file(path, TranscribeOptions(language="ru"), batched_engine)
-    assert calls[0] == 3 and calls[1] == 1  # three windows, their rests in one
+    # Three windows; their rests packed: in one window, or two when spread over two workers.
+    assert calls[0] == 3 and calls[1] == min(2, batched_engine.workers)
     assert _clips_heard(transcript, spans[1::2], ["Привет, Олег!"] * 3) == 3
 
 
@@ -160,6 +161,52 @@ def test_workers_sharing_a_batch_decode_each_clip_as_one_worker_does(
     assert [[s.text for s in c] for c in shared] == [[s.text for s in c] for c in alone]
     assert all(c for c in shared)
     assert seen and set(seen) == {threading.current_thread()}
+
+
+def test_a_rest_round_is_spread_over_the_workers():
+    # Rests of 4-6 s from several windows: one 30 s window would keep one worker busy and
+    # the other idle while the block waits for it.
+    rests = [Region(t, t + d) for t, d in ((10, 5), (50, 4), (90, 6), (130, 5))]
+    stream = PackedSpeech(np.zeros(200 * 16000, np.float32), 0.0, rests)
+    assert len(stream.windows(WINDOW_S)) == 1
+    spread = _rest_windows(stream, workers=2)
+    assert len(spread) == 2 and all(b - a <= WINDOW_S for a, b in spread)
+    for a, b in stream.stretches():  # every rest in exactly one window
+        assert sum(wa <= a and b <= wb for wa, wb in spread) == 1
+    assert _rest_windows(stream, workers=1) == stream.windows(WINDOW_S)
+    one = PackedSpeech(np.zeros(200 * 16000, np.float32), 0.0, rests[:1])
+    assert _rest_windows(one, workers=2) == one.windows(WINDOW_S)
+
+
+def test_a_lone_window_is_decoded_with_every_thread(batched_engine, eval_dir):
+    """With single-threaded workers sharing batches, one window alone (a short recording,
+    a rest round) goes to the model copy with one worker and all the threads, and reads
+    the same."""
+    from kazru_stt.media import load_audio
+
+    if batched_engine.workers == 1:
+        pytest.skip("one core: no workers")
+    assert batched_engine.solo is not batched_engine.model
+    audio = load_audio(eval_dir / "ru" / "riva_sample.wav")
+    encoded = []
+
+    class Watched:
+        def __init__(self, model):
+            self._model = model
+
+        def __getattr__(self, name):
+            if name == "encode":
+                encoded.append(name)
+            return getattr(self._model, name)
+
+    solo, batched_engine.solo = batched_engine.solo, Watched(batched_engine.solo)
+    try:
+        alone = batched_engine.transcribe_clips(audio, [(0.0, audio.size / 16000)], "ru")
+    finally:
+        batched_engine.solo = solo
+    assert encoded and alone[0]
+    shared = batched_engine.transcribe_clips(audio, [(0.0, audio.size / 16000)] * 2, "ru")
+    assert [s.text for s in shared[0]] == [s.text for s in alone[0]]
 
 
 def test_speech_after_a_pause_at_a_windows_end_is_kept(engine, eval_dir, tmp_path):

@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(
         0,
         description="CPU threads per worker; 0: the cores, up to 4. Batched on a CPU, as "
-        "many single-threaded model workers, each decoding its share of a batch.",
+        "many single-threaded model workers, each decoding its share of a batch, and a "
+        "second copy of the model with every thread for a window alone.",
     )
     beam_size: int = Field(5, description="Beam size of the final decode.")
     batch_size: int = Field(

@@ -278,15 +278,24 @@ class WhisperEngine:
         self.workers, threads = decode_workers(config)
         if self.workers > 1:
             limit_malloc_arenas(self.workers)  # before the workers' threads start
-        try:
-            self.model = WhisperModel(
+
+        def load(threads: int, workers: int):
+            return WhisperModel(
                 config.model_dir,
                 device=config.device,
                 compute_type=compute_type,
                 cpu_threads=threads,
-                num_workers=self.workers,  # the workers share the weights
+                num_workers=workers,  # the workers share the weights
                 local_files_only=True,
             )
+
+        try:
+            self.model = load(threads, self.workers)
+            # A lone window (a short recording, a rest round, the temperature ladder) on
+            # one single-threaded worker would leave the other cores idle: it goes to a
+            # second copy of the model with one worker and every thread (the encoder uses
+            # them). Costs the weights once more (113 MB of RSS with the bundled base model).
+            self.solo = load(threads * self.workers, 1) if self.workers > 1 else self.model
         except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError variants
             raise ModelError(f"cannot load model from {config.model_dir}: {exc}") from exc
         # CTranslate2 models are thread-safe for inference, but two jobs decoding at once
@@ -312,7 +321,7 @@ class WhisperEngine:
             return []
         with self._lock:
             self.last_used = time.monotonic()
-            segments, _info = self.model.transcribe(
+            segments, _info = self.solo.transcribe(
                 audio,
                 language=language,
                 beam_size=beam_size or self.config.beam_size,
@@ -361,9 +370,11 @@ class WhisperEngine:
         batch, shares = self._shares(len(clips))
         from faster_whisper import BatchedInferencePipeline
 
+        chosen = self.solo if len(shares) == 1 else self.model  # one share: every thread
+
         def decode(share: list[int], report: Callable[[float], None]) -> _Decoded:
-            reusing = None if reuse is None else _ReusingModel(self.model, reuse, detect, language)
-            model = self.model if reusing is None else reusing
+            reusing = None if reuse is None else _ReusingModel(chosen, reuse, detect, language)
+            model = chosen if reusing is None else reusing
             decoded = _Decoded([[] for _ in share], reusing)
             part = [clips[i] for i in share]
             starts = [a for a, _ in part]
@@ -424,17 +435,16 @@ class WhisperEngine:
 
         extract = self.model.feature_extractor
         batch, shares = self._shares(len(clips))
+        chosen = self.solo if len(shares) == 1 else self.model  # one share: every thread
 
         def detect(share: list[int], _report) -> list[dict[str, float]]:
             probs = []
             for k in range(0, len(share), batch):  # batch_size windows per encoder call
                 features = [extract(clips[i][: extract.n_samples]) for i in share[k : k + batch]]
-                output = self.model.encode(
+                output = chosen.encode(
                     np.stack([pad_or_trim(f[..., : extract.nb_max_frames]) for f in features])
                 )
-                probs += [
-                    {t[2:-2]: p for t, p in r} for r in self.model.model.detect_language(output)
-                ]
+                probs += [{t[2:-2]: p for t, p in r} for r in chosen.model.detect_language(output)]
             return probs
 
         with self._lock:

@@ -162,6 +162,25 @@ def _without_context(
     return out
 
 
+def _rest_windows(stream: PackedSpeech, workers: int) -> list[tuple[float, float]]:
+    """A rest round's windows: its rests packed into windows of at most 30 s, but spread
+    over as many windows as the model has workers where the rests allow. A rest round
+    waits for its own decodes: in one window it keeps one worker busy and the others
+    idle (the 10-minute benchmark's rests filled a 25 s window in each 5-minute block)."""
+    windows = stream.windows(WINDOW_S)
+    stretches = stream.stretches()
+    if workers < 2 or len(windows) >= workers or len(stretches) < 2:
+        return windows
+    total = stretches[-1][1] - stretches[0][0]
+    size = max(max(b - a for a, b in stretches), total / workers)
+    while size < WINDOW_S:
+        spread = stream.windows(size)
+        if len(spread) <= workers:
+            return spread
+        size += 1.0
+    return windows
+
+
 def decode_batched(
     engine: WhisperEngine,
     packed: PackedSpeech,
@@ -202,7 +221,7 @@ def decode_batched(
         if not parts:
             break
         stream = PackedSpeech(packed.audio, 0.0, [Region(a, b) for a, b in parts])
-        windows = stream.windows(WINDOW_S)
+        windows = _rest_windows(stream, engine.workers) if round_ else stream.windows(WINDOW_S)
 
         def progress(t: float, stream=stream) -> None:
             if on_segment:
