@@ -20,12 +20,15 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from kazru_stt.domain.errors import ModelError
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME, bundled_model_dir, verify_model_dir
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 
 @dataclass
@@ -367,10 +370,8 @@ class WhisperEngine:
             "temperature": temperature,
             "max_new_tokens": max_tokens_for(max(b - a for a, b in clips)),
         }
-        batch, shares = self._shares(len(clips))
+        batch, shares, chosen = self._shares(len(clips))
         from faster_whisper import BatchedInferencePipeline
-
-        chosen = self.solo if len(shares) == 1 else self.model  # one share: every thread
 
         def decode(share: list[int], report: Callable[[float], None]) -> _Decoded:
             reusing = None if reuse is None else _ReusingModel(chosen, reuse, detect, language)
@@ -409,18 +410,20 @@ class WhisperEngine:
                 reuse.reused += decoded.reusing.reused
         return out
 
-    def _shares(self, count: int) -> tuple[int, list[list[int]]]:
-        """(clips per model call, the clips' indices per call). One worker: one call for
-        all, `batch_size` at a time. Several: equal shares of at most batch_size / workers
-        each, so at most batch_size clips are in flight and no share is left over to keep
-        one worker busy while the others wait."""
+    def _shares(self, count: int) -> tuple[int, list[list[int]], WhisperModel]:
+        """(clips per model call, the clips' indices per call, the model to call). One
+        worker: one call for all, `batch_size` at a time. Several: equal shares of at most
+        batch_size / workers each, so at most batch_size clips are in flight and no share is
+        left over to keep one worker busy while the others wait; a single share goes to the
+        copy of the model with every thread."""
         batch = max(self.config.batch_size, 1)
         if self.workers == 1:
-            return batch, [list(range(count))]
+            return batch, [list(range(count))], self.model
         batch = max(batch // self.workers, 1)
         calls = self.workers * -(-count // (self.workers * batch))
         bounds = [round(k * count / calls) for k in range(calls + 1)]
-        return batch, [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
+        shares = [list(range(a, b)) for a, b in itertools.pairwise(bounds) if b > a]
+        return batch, shares, self.solo if len(shares) == 1 else self.model
 
     def detect_language(self, audio: np.ndarray) -> dict[str, float]:
         """Whisper's own detector: probability per language code over the first 30 s."""
@@ -434,8 +437,7 @@ class WhisperEngine:
         from faster_whisper.audio import pad_or_trim
 
         extract = self.model.feature_extractor
-        batch, shares = self._shares(len(clips))
-        chosen = self.solo if len(shares) == 1 else self.model  # one share: every thread
+        batch, shares, chosen = self._shares(len(clips))
 
         def detect(share: list[int], _report) -> list[dict[str, float]]:
             probs = []
