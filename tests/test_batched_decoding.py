@@ -313,3 +313,32 @@ def test_the_detector_read_for_many_passages_at_once_is_whispers_own(batched_eng
         assert max(probs, key=probs.get) == max(alone, key=alone.get)
         assert all(abs(probs[k] - alone[k]) < 0.02 for k in ("ru", "kk", "en"))
     assert batched_engine.detect_languages([]) == []
+
+
+def test_a_batch_is_encoded_one_window_at_a_time_on_a_cpu(batched_engine, eval_dir):
+    """On a CPU the encoder takes a batch's windows one by one (faster there: the
+    activations of several windows overflow the caches); the outputs are those of the
+    batch encoded at once, and a batched decode reads the same through either."""
+    from faster_whisper.audio import pad_or_trim
+
+    from kazru_stt.media import load_audio
+
+    names = ["ru/golos_001ce26c.wav", "kk/kscd_example_1.wav", "ru/riva_sample.wav"]
+    clips = [load_audio(eval_dir / n) for n in names]
+    extract = batched_engine.model.feature_extractor
+    features = np.stack([pad_or_trim(extract(c)[..., : extract.nb_max_frames]) for c in clips])
+    shapes: list[tuple] = []
+
+    class Watched:
+        def __init__(self, model):
+            self.model = model.model
+
+        def encode(self, batch):
+            shapes.append(tuple(batch.shape))
+            return batched_engine.model.encode(batch)
+
+    one_by_one = np.array(whisper_local._encode(Watched(batched_engine.model), features))
+    assert shapes == [(1, *features.shape[1:])] * 3
+    at_once = np.array(batched_engine.model.encode(features))
+    assert one_by_one.shape == at_once.shape
+    assert np.allclose(one_by_one, at_once, atol=1e-4)
