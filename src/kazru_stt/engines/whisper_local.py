@@ -468,7 +468,7 @@ class WhisperEngine:
 
         def detect(share: list[int], _report) -> list[dict[str, float]]:
             probs = []
-            for k in range(0, len(share), batch):  # batch_size windows per encoder call
+            for k in range(0, len(share), batch):  # batch_size windows per detector call
                 features = [extract(clips[i][: extract.n_samples]) for i in share[k : k + batch]]
                 output = _encode(
                     chosen,
