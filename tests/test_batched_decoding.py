@@ -318,7 +318,7 @@ def test_the_detector_read_for_many_passages_at_once_is_whispers_own(batched_eng
 def test_a_batch_is_encoded_one_window_at_a_time_on_a_cpu(batched_engine, eval_dir):
     """On a CPU the encoder takes a batch's windows one by one (faster there: the
     activations of several windows overflow the caches); the outputs are those of the
-    batch encoded at once, and a batched decode reads the same through either."""
+    batch encoded at once."""
     from faster_whisper.audio import pad_or_trim
 
     from kazru_stt.media import load_audio

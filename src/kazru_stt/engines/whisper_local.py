@@ -181,13 +181,14 @@ class _WindowEncoder:
         return _encode(self._model, features)
 
 
-class _ReusingModel:
+class _ReusingModel(_WindowEncoder):
     """The WhisperModel as faster-whisper's batched pipeline sees it, its encoder going
     through an EncoderReuse (and, with `detect`, the detector read from each output, and the
     clips it does not give `language` decoded at beam 1)."""
 
     def __init__(self, model, reuse: EncoderReuse, detect: bool, language: str):
-        self._model, self._reuse, self._detect = model, reuse, detect
+        super().__init__(model)
+        self._reuse, self._detect = reuse, detect
         self._language = language
         self._on_host = model.model.device == "cpu"
         self._batch_greedy: list[bool] = []  # per clip of the batch just encoded
@@ -196,9 +197,6 @@ class _ReusingModel:
         self.detected: list[dict[str, float]] = []
         self.greedy: list[bool] = []
         self.reused = 0
-
-    def __getattr__(self, name: str):
-        return getattr(self._model, name)
 
     @property
     def model(self):  # the CTranslate2 model, as the pipeline calls it to generate
@@ -214,7 +212,7 @@ class _ReusingModel:
             output = ctranslate2.StorageView.from_array(np.stack([kept[k] for k in keys]))
             self.reused += len(keys)
         else:
-            output = _encode(self._model, features)
+            output = super().encode(features)
             if self._on_host:
                 kept.update(zip(keys, np.array(output), strict=True))
         self._batch_greedy = []
