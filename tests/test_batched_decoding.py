@@ -227,7 +227,7 @@ def test_speech_after_a_pause_at_a_windows_end_is_kept(engine, eval_dir, tmp_pat
 def test_a_window_decoded_again_reuses_its_encoding_and_reads_its_language(engine, eval_dir):
     """Kazakh, then Russian, in the same two windows: the second decode skips the encoder
     and writes what it writes without reuse; the detector read from the kept encoding
-    agrees with Whisper's own detector on the same audio."""
+    agrees with faster-whisper's detector on the same audio (a 30 s window)."""
     from kazru_stt.media import load_audio
 
     ru = load_audio(eval_dir / "ru" / "tinkoff_sample_1.mp3")[: 12 * 16000]
@@ -240,7 +240,8 @@ def test_a_window_decoded_again_reuses_its_encoding_and_reads_its_language(engin
     detected = reuse.detected
     assert [max(d, key=d.get) for d in detected][0] == "ru"
     for (a, b), probs in zip(clips, detected, strict=True):
-        own = engine.detect_language(audio[int(a * 16000) : int(b * 16000)])
+        _lang, _p, own = engine.model.detect_language(audio[int(a * 16000) : int(b * 16000)])
+        own = dict(own)
         assert max(own, key=own.get) == max(probs, key=probs.get)
         assert abs(own["ru"] - probs["ru"]) < 0.05
     again = engine.transcribe_clips(audio, clips, "ru", reuse=reuse)
@@ -299,17 +300,43 @@ def test_russian_decoded_as_evidence_only_is_decoded_again_in_full(
     assert auto.text == given.text
 
 
-def test_the_detector_read_for_many_passages_at_once_is_whispers_own(batched_engine, eval_dir):
+def test_the_detector_reads_each_passage_cut_to_its_length(batched_engine, eval_dir, monkeypatch):
     """Passages that need Whisper's detector of their own are read together, shared among
-    the workers; each gets what faster-whisper's detect_language gives it alone."""
+    the workers; each is encoded cut to its length plus 1 s (at least 10 s, at most 30 s),
+    not padded to a whole window, and gets what the detector gives those frames alone."""
+    import ctranslate2
+    from faster_whisper import WhisperModel
+    from faster_whisper.audio import pad_or_trim
+
     from kazru_stt.media import load_audio
 
-    names = ["ru/golos_001ce26c.wav", "kk/kscd_example_1.wav", "ru/tinkoff_privet_oleg.aac"]
-    clips = [load_audio(eval_dir / n) for n in names]
+    def clip(*names):
+        return np.concatenate([load_audio(eval_dir / n) for n in names])
+
+    clips = [
+        clip("ru/golos_001ce26c.wav"),  # 4.0 s
+        clip("kk/kscd_example_1.wav"),  # 5.0 s
+        clip("ru/riva_sample.wav", "ru/tinkoff_sample_1.mp3"),  # 12.5 s
+        clip(*["ru/riva_sample.wav"] * 5),  # 38 s: its first 30 s
+    ]
+    seen = []
+    encode = WhisperModel.encode
+
+    def spy(self, features):
+        seen.append(features.shape[-1])
+        return encode(self, features)
+
+    monkeypatch.setattr(WhisperModel, "encode", spy)
     together = batched_engine.detect_languages(clips)
-    for clip, probs in zip(clips, together, strict=True):
-        _lang, _p, alone = batched_engine.model.detect_language(clip)
-        alone = dict(alone)
+    assert sorted(seen) == [1000, 1000, 1348, 3000]
+    monkeypatch.undo()
+    whisper = batched_engine.solo
+    for audio, probs in zip(clips, together, strict=True):
+        features = whisper.feature_extractor(audio[: 30 * 16000])[..., :3000]
+        frames = whisper_local.detector_frames(features.shape[-1])
+        cut = np.ascontiguousarray(pad_or_trim(features, frames)[None])
+        output = whisper.model.encode(ctranslate2.StorageView.from_array(cut))
+        alone = {t[2:-2]: p for t, p in whisper.model.detect_language(output)[0]}
         assert max(probs, key=probs.get) == max(alone, key=alone.get)
         assert all(abs(probs[k] - alone[k]) < 0.02 for k in ("ru", "kk", "en"))
     assert batched_engine.detect_languages([]) == []

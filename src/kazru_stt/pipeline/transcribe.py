@@ -232,8 +232,8 @@ def transcribe_regions(
         open_ = [i for i in range(len(regions)) if not settled[i]]
         for i in open_:
             evidence[i].detector = window_languages[i]
-        # The detector for passages that shared their window: one encoder pass each, all
-        # at once (spread over the model's workers).
+        # The detector for passages that shared their window: one encoder pass each over
+        # the passage cut to its length, all at once (spread over the model's workers).
         unread = [i for i in open_ if evidence[i].detector is None]
         bounds = [
             (
