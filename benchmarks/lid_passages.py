@@ -74,14 +74,14 @@ def features(engine, audio: np.ndarray) -> dict:
     detector read from that window's encoding; and the detector's own read of the passage
     (`p_*_own`), as a passage that shared its window gets it."""
     seconds = audio.size / RATE
+    own = engine.detect_language(audio)
     if seconds <= WINDOW_S:
         reuse = EncoderReuse(evidence_below=lid.EVIDENCE_ONLY_BELOW)
         [raw] = engine.transcribe_clips(audio, [(0.0, seconds)], "ru", reuse=reuse, detect=True)
         det = reuse.detected[0]
     else:  # longer than a region can be: decoded window by window, detector on the first
         raw = engine.transcribe(audio, "ru", temperatures=GREEDY_ONLY)
-        det = engine.detect_language(audio)
-    own = engine.detect_language(audio) if seconds <= WINDOW_S else det
+        det = own  # the first 30 s read whole either way
     words, looped = [], False
     for seg in raw:
         cleaned = [w for w in seg.words if clean_text(w.text).strip()]
