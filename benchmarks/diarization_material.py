@@ -8,7 +8,12 @@ Kinds of material in each half:
   overlaps (the recordings' microphones differ, which helps: the easy case);
 - "phone": both speakers mixed into one channel with turns of 1-4 s and overlaps up to
   0.3 s, every turn brought to the same loudness, then the whole call band-limited to
-  telephone 8 kHz and back (one channel for both parties: the harder case).
+  telephone 8 kHz and back (one channel for both parties: the harder case);
+- "meeting": three or four speakers in one room, as far as real recordings allow: one
+  channel, turns of 1-4 s that often start before the last one ended (up to 1 s), short
+  interjections over a fifth of the turns, each speaker at their own distance (their own
+  level and their own reverberation tail) and a little room noise (the hardest case,
+  nearest to the AMI meetings).
 """
 
 from __future__ import annotations
@@ -63,6 +68,18 @@ CONVERSATIONS = {
         ("tinkoff", "vox_spk01"),
         ("jfk", "golos", "tinkoff"),
         ("vox_spk00", "jfk", "vox_spk01"),
+    ],
+}
+MEETINGS = {
+    "tuning": [
+        ("vosk", "riva", "kk", "ami_MEE009"),
+        ("riva", "kk", "ami_MEE012"),
+        ("ami_MEE009", "vosk", "ami_MEE012", "riva"),
+    ],
+    "held_out": [
+        ("jfk", "golos", "tinkoff", "vox_spk00"),
+        ("golos", "vox_spk00", "vox_spk01"),
+        ("vox_spk01", "tinkoff", "jfk", "golos"),
     ],
 }
 
@@ -185,6 +202,68 @@ def build(names: tuple[str, ...], group: dict, kind: str, seed: int) -> Item:
     return Item(f"{kind} {'+'.join(names)}", track, truth, kind)
 
 
+def _room(rng: np.random.Generator) -> np.ndarray:
+    """A speaker's path to the table microphone: the direct sound, then a tail of
+    exponentially decaying reflections (reverberation time 0.3-0.7 s), the farther speakers
+    with more tail against the direct sound."""
+    rt60 = rng.uniform(0.3, 0.7)
+    n = int(rt60 * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    tail[: int(0.005 * SAMPLE_RATE)] = 0.0  # the first reflections come a little later
+    response = tail / np.sqrt(np.sum(tail**2)) * rng.uniform(0.3, 1.0)
+    response[0] = 1.0
+    return response.astype(np.float32)
+
+
+def meeting(names: tuple[str, ...], group: dict, seed: int) -> Item:
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(seed)
+    per = {n: speech_of(n, group) for n in names}
+    budget = {n: 2 * sum(p.size for p in per[n]) / SAMPLE_RATE for n in names}
+    n_turns = int(min(90 / 2.5, min(budget.values()) / 2.5 * len(names)))
+    rooms = {n: _room(rng) for n in names}
+    gains = {n: 10 ** (rng.uniform(-8.0, 0.0) / 20) for n in names}
+    speech = {n: np.concatenate(per[n]) for n in names}
+    pos = dict.fromkeys(names, 0)
+
+    def piece(who: str, seconds: float) -> np.ndarray:
+        flat = speech[who]
+        n = min(int(seconds * SAMPLE_RATE), flat.size)
+        out = np.take(flat, np.arange(pos[who], pos[who] + n), mode="wrap")
+        pos[who] = (pos[who] + n) % flat.size
+        out = fftconvolve(_level(out), rooms[who])[: out.size + rooms[who].size // 2]
+        return (out * gains[who]).astype(np.float32)
+
+    placed: list[tuple[float, np.ndarray, str]] = []
+    t, who = 0.5, names[0]
+    for _ in range(n_turns):
+        p = piece(who, rng.uniform(1.0, 4.0))
+        start = max(0.0, t + rng.uniform(-1.0, 0.4))
+        placed.append((start, p, who))
+        if rng.random() < 0.2:  # an interjection from someone else over this turn
+            other = names[int(rng.integers(len(names)))]
+            if other != who:
+                q = piece(other, rng.uniform(0.5, 1.0))
+                placed.append(
+                    (start + rng.uniform(0.0, max(p.size / SAMPLE_RATE - 1.0, 0.1)), q, other)
+                )
+        t = start + p.size / SAMPLE_RATE
+        who = names[(names.index(who) + int(rng.integers(1, len(names)))) % len(names)]
+    end = max(s + p.size / SAMPLE_RATE for s, p, _ in placed) + 0.5
+    track = np.zeros(int(end * SAMPLE_RATE), np.float32)
+    truth = Annotation()
+    for start, p, who in placed:
+        a = int(start * SAMPLE_RATE)
+        track[a : a + p.size] += p
+        # The reference ends with the speech, not with its reverberation tail.
+        truth[Segment(start, start + (p.size - rooms[who].size // 2) / SAMPLE_RATE)] = who
+    noise = rng.standard_normal(track.size).astype(np.float32) * 10 ** (-55 / 20)
+    track = np.clip(track + noise, -1, 1)
+    return Item(f"meeting {'+'.join(names)}", track, truth, "meeting")
+
+
 def solo(name: str, group: dict, kind: str) -> Item:
     """One speaker alone: their speech with 0.25 s pauses (the count must come out 1)."""
     track, truth, t = [], Annotation(), 0.0
@@ -206,6 +285,8 @@ def items(split: str) -> list[Item]:
         out.append(build(names, group, "built", seed=i))
         if len(names) == 2:
             out.append(build(names, group, "phone", seed=100 + i))
+    for i, names in enumerate(MEETINGS[split]):
+        out.append(meeting(names, group, seed=200 + i))
     for stem in REAL_TUNING if split == "tuning" else REAL_HELD_OUT:
         out.append(
             Item(

@@ -2,12 +2,13 @@
 
 1. Neighbouring windows (1.5 s each, every 0.5 s) are averaged into chunks of about a
    second's hop: single windows are too noisy to compare.
-2. One speaker when the windows stay close, on average, to the recording's mean voice.
+2. One speaker when the windows stay close, on average, to the recording's mean voice;
+   surely several when they stay far from it.
 3. Otherwise spectral clustering (NME-SC, Park et al. 2019, with a fixed pruning): each
    chunk keeps links to its NEIGHBOURS most similar chunks (cosine), the graph's Laplacian
    gives the count (the largest gap between its smallest eigenvalues, up to MAX_SPEAKERS;
-   1 stays possible) and k-means on its eigenvectors the clusters. A count or bounds given
-   with the job always win.
+   1 stays possible unless the voices are surely several) and k-means on its eigenvectors
+   the clusters. A count or bounds given with the job always win.
 4. Re-segmentation (resegment.py) relabels each window against the speakers' mean voices
    (the recording's mean voice subtracted: what all its windows share, the room, the
    microphone, the line) with a penalty for changing speaker, so turns follow the audio
@@ -36,6 +37,13 @@ MAX_CHUNKS = 2000  # longer recordings get longer chunks (the eigenvectors cost 
 # (Joining speakers whose mean voices are close instead fails on VoxConverse's two hosts,
 # 0.76 apart, closer than two halves of one short recording.)
 ONE_VOICE_WITHIN = 0.80
+# At or below this the windows are surely several voices, and the count is at least two.
+# In a short meeting (3-4 speakers in 30 s, talking over each other) every chunk has links
+# to other speakers, so the graph shows one component. On the tuning half: meetings built
+# from real recordings in one room (diarization_material.py) 0.66-0.69, other conversations
+# 0.69-0.78 (their counts unchanged by this rule), single speakers 0.771 and up: midway
+# between the meetings and the lowest single speaker, rounded down.
+SEVERAL_VOICES_WITHIN = 0.73
 # Links kept per chunk: a speaker with fewer chunks (~10 s of speech) than this cannot be a
 # component of the graph of its own. With fewer than ~30 chunks, a third of them. Chosen on
 # the tuning half: 10 to 30 all gave its best figures there, 6 split a telephone call in
@@ -78,12 +86,15 @@ def _spectral(chunks: np.ndarray, bounds: SpeakerBounds, within: float) -> np.nd
     lo = bounds.min_speakers or 1
     hi = min(bounds.max_speakers or MAX_SPEAKERS, n // MIN_SPEAKER_CHUNKS)
     k: int | None = None  # None: found from the graph
+    least = 1  # the smallest count the graph may show
     if bounds.num_speakers:
         k = min(bounds.num_speakers, n)
     elif hi < max(2, lo):  # nothing to choose between
         k = max(1, min(lo, n))
     elif lo <= 1 and within >= ONE_VOICE_WITHIN:
         k = 1
+    elif within <= SEVERAL_VOICES_WITHIN:
+        least = 2
     if k == 1:
         return np.zeros(n, dtype=int)
     similarity = chunks @ chunks.T
@@ -96,8 +107,8 @@ def _spectral(chunks: np.ndarray, bounds: SpeakerBounds, within: float) -> np.nd
     values, vectors = np.linalg.eigh(laplacian)
     if k is None:
         gaps = np.diff(values[: hi + 1])  # gaps[i]: the gap that makes i + 1 clusters
-        # The count the graph shows, brought within a minimum the job gave.
-        k = max(int(np.argmax(gaps)) + 1, lo)
+        # The count the graph shows (at least `least`), brought within a minimum the job gave.
+        k = max(least + int(np.argmax(gaps[least - 1 :])), lo)
     if k <= 1:
         return np.zeros(n, dtype=int)
     return KMeans(k, n_init=10, random_state=0).fit_predict(vectors[:, :k])
