@@ -369,3 +369,10 @@ def test_a_batch_is_encoded_one_window_at_a_time_on_a_cpu(batched_engine, eval_d
     at_once = np.array(batched_engine.model.encode(features))
     assert one_by_one.shape == at_once.shape
     assert np.allclose(one_by_one, at_once, atol=1e-4)
+
+
+def test_a_loaded_engine_has_turned_mkls_buffer_pool_off(engine):
+    # CTranslate2 allocates through MKL on x86; its pool kept freed buffers per thread.
+    import os
+
+    assert os.environ.get("MKL_DISABLE_FAST_MM") == "1"

@@ -8,6 +8,7 @@ CI: a publish on a channel kombu had closed while recovering)."""
 from __future__ import annotations
 
 import sqlite3
+from queue import Empty
 
 import pytest
 from kombu import Connection
@@ -140,3 +141,25 @@ def test_a_job_is_queued_through_kombus_botched_recovery(tmp_path, how):
     [(payload,)] = rows
     args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(payload)["body"]))
     assert args == ["job-1"]
+
+
+def test_an_idle_poll_reads_without_taking_the_write_lock(tmp_path):
+    """Nothing queued: the poll is one plain read (kombu's own takes SQLite's write lock and
+    runs its ORM path every time), so it answers even while another process writes."""
+    path = tmp_path / "queue.sqlite"
+    with Connection(f"kazru-sqla+sqlite:///{path}") as conn:
+        channel = conn.default_channel
+        channel._new_queue("kazru")
+        channel.session.commit()
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        try:
+            with pytest.raises(Empty):
+                channel._get("kazru")
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        queue = conn.SimpleQueue("kazru")
+        queue.put({"job": "y"})
+        assert queue.get(timeout=5).payload == {"job": "y"}  # a message still comes through
+        queue.close()
