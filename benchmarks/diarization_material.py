@@ -204,8 +204,8 @@ def build(names: tuple[str, ...], group: dict, kind: str, seed: int) -> Item:
 
 def _room(rng: np.random.Generator) -> np.ndarray:
     """A speaker's path to the table microphone: the direct sound, then a tail of
-    exponentially decaying reflections (reverberation time 0.3-0.7 s), the farther speakers
-    with more tail against the direct sound."""
+    exponentially decaying reflections (reverberation time 0.3-0.7 s) at 0.3-1 times the
+    direct sound's energy (a nearer or a farther seat)."""
     rt60 = rng.uniform(0.3, 0.7)
     n = int(rt60 * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
