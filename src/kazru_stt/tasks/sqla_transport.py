@@ -41,7 +41,7 @@ class Channel(_SqlaChannel):
     def _waiting(self, queue) -> bool:
         """Whether `queue` may hold a visible message (always, but for SQLite)."""
         engine, _ = self._open()
-        if engine.dialect.name != "sqlite" or not engine.url.database:
+        if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
             return True
         if self._queue_ids is None:
             self._queue_ids = {}
