@@ -562,8 +562,26 @@ def disable_mkl_buffer_pool() -> None:
     buffer a thread freed for that thread's reuse, out of malloc_trim's reach. Without it
     a worker peaked lower and flatter (15 and 120 minutes: 990-998 and 1056-1063 MB against
     1066-1071 and 1159-1175 MB, two runs each) in the same time. MKL reads the setting once,
-    at its first allocation; an operator's MKL_DISABLE_FAST_MM wins."""
+    at its first use (the first model's load, unless something used MKL before): see
+    mkl_buffer_pool_off. An operator's MKL_DISABLE_FAST_MM wins."""
     os.environ.setdefault("MKL_DISABLE_FAST_MM", "1")
+
+
+def mkl_buffer_pool_off() -> bool | None:
+    """Whether MKL itself has its buffer pool off in this process (None: CTranslate2 is not
+    loaded or has no MKL, as on ARM)."""
+    import ctypes
+
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return None
+    paths = {line.split(None, 5)[-1] for line in maps.splitlines() if "libctranslate2" in line}
+    for path in paths:
+        status = getattr(ctypes.CDLL(path.strip()), "mkl_serv_get_fast_mm_status", None)
+        if status is not None:
+            return status() == 1
+    return None
 
 
 def return_freed_memory() -> None:

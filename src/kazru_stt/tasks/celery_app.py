@@ -12,19 +12,22 @@ from kazru_stt.config import get_settings
 
 QUEUE = "kazru"
 TRANSPORT_ALIASES.setdefault("kazru-sqla", "kazru_stt.tasks.sqla_transport:Transport")
+for _scheme in ("redis", "rediss"):
+    TRANSPORT_ALIASES.setdefault(f"kazru-{_scheme}", "kazru_stt.tasks.redis_transport:Transport")
 
 
 def broker_url() -> str:
     url = get_settings().resolved_broker_url
     if url.startswith("sqla+sqlite:///"):
         Path(url.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    if url.startswith("sqla+"):  # same transport, faster polling
+    if url.startswith(("sqla+", "redis://", "rediss://")):  # same transports, fewer wake-ups
         url = "kazru-" + url
     return url
 
 
 def make_app() -> Celery:
-    app = Celery("kazru_stt", broker=broker_url(), include=["kazru_stt.tasks.jobs"])
+    url = broker_url()
+    app = Celery("kazru_stt", broker=url, include=["kazru_stt.tasks.jobs"])
     app.conf.update(
         task_default_queue=QUEUE,
         task_acks_late=True,  # a job is acknowledged when done, not when taken
@@ -34,12 +37,18 @@ def make_app() -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
+        worker_enable_remote_control=False,  # nothing here sends commands to workers
         task_serializer="json",
         accept_content=["json"],
     )
-    if app.conf.broker_url.startswith("redis"):
-        # Redelivery of an unacked message waits this long; the sweep is the real guarantee.
-        app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    if url.startswith("kazru-redis"):
+        app.conf.broker_transport_options = {
+            # Redelivery of an unacked message waits this long; the sweep is the real guarantee.
+            "visibility_timeout": 3600,
+            # How long one BRPOP waits. A message ends it at once, so a longer wait costs no
+            # latency, only fewer wake-ups of an idle worker (kombu's default: every 1 s).
+            "polling_interval": 10,
+        }
     return app
 
 

@@ -1,0 +1,43 @@
+"""The Redis queue's transport (kazru_stt/tasks/redis_transport.py) on the machine's real
+Redis: an idle worker's event loop has nothing that wakes it every second."""
+
+from __future__ import annotations
+
+import pytest
+from kombu import Connection
+from kombu.asynchronous import Hub
+
+from kazru_stt.tasks.celery_app import TRANSPORT_ALIASES  # registers the kazru-redis alias
+from tests.service_harness import REDIS_URL, redis_available
+
+
+def _repeating_timers(url: str, options: dict) -> list[float]:
+    """The periods of the timers a transport leaves running in a worker's event loop."""
+    hub = Hub()
+    made = []
+    schedule = hub.call_repeatedly
+
+    def record(delay, callback, *args):
+        tref = schedule(delay, callback, *args)
+        made.append((delay, tref))
+        return tref
+
+    hub.call_repeatedly = record
+    with Connection(url, transport_options=options) as conn:
+        conn.connect()
+        conn.default_channel  # noqa: B018  (a channel, as a consumer has)
+        conn.transport.register_with_event_loop(conn.connection, hub)
+        periods = sorted(delay for delay, tref in made if not tref.canceled)
+    hub.close()
+    return periods
+
+
+def test_an_idle_redis_consumer_has_no_timer_that_fires_every_second():
+    if reason := redis_available():
+        pytest.skip(reason)
+    assert "kazru-redis" in TRANSPORT_ALIASES
+    ours = _repeating_timers(f"kazru-{REDIS_URL}/15", {"polling_interval": 10})
+    stock = _repeating_timers(f"{REDIS_URL}/15", {"polling_interval": 10})
+    assert min(stock) == 1  # kombu's own: its binding check, every second
+    assert min(ours) >= 10
+    assert len(ours) == len(stock)  # the same checks, only less often
