@@ -4,7 +4,8 @@ the CPU it uses over 60 s with nothing to do, on the embedded queue (SQLite, pol
 Redis (a blocking read), and how often its threads woke: what a wake costs depends on the
 VM (an idle embedded worker: 0.05-0.12% of a core on an AMD EPYC VM, 0.88% on an Intel
 Xeon VM), the count much less. A thread's voluntary context switches stand for its wakes;
-threads that wake together and hand the GIL around count more than once.
+threads that wake together and hand the GIL around count more than once. Last, how long a
+job uploaded to the idle worker waited before it was taken.
 
     .venv/bin/python benchmarks/worker_idle.py [--idle-s 20] [--cpu-window 60]
 """
@@ -15,6 +16,7 @@ import argparse
 import os
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from common import EVAL_DIR
@@ -78,11 +80,17 @@ def run(backend_name: str, idle_s: float, window: float) -> None:
         now = wakes(worker.pid)
         per_min = {n: (c - woken.get(n, 0)) * 60 / window for n, c in now.items()}
         by_thread = ", ".join(f"{n} {w:.0f}" for n, w in sorted(per_min.items()) if w >= 0.5)
+        # How long a job waits for an idle worker to take it (its model is loaded after).
+        job = svc.wait(svc.upload(EVAL_DIR / "ru" / "vosk_commands.wav", language="ru")["id"])
+        pickup = datetime.fromisoformat(job["started_at"]) - datetime.fromisoformat(
+            job["created_at"]
+        )
         print(
             f"{backend_name:>8}: RSS started {start:.0f} MB, model loaded {loaded:.0f} MB, "
             f"after a job {after_job:.0f} MB, after {idle_s:g} s idle {after_idle:.0f} MB "
             f"({'unloaded' if unloaded else 'NOT unloaded'}); idle CPU {idle_cpu:.2f}% of a core, "
-            f"{sum(per_min.values()):.0f} wake-ups a minute ({by_thread})"
+            f"{sum(per_min.values()):.0f} wake-ups a minute ({by_thread}); a job uploaded "
+            f"then was taken after {pickup.total_seconds():.2f} s"
         )
     finally:
         svc.stop()

@@ -163,3 +163,29 @@ def test_an_idle_poll_reads_without_taking_the_write_lock(tmp_path):
         queue.put({"job": "y"})
         assert queue.get(timeout=5).payload == {"job": "y"}  # a message still comes through
         queue.close()
+
+
+def test_a_message_put_wakes_an_idle_worker_long_before_its_next_poll(tmp_path):
+    """An idle worker polls seldom; putting a message rings it (tasks/doorbell.py), so the
+    job starts at once rather than at the next poll (here a minute away)."""
+    import threading
+    import time
+
+    from kazru_stt.tasks import doorbell
+
+    if not doorbell.supported():
+        pytest.skip("abstract Unix sockets are Linux's")
+    url = f"kazru-sqla+sqlite:///{tmp_path / 'queue.sqlite'}"
+    with Connection(url) as worker, Connection(url) as api:
+        inbox = worker.SimpleQueue("kazru")
+        with pytest.raises(Empty):
+            inbox.get(timeout=0.5)  # nothing yet: the worker waits on its doorbell
+        transport = worker.transport
+        assert transport._bell is not None
+        transport._pause = 60.0  # long idle: the next poll is a minute away
+        transport._next_poll = time.monotonic() + 60.0
+        outbox = api.SimpleQueue("kazru")
+        threading.Timer(0.5, outbox.put, args=({"job": "z"},)).start()
+        assert inbox.get(timeout=30).payload == {"job": "z"}
+        inbox.close()
+        outbox.close()
