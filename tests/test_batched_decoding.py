@@ -372,7 +372,7 @@ def test_a_batch_is_encoded_one_window_at_a_time_on_a_cpu(batched_engine, eval_d
 
 
 def test_a_loaded_engine_has_turned_mkls_buffer_pool_off(engine):
-    # CTranslate2 allocates through MKL on x86; its pool kept freed buffers per thread. MKL
+    # CTranslate2 allocates through MKL on Intel CPUs; its pool kept freed buffers per thread. MKL
     # reads the switch once, at its first use: set after that, it does nothing.
     from kazru_stt.engines.whisper_local import mkl_buffer_pool_off
 

@@ -558,12 +558,13 @@ def limit_malloc_arenas(count: int) -> None:
 
 
 def disable_mkl_buffer_pool() -> None:
-    """On x86, CTranslate2 allocates through Intel MKL, whose own allocator keeps every
+    """On Intel CPUs, CTranslate2 allocates through Intel MKL, whose own allocator keeps every
     buffer a thread freed for that thread's reuse, out of malloc_trim's reach. Without it
     a worker peaked lower and flatter (15 and 120 minutes: 990-998 and 1056-1063 MB against
     1066-1071 and 1159-1175 MB, two runs each) in the same time. MKL reads the setting once,
     at its first use (the first model's load, unless something used MKL before): see
-    mkl_buffer_pool_off. An operator's MKL_DISABLE_FAST_MM wins."""
+    mkl_buffer_pool_off. An operator's MKL_DISABLE_FAST_MM wins. On AMD CPUs CTranslate2
+    uses oneDNN, not MKL: there this changes nothing."""
     os.environ.setdefault("MKL_DISABLE_FAST_MM", "1")
 
 
