@@ -41,3 +41,27 @@ def test_an_idle_redis_consumer_has_no_timer_that_fires_every_second():
     assert min(stock) == 1  # kombu's own: its binding check, every second
     assert min(ours) >= 10
     assert len(ours) == len(stock)  # the same checks, only less often
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("redis://127.0.0.1:6379/3", "kazru-redis://127.0.0.1:6379/3"),
+        # kombu turns TLS on by the name rediss: the URL is kept, and its transport with it.
+        ("rediss://cache.example:6380/0", "rediss://cache.example:6380/0"),
+    ],
+)
+def test_a_redis_broker_url_gets_the_quieter_transport_unless_it_is_tls(monkeypatch, given, used):
+    from kazru_stt.config import get_settings
+    from kazru_stt.tasks import celery_app
+
+    monkeypatch.setenv("KAZRU_BROKER_URL", given)
+    monkeypatch.setenv("KAZRU_DATABASE_URL", "postgresql+psycopg://kazru@db.example/kazru")
+    get_settings.cache_clear()
+    try:
+        assert celery_app.broker_url() == used
+        conf = celery_app.make_app().conf
+        assert conf.broker_transport_options["polling_interval"] == 10
+    finally:
+        get_settings.cache_clear()
+        celery_app.app.set_current()  # a new Celery app makes itself the current one

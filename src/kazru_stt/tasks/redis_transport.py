@@ -2,7 +2,8 @@
 `maybe_refresh_binding_expiry` every second from the worker's event loop, which wakes an
 idle worker 60 times a minute even though it refreshes at most every 20 minutes (a third of
 its one-hour minimum TTL) and sweeps at most every minute. Once a minute keeps both.
-Registered as the `kazru-redis` and `kazru-rediss` aliases in celery_app."""
+Registered as the `kazru-redis` alias in celery_app (a rediss:// URL keeps kombu's own,
+which turns TLS on by that name)."""
 
 from __future__ import annotations
 
