@@ -106,6 +106,7 @@ class Transport(_SqlaTransport):
     _pause = 0.0
     _next_poll = 0.0
     _bell: doorbell.Doorbell | None = None
+    _bell_tried = False
 
     def drain_events(self, connection, timeout=None):
         # The poll's schedule outlives a call: Celery's loop calls again every 2 s, and an
@@ -137,8 +138,10 @@ class Transport(_SqlaTransport):
         """Sleep up to `seconds`; True when rung. The doorbell is made before the first
         wait, so a message put between the last empty poll and it is found by the next
         quick poll (the pause starts at 0.1 s)."""
-        if self._bell is None and doorbell.supported():
-            if path := _sqlite_file(self.client.hostname):
+        if not self._bell_tried:
+            self._bell_tried = True
+            path = _sqlite_file(self.client.hostname) if doorbell.supported() else None
+            if path is not None:
                 try:
                     self._bell = doorbell.Doorbell(path)
                 except OSError:  # no abstract sockets here: poll only
@@ -152,4 +155,5 @@ class Transport(_SqlaTransport):
         if self._bell is not None:
             self._bell.close()
             self._bell = None
+        self._bell_tried = False
         super().close_connection(connection)
