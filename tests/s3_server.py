@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -12,8 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-from tests.service_harness import free_port
 
 ACCESS_KEY = "kazru-test"
 SECRET_KEY = "kazru-test-secret-0123456789"
@@ -24,17 +23,36 @@ def weed_binary() -> str | None:
     return str(beside) if beside.exists() else shutil.which("weed")
 
 
-def _free_pair() -> int:
-    """A port whose gRPC twin (+10000, SeaweedFS's rule) is free too."""
-    for _ in range(50):
-        port = free_port()
-        if port < 55000:
-            try:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + 10000))
-                return port
-            except OSError:
-                continue
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def _bindable(port: int) -> bool:
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+
+
+def _free_pair(taken: set[int]) -> int:
+    """A port whose gRPC twin (+10000, SeaweedFS's rule) is free too, both below the range
+    the system hands out to outgoing connections: SeaweedFS binds its last port seconds
+    after we chose it, and a port in that range had been taken meanwhile by a client's
+    connection (s3 failed to listen on grpc port 51883: address already in use)."""
+    top = max(_ephemeral_low() - 10000, 13000)
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(12000, top)
+        if {port, port + 10000} & taken:
+            continue
+        if _bindable(port) and _bindable(port + 10000):
+            taken.update((port, port + 10000))
+            return port
     raise RuntimeError("no free port pair for SeaweedFS")
 
 
@@ -97,7 +115,8 @@ def start_s3(directory: Path, timeout: float = 60.0) -> S3Server:
             }
         )
     )
-    master, volume, filer, s3 = (_free_pair() for _ in range(4))
+    taken: set[int] = set()
+    master, volume, filer, s3 = (_free_pair(taken) for _ in range(4))
     log = directory / "weed.log"
     proc = subprocess.Popen(
         [
