@@ -36,19 +36,17 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def wakes(pid: int) -> dict[str, int]:
-    """Voluntary context switches (a thread going to sleep, so one per wake-up) per thread
-    name: a machine-independent count, where the CPU each wake costs depends on the VM."""
-    counts: dict[str, int] = {}
+def wakes(pid: int) -> int:
+    """Voluntary context switches of all its threads (a thread going to sleep, so one per
+    wake-up): a machine-independent count, where the CPU each wake costs depends on the VM."""
+    total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            name = (task / "comm").read_text().strip()
             status = (task / "status").read_text()
         except OSError:  # the thread ended meanwhile
             continue
-        switches = int(status.split("voluntary_ctxt_switches:")[1].split()[0])
-        counts[name] = counts.get(name, 0) + switches
-    return counts
+        total += int(status.split("voluntary_ctxt_switches:")[1].split()[0])
+    return total
 
 
 def run(backend_name: str, idle_s: float, window: float) -> None:
@@ -77,9 +75,7 @@ def run(backend_name: str, idle_s: float, window: float) -> None:
         used, woken = cpu_s(worker.pid), wakes(worker.pid)
         time.sleep(window)
         idle_cpu = (cpu_s(worker.pid) - used) / window * 100
-        now = wakes(worker.pid)
-        per_min = {n: (c - woken.get(n, 0)) * 60 / window for n, c in now.items()}
-        by_thread = ", ".join(f"{n} {w:.0f}" for n, w in sorted(per_min.items()) if w >= 0.5)
+        per_min = (wakes(worker.pid) - woken) * 60 / window
         # How long a job waits for an idle worker to take it (its model is loaded after).
         job = svc.wait(svc.upload(EVAL_DIR / "ru" / "vosk_commands.wav", language="ru")["id"])
         pickup = datetime.fromisoformat(job["started_at"]) - datetime.fromisoformat(
@@ -89,7 +85,7 @@ def run(backend_name: str, idle_s: float, window: float) -> None:
             f"{backend_name:>8}: RSS started {start:.0f} MB, model loaded {loaded:.0f} MB, "
             f"after a job {after_job:.0f} MB, after {idle_s:g} s idle {after_idle:.0f} MB "
             f"({'unloaded' if unloaded else 'NOT unloaded'}); idle CPU {idle_cpu:.2f}% of a core, "
-            f"{sum(per_min.values()):.0f} wake-ups a minute ({by_thread}); a job uploaded "
+            f"{per_min:.0f} wake-ups a minute; a job uploaded "
             f"then was taken after {pickup.total_seconds():.2f} s"
         )
     finally:

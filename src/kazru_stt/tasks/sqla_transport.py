@@ -60,7 +60,8 @@ class Channel(_SqlaChannel):
     def _waiting(self, queue) -> bool:
         """Whether `queue` may hold a visible message (always, but for SQLite)."""
         engine, _ = self._open()
-        if _sqlite_file(engine.url) is None:
+        path = _sqlite_file(engine.url)
+        if path is None:
             return True
         if self._queue_ids is None:
             self._queue_ids = {}
@@ -68,9 +69,7 @@ class Channel(_SqlaChannel):
             self._queue_ids[queue] = self._get_or_create(queue).id
             self.session.commit()
         if self._peek is None:  # read-only, autocommit: never holds a lock between polls
-            self._peek = sqlite3.connect(
-                f"file:{engine.url.database}?mode=ro", uri=True, isolation_level=None
-            )
+            self._peek = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         table = self.message_cls.__tablename__
         row = self._peek.execute(
             f"SELECT 1 FROM {table} WHERE queue_id = ? AND visible != 0 LIMIT 1",  # noqa: S608
