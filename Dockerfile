@@ -32,6 +32,10 @@ RUN KAZRU_DATA_DIR=/tmp/kazru KAZRU_MODEL_CACHE_DIR=/opt/kazru-models KAZRU_DEVI
     kazru model verify
 
 FROM ${BASE_IMAGE}
+# jemalloc: workers restart themselves on it (flat memory on long recordings; see
+# src/kazru_stt/allocator.py).
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libjemalloc2 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --uid 10001 --home-dir /data --no-create-home --shell /usr/sbin/nologin kazru \
     && mkdir -p /data && chown kazru:kazru /data
 COPY --from=build /opt/venv /opt/venv

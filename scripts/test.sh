@@ -4,10 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
 # Debian packages the tests use: chromium for the browser tests (Playwright never downloads a
-# browser here), prometheus for `promtool` (alert rules).
+# browser here), prometheus for `promtool` (alert rules), libjemalloc2 (workers run on it).
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+/sbin/ldconfig -p | grep -q libjemalloc.so.2 || missing="$missing libjemalloc2"
 if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q >/dev/null

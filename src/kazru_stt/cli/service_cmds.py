@@ -106,12 +106,13 @@ def run_emulator(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     import socket
 
-    from kazru_stt import job_metrics, log_setup
+    from kazru_stt import allocator, job_metrics, log_setup
     from kazru_stt.config import get_settings
     from kazru_stt.services import settings_check
 
     settings = get_settings()
     settings_check.check(settings)
+    allocator.restart_on(settings.allocator)  # returns when no restart is due
     level = (args.loglevel or settings.log_level).upper()
     log_setup.configure(level, settings.log_format, "worker")
     job_metrics.serve_alone(settings.metrics_port)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from kazru_stt import allocator
 from kazru_stt.config import get_settings
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
@@ -75,6 +76,7 @@ def _transcriber(args: argparse.Namespace):
     settings = get_settings()
     spec = registry.usable(args.engine or settings.engine, settings)  # before any file
     if spec.name == registry.LOCAL:
+        allocator.restart_on(settings.allocator)  # as a worker does, before the model loads
         local_engine(settings, args.model)  # load (and check) the model before any file
     return make_transcriber(settings, args.model)
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from kazru_stt.allocator import return_freed_memory
 from kazru_stt.domain.errors import ModelError
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME, bundled_model_dir, verify_model_dir
 
@@ -583,16 +584,6 @@ def mkl_buffer_pool_off() -> bool | None:
         if status is not None:
             return status() == 1
     return None
-
-
-def return_freed_memory() -> None:
-    """glibc keeps freed heap for reuse; malloc_trim hands it back (RSS drops)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the allocator decides
 
 
 def get_engine(

@@ -1,10 +1,12 @@
 """Start-up checks of the settings against what is installed here: the default engine is
 registered and configured, KAZRU_MODELS is well-formed and the default model exists. (The
 settings object checks what it can alone; these need the engine and model registries.)
-KAZRU_LANGUAGE_MODELS names languages and models that exist."""
+KAZRU_LANGUAGE_MODELS names languages and models that exist; KAZRU_ALLOCATOR=jemalloc has
+its library."""
 
 from __future__ import annotations
 
+from kazru_stt import allocator
 from kazru_stt.config import Settings
 from kazru_stt.domain.errors import InvalidSetting
 from kazru_stt.services import engine_registry, model_registry
@@ -39,3 +41,7 @@ def check(settings: Settings) -> None:
                 f"KAZRU_LANGUAGE_MODELS: {code}={name} is no model here; models: "
                 f"{', '.join(sorted(known))}"
             )
+    if settings.allocator == "jemalloc" and allocator.jemalloc_library() is None:
+        raise InvalidSetting(
+            "KAZRU_ALLOCATOR=jemalloc, but jemalloc is not installed (Debian: libjemalloc2)"
+        )

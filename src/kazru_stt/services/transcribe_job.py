@@ -47,7 +47,8 @@ def unload_idle_models(settings: Settings) -> None:
     Whisper models, and the speaker encoder where diarization has loaded it."""
     if settings.model_idle_s <= 0:
         return
-    from kazru_stt.engines.whisper_local import return_freed_memory, unload_idle
+    from kazru_stt.allocator import return_freed_memory
+    from kazru_stt.engines.whisper_local import unload_idle
 
     for name in unload_idle(settings.model_idle_s):
         log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)

@@ -1,0 +1,86 @@
+"""Which malloc a worker runs on: jemalloc when the system has it (Debian's `libjemalloc2`),
+else the C library's.
+
+A batched decode frees and allocates hundreds of MB a second in buffers of every size, from
+several threads. glibc keeps what was freed in heaps that fragment, so a worker's peak grew
+with the recording (15 minutes: 987 MB, 2 hours: 1234 MB, 1.25x) and its many trims and
+page faults cost time. jemalloc, with every size in its ordinary arenas and freed pages
+handed back by a background thread, held 1030 and 1081 MB (1.05x) and took 198 s for the
+2 hours against 236 s (`benchmarks/long_recording_memory.py`, one run each, AMD EPYC VM).
+
+A preloaded library must be there when the process starts, so a worker that finds it is
+not loaded starts itself again (same pid) with it preloaded."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# oversize_threshold:0: large buffers (a window's encoder activations) stay in the ordinary
+# arenas, not in one that hands them back at every free (the 2 hours: 253 s with that).
+# background_thread: freed pages go back after jemalloc's 10 s decay, off the decoding
+# threads (without it: 1.09x and 203 s, but ~25 fewer wake-ups a minute when idle, of 55-83).
+# An operator's MALLOC_CONF wins.
+JEMALLOC_CONF = "oversize_threshold:0,background_thread:true"
+_REEXEC_MARK = "KAZRU_ALLOCATOR_REEXEC"  # set once: a preload that failed is not retried
+_ALL_ARENAS = 4096  # MALLCTL_ARENAS_ALL
+
+
+def jemalloc_library() -> str | None:
+    """The jemalloc shared library's name as the dynamic loader finds it, if installed."""
+    return ctypes.util.find_library("jemalloc")
+
+
+def jemalloc_loaded() -> bool:
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+    return "libjemalloc" in maps
+
+
+def environment(choice: str, env: Mapping[str, str]) -> dict[str, str] | None:
+    """`env` with jemalloc preloaded, or None when the process stays on its malloc (`system`,
+    or no jemalloc here: the settings check refuses `jemalloc` without it)."""
+    library = jemalloc_library()
+    if choice == "system" or library is None:
+        return None
+    out = dict(env)
+    out["LD_PRELOAD"] = " ".join(p for p in (library, env.get("LD_PRELOAD", "")) if p)
+    out.setdefault("MALLOC_CONF", JEMALLOC_CONF)
+    return out
+
+
+def restart_on(choice: str) -> None:
+    """Start this process again (same pid and arguments) with jemalloc preloaded, unless it
+    runs on it already, should not, or tried once."""
+    if jemalloc_loaded() or os.environ.get(_REEXEC_MARK):
+        return
+    env = environment(choice, os.environ)
+    if env is None:
+        return
+    env[_REEXEC_MARK] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-m", "kazru_stt.cli.main", *sys.argv[1:]]
+    os.execve(sys.executable, argv, env)
+
+
+def return_freed_memory() -> None:
+    """Hand the heap's freed pages back to the system now (RSS drops): jemalloc's purge of
+    every arena, or glibc's malloc_trim."""
+    try:
+        process = ctypes.CDLL(None)
+    except OSError:
+        return
+    mallctl = getattr(process, "mallctl", None)
+    if mallctl is not None and jemalloc_loaded():
+        mallctl(f"arena.{_ALL_ARENAS}.purge".encode(), None, None, None, ctypes.c_size_t(0))
+        return
+    trim = getattr(process, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
