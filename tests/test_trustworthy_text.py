@@ -11,7 +11,7 @@ import numpy as np
 from kazru_stt.domain.transcript import Word
 from kazru_stt.media.encode import write_wav
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
-from kazru_stt.pipeline.guards import clean_text, collapse_repeats
+from kazru_stt.pipeline.guards import clean_text, collapse_repeats, is_letter_loop, is_loop
 from tests.conftest import concat_clips
 
 
@@ -36,6 +36,14 @@ def test_a_loop_keeps_one_copy_and_loses_its_cut_off_tail():
     assert len(collapse_repeats(said)) == 6
     assert len(collapse_repeats(_words(["да", "да"]))) == 2  # two is no loop
     assert clean_text("сәлем\ufffd") == "сәлем"
+
+
+def test_letters_looping_inside_one_word_are_a_loop():
+    # What the bundled model wrote for a melody on a CPU with AVX-512: one "word".
+    assert is_letter_loop("СПППППППППППППППППППП") and is_loop(" СПППППППППППППППППППП")
+    assert is_letter_loop("нананананананана")  # a two-letter unit, eight times
+    for said in ("Ааааа!", "1000000000", "ха-ха-ха-ха", "Қазақстан", "сессия"):
+        assert not is_letter_loop(said), said
 
 
 def test_a_real_repeated_phrase_is_kept(engine, eval_dir, tmp_path):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from kazru_stt.domain.transcript import Segment, Word
 from kazru_stt.engines.whisper_local import RawSegment
-from kazru_stt.pipeline.guards import MIN_WORD_S, clean_text, collapse_repeats, looks_invented
+from kazru_stt.pipeline.guards import (
+    MIN_WORD_S,
+    clean_text,
+    collapse_repeats,
+    is_letter_loop,
+    looks_invented,
+)
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, nearest_region
 
 
@@ -20,10 +26,11 @@ def words_by_region(packed: PackedSpeech, raw: list[RawSegment], regions: list[R
     for seg_index, seg in enumerate(raw):
         if looks_invented(seg.avg_logprob, seg.no_speech_prob):
             continue
-        cleaned = [w for w in seg.words if clean_text(w.text).strip()]
+        spoken = [w for w in seg.words if clean_text(w.text).strip()]
+        cleaned = [w for w in spoken if not is_letter_loop(w.text)]
         kept = collapse_repeats(cleaned)
-        if len(kept) < len(cleaned):
-            middle = cleaned[len(cleaned) // 2]
+        if len(kept) < len(spoken):
+            middle = spoken[len(spoken) // 2]
             at = packed.to_original(middle.start, packed.span_index(middle.start))
             looped[nearest_region(regions, at)] = True
         for w in kept:

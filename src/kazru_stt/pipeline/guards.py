@@ -8,6 +8,9 @@ import zlib
 from kazru_stt.domain.text_compare import normalize
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# One to three letters over and over inside a word: Whisper's loop within one word, which no
+# word-level rule sees ("СПППППППППППППППППППП" for a melody, on a CPU with AVX-512).
+_LETTER_LOOP = re.compile(r"([^\W\d_]{1,3})\1{7,}")
 
 
 def compression_ratio(text: str) -> float:
@@ -15,11 +18,17 @@ def compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
+def is_letter_loop(text: str) -> bool:
+    """True when a unit of one to three letters repeats eight times or more back to back."""
+    return _LETTER_LOOP.search(text.lower()) is not None
+
+
 def is_loop(text: str, *, max_repeats: int = 3) -> bool:
     """True when a word or short phrase repeats back to back more than `max_repeats` times,
-    or the text compresses like a loop does (Whisper's own 2.4 gate)."""
+    letters loop inside a word, or the text compresses like a loop does (Whisper's own 2.4
+    gate)."""
     words = [w.lower() for w in _WORD.findall(text)]
-    if len(text) > 40 and compression_ratio(text) > 2.4:
+    if (len(text) > 40 and compression_ratio(text) > 2.4) or is_letter_loop(text):
         return True
     for n in (1, 2, 3):
         run = 1
