@@ -87,9 +87,8 @@ def test_jemalloc_demanded_but_missing_is_refused(monkeypatch, tmp_path):
     assert allocator.environment("auto", {}) is None
 
 
+@needs_jemalloc
 def test_the_preload_keeps_an_operators_own():
-    if allocator.jemalloc_library() is None:
-        pytest.skip("libjemalloc2 is not installed")
     env = allocator.environment("auto", {"LD_PRELOAD": "libother.so", "MALLOC_CONF": "narenas:1"})
     assert env["LD_PRELOAD"].split() == [allocator.jemalloc_library(), "libother.so"]
     assert env["MALLOC_CONF"] == "narenas:1"

@@ -5,8 +5,9 @@ A batched decode frees and allocates hundreds of MB a second in buffers of every
 several threads. glibc keeps what was freed in heaps that fragment, so a worker's peak grew
 with the recording (15 minutes: 987 MB, 2 hours: 1234 MB, 1.25x) and its many trims and
 page faults cost time. jemalloc, with every size in its ordinary arenas and freed pages
-handed back by a background thread, held 1030 and 1081 MB (1.05x) and took 198 s for the
-2 hours against 236 s (`benchmarks/long_recording_memory.py`, one run each, AMD EPYC VM).
+handed back by a background thread, held 1030/1081 and 1055/1112 MB (1.05x twice) and took
+198 s for the 2 hours against 231-236 s (`benchmarks/long_recording_memory.py`, two runs
+each, AMD EPYC VM).
 
 A preloaded library must be there when the process starts, so a worker that finds it is
 not loaded starts itself again (same pid) with it preloaded."""
@@ -77,8 +78,8 @@ def return_freed_memory() -> None:
         process = ctypes.CDLL(None)
     except OSError:
         return
-    mallctl = getattr(process, "mallctl", None)
-    if mallctl is not None and jemalloc_loaded():
+    mallctl = getattr(process, "mallctl", None)  # jemalloc's, where it is the malloc
+    if mallctl is not None:
         mallctl(f"arena.{_ALL_ARENAS}.purge".encode(), None, None, None, ctypes.c_size_t(0))
         return
     trim = getattr(process, "malloc_trim", None)

@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         description="The malloc a worker runs on. `auto`: jemalloc when the system has it "
         "(Debian's `libjemalloc2`; the worker restarts itself with it preloaded), else the C "
         "library's; `jemalloc`: fail without it. On a 2-hour recording jemalloc kept the "
-        "peak at 1.05x a 15-minute one's (glibc: 1.25x) and decoded 16% faster.",
+        "peak at 1.05x a 15-minute one's (glibc: 1.22-1.25x) and decoded 14-17% faster.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where Whisper runs.")
     compute_type: str = Field(

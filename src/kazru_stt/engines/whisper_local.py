@@ -547,7 +547,8 @@ def limit_malloc_arenas(count: int) -> None:
     own (up to 8 per core), each keeping what it freed, and the model's workers and the
     threads that feed them made a worker's peak grow with the recording (2 hours: 1654 MB
     against 1430 MB for 15 minutes; capped at 2: 1473 against 1294, same time). An
-    operator's MALLOC_ARENA_MAX wins."""
+    operator's MALLOC_ARENA_MAX wins. glibc only: under jemalloc (see allocator) this changes
+    nothing."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return
     try:
