@@ -291,9 +291,13 @@ def transcribe_regions(
     # A passage its language decodes only as a loop or below Whisper's gate: another
     # allowed language that decodes it credibly explains it better; with none, it stays
     # without text and flagged, never as garbage.
-    # (A region no decode put words in is no speech: it stays empty, unflagged.)
+    # (A region no decode put words in, nor looped in, is no speech: it stays empty,
+    # unflagged. One whose only word was a loop of letters, cut out, is a loop.)
     unsure = [
-        i for i in range(len(regions)) if words_by_pass[chosen[i]][i] and not credible(chosen[i], i)
+        i
+        for i in range(len(regions))
+        if (words_by_pass[chosen[i]][i] or looped_by_pass[chosen[i]][i])
+        and not credible(chosen[i], i)
     ]
     for code in allowed:
         missing = [i for i in unsure if i not in decoded.get(code, ())]
