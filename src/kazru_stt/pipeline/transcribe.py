@@ -367,12 +367,14 @@ class _SpeakerStage:
     def __init__(self, options: TranscribeOptions):
         self.options = options
         self.embedder = None
+        self.local = None
         self.error: Exception | None = None
         if options.diarize:
             try:
-                from kazru_stt.diarization import SpeakerEmbedder
+                from kazru_stt.diarization import LocalSpeakers, SpeakerEmbedder
 
                 self.embedder = SpeakerEmbedder()
+                self.local = LocalSpeakers()
             except Exception as exc:
                 self.error = exc
 
@@ -381,6 +383,7 @@ class _SpeakerStage:
             return
         try:
             self.embedder.add(audio, offset, regions)
+            self.local.add(audio, offset)
         except Exception as exc:
             self.error = exc
 
@@ -389,12 +392,20 @@ class _SpeakerStage:
             return
         if self.error is None and self.embedder is not None:
             try:
-                from kazru_stt.diarization import SpeakerBounds, assign_speakers, cluster_windows
+                from kazru_stt.diarization import (
+                    SpeakerBounds,
+                    assign_speakers,
+                    cluster_windows,
+                    speaker_turns,
+                )
 
                 o = self.options
                 bounds = SpeakerBounds(o.num_speakers, o.min_speakers, o.max_speakers)
-                labels = cluster_windows(self.embedder.windows, bounds)
-                assign_speakers(transcript, self.embedder.regions, self.embedder.windows, labels)
+                windows = self.embedder.windows
+                labels = cluster_windows(windows, bounds)
+                self.local.finish()
+                turns = speaker_turns(sorted(self.embedder.regions), windows, labels)
+                assign_speakers(transcript, self.local.refine(turns), windows, labels)
                 return
             except Exception as exc:
                 self.error = exc

@@ -44,7 +44,7 @@ def local_engine(settings: Settings, model: str | None = None):
 
 def unload_idle_models(settings: Settings) -> None:
     """Forget local models unused for KAZRU_MODEL_IDLE_S (reloaded by the next job): the
-    Whisper models, and the speaker encoder where diarization has loaded it."""
+    Whisper models, and the speaker models where diarization has loaded them."""
     if settings.model_idle_s <= 0:
         return
     from kazru_stt.allocator import return_freed_memory
@@ -56,7 +56,7 @@ def unload_idle_models(settings: Settings) -> None:
     if embed is not None and embed.unload_idle(settings.model_idle_s):
         gc.collect()
         return_freed_memory()
-        log.info("speaker encoder unloaded after %g s unused", settings.model_idle_s)
+        log.info("speaker models unloaded after %g s unused", settings.model_idle_s)
 
 
 def make_transcriber(settings: Settings, model: str | None = None):
