@@ -50,17 +50,15 @@ def single_split(row_id: str) -> str:
     return "held_out"
 
 
-def diarize(audio, bounds: SpeakerBounds, refine: bool = True) -> tuple[Annotation, int, float]:
+def diarize(audio, bounds: SpeakerBounds) -> tuple[Annotation, int, float]:
     t = time.perf_counter()
     emb = SpeakerEmbedder()
     emb.add(audio, 0.0, find_speech(audio))
     labels = cluster_windows(emb.windows, bounds)
-    turns = speaker_turns(emb.regions, emb.windows, labels)
-    if refine:
-        local = LocalSpeakers()
-        local.add(audio, 0.0)
-        local.finish()
-        turns = local.refine(turns)
+    local = LocalSpeakers()  # the service's stage: changes placed by the segmentation model
+    local.add(audio, 0.0)
+    local.finish()
+    turns = local.refine(speaker_turns(emb.regions, emb.windows, labels))
     elapsed = time.perf_counter() - t
     hyp = Annotation()
     for start, end, label in turns:

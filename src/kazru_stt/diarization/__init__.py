@@ -1,4 +1,5 @@
-"""Speaker diarization: who spoke when, offline (CAM++ speaker embeddings + clustering)."""
+"""Speaker diarization: who spoke when, offline (CAM++ speaker embeddings + clustering, the
+changes between speakers placed by pyannote's segmentation model)."""
 
 from kazru_stt.diarization.assign import assign_speakers, speaker_turns
 from kazru_stt.diarization.change_points import LocalSpeakers
