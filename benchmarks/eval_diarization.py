@@ -26,13 +26,7 @@ from pyannote.core import Annotation, Segment
 
 from common import EVAL_DIR, manifest
 from diarization_material import items
-from kazru_stt.diarization import (
-    LocalSpeakers,
-    SpeakerBounds,
-    SpeakerEmbedder,
-    cluster_windows,
-    speaker_turns,
-)
+from kazru_stt.diarization import LocalSpeakers, SpeakerBounds, SpeakerEmbedder, find_turns
 from kazru_stt.media import load_audio
 from kazru_stt.pipeline.speech_regions import find_speech
 
@@ -52,13 +46,10 @@ def single_split(row_id: str) -> str:
 
 def diarize(audio, bounds: SpeakerBounds) -> tuple[Annotation, int, float]:
     t = time.perf_counter()
-    emb = SpeakerEmbedder()
+    emb, local = SpeakerEmbedder(), LocalSpeakers()
     emb.add(audio, 0.0, find_speech(audio))
-    labels = cluster_windows(emb.windows, bounds)
-    local = LocalSpeakers()  # the service's stage: changes placed by the segmentation model
     local.add(audio, 0.0)
-    local.finish()
-    turns = local.refine(speaker_turns(emb.regions, emb.windows, labels))
+    _, turns = find_turns(emb, local, bounds)
     elapsed = time.perf_counter() - t
     hyp = Annotation()
     for start, end, label in turns:

@@ -34,32 +34,27 @@ from pyannote.core import Annotation, Segment
 
 from common import ROOT  # noqa: F401  (puts src/ on the path)
 from diarization_material import items
-from kazru_stt.diarization import SpeakerBounds, SpeakerEmbedder, cluster_windows, speaker_turns
-from kazru_stt.diarization.change_points import _load_segmenter
+from kazru_stt.diarization import (
+    LocalSpeakers,
+    SpeakerBounds,
+    SpeakerEmbedder,
+    cluster_windows,
+    speaker_turns,
+)
 from kazru_stt.media import SAMPLE_RATE
 from kazru_stt.pipeline.speech_regions import find_speech
 
-WINDOW_S = 10.0  # the model's window
 STEP_S = 1.0
 THETA = 1.9
 MIN_ALONE_FRAMES = 30  # ~0.5 s of a local speaker alone before it names a speaker
 
 
-def local_speakers(segmenter, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def local_speakers(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Window starts (s) and each window's local speakers per frame (windows, frames, 3)."""
-    import torch
-
-    size, hop = int(WINDOW_S * SAMPLE_RATE), int(STEP_S * SAMPLE_RATE)
-    starts = list(range(0, max(1, audio.size - size) + 1, hop))
-    if audio.size > size and (audio.size - size) % hop:
-        starts.append(audio.size - size)
-    pieces = [np.pad(audio[a : a + size], (0, max(0, a + size - audio.size))) for a in starts]
-    out = []
-    with torch.inference_mode():
-        for k in range(0, len(pieces), 32):
-            x = torch.from_numpy(np.stack(pieces[k : k + 32])).unsqueeze(1)
-            out.append(segmenter.model(x).argmax(-1).numpy())
-    return np.array(starts) / SAMPLE_RATE, segmenter.speakers_of[np.concatenate(out)]
+    local = LocalSpeakers(step_s=STEP_S)
+    local.add(audio, 0.0)
+    local.finish()
+    return np.array(local.starts), local.segmenter.speakers_of[np.stack(local.classes)]
 
 
 def with_overlap(starts, act, turns, duration: float, frame_s: float, theta: float):
@@ -131,8 +126,7 @@ def main() -> None:
     ap.add_argument("--split", choices=["tuning", "held_out", "both"], default="both")
     ap.add_argument("--theta", type=float, default=THETA)
     args = ap.parse_args()
-    segmenter = _load_segmenter()
-    frame_s = segmenter.frame_s
+    frame_s = LocalSpeakers().segmenter.frame_s
     for split in ["tuning", "held_out"] if args.split == "both" else [args.split]:
         print(f"\n== {split} ==  (DER, 0.25 s collar: ours, ours + overlap)")
         sums: dict[str, np.ndarray] = {}
@@ -146,7 +140,7 @@ def main() -> None:
             ours = Annotation()
             for a, b, k in turns:
                 ours[Segment(a, b)] = f"S{k}"
-            starts, act = local_speakers(segmenter, item.audio)
+            starts, act = local_speakers(item.audio)
             duration = item.audio.size / SAMPLE_RATE
             frames = with_overlap(starts, act, turns, duration, frame_s, args.theta)
             before = DiarizationErrorRate(collar=0.25)(item.truth, ours)

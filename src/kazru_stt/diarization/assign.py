@@ -10,7 +10,9 @@ import bisect
 
 import numpy as np
 
-from kazru_stt.diarization.embed import Window
+from kazru_stt.diarization.change_points import LocalSpeakers
+from kazru_stt.diarization.cluster import SpeakerBounds, cluster_windows
+from kazru_stt.diarization.embed import SpeakerEmbedder, Window
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 
 
@@ -55,6 +57,18 @@ def speaker_turns(
                 start = cut
         turns.append((start, b, int(labels[inside[-1]])))
     return turns
+
+
+def find_turns(
+    embedder: SpeakerEmbedder, local: LocalSpeakers, bounds: SpeakerBounds
+) -> tuple[np.ndarray, list[tuple[float, float, int]]]:
+    """Who spoke when, once the whole recording was added to both: each window's speaker,
+    and the turns (speech regions split where the speaker changes, each change placed by
+    the segmentation model)."""
+    labels = cluster_windows(embedder.windows, bounds)
+    local.finish()
+    turns = speaker_turns(sorted(embedder.regions), embedder.windows, labels)
+    return labels, local.refine(turns)
 
 
 def assign_speakers(

@@ -79,8 +79,9 @@ class LocalSpeakers:
     """Runs the segmentation model over a stream of audio blocks (blocks may overlap: only
     audio past what it holds is taken) and moves speaker changes with `refine`."""
 
-    def __init__(self):
+    def __init__(self, step_s: float = STEP_S):
         self.segmenter = loaded_model("segmenter", _load_segmenter)
+        self.step_s = step_s  # between window starts
         self.starts: list[float] = []  # window starts, recording clock
         self.classes: list[np.ndarray] = []  # each window's powerset class per frame (uint8)
         self._buffer = np.zeros(0, dtype=np.float32)
@@ -110,7 +111,7 @@ class LocalSpeakers:
         starts = []
         while self._next + WINDOW_S <= end + 1e-6:
             starts.append(self._next)
-            self._next += STEP_S
+            self._next += self.step_s
         previous = starts[-1] if starts else self.starts[-1] if self.starts else None
         if final and end > 0 and (previous is None or previous + WINDOW_S < end - 1e-6):
             starts.append(max(0.0, end - WINDOW_S))

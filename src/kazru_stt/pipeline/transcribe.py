@@ -392,20 +392,12 @@ class _SpeakerStage:
             return
         if self.error is None and self.embedder is not None:
             try:
-                from kazru_stt.diarization import (
-                    SpeakerBounds,
-                    assign_speakers,
-                    cluster_windows,
-                    speaker_turns,
-                )
+                from kazru_stt.diarization import SpeakerBounds, assign_speakers, find_turns
 
                 o = self.options
                 bounds = SpeakerBounds(o.num_speakers, o.min_speakers, o.max_speakers)
-                windows = self.embedder.windows
-                labels = cluster_windows(windows, bounds)
-                self.local.finish()
-                turns = speaker_turns(sorted(self.embedder.regions), windows, labels)
-                assign_speakers(transcript, self.local.refine(turns), windows, labels)
+                labels, turns = find_turns(self.embedder, self.local, bounds)
+                assign_speakers(transcript, turns, self.embedder.windows, labels)
                 return
             except Exception as exc:
                 self.error = exc
