@@ -22,26 +22,30 @@ def _change_error(turns, truth) -> list[float]:
 
 
 def test_changes_move_closer_to_where_the_voice_changes(eval_dir, tmp_path):
-    # Seven calls (seeds 1-7, none left out): 0.23 s from the truth on average before,
-    # 0.17 s after; six of the seven calls gain.
+    # Seven calls (seeds 1-7, none left out) of each pair, from the truth on average:
+    # vosk+riva (speakers the settings were tuned on) 0.23 s before, 0.20 s after (0.17 s
+    # with a window every 2 s); jfk+golos 0.33 s -> 0.26 s; tinkoff+jfk 0.28 s -> 0.11 s; all
+    # 145 changes 0.28 s -> 0.19 s.
     before, after = [], []
-    for seed in range(1, 8):
-        path, truth = phone_call(eval_dir, tmp_path, ["vosk", "riva"], seed=seed)
-        audio = load_audio(path)
-        embedder = SpeakerEmbedder()
-        embedder.add(audio, 0.0, find_speech(audio))
-        turns = speaker_turns(embedder.regions, embedder.windows, cluster_windows(embedder.windows))
-        local = LocalSpeakers()
-        local.add(audio, 0.0)
-        local.finish()
-        refined = local.refine(turns)
-        # Who speaks and how many turns stay ours; only the edges between them move.
-        assert [(k, b - a > 0) for a, b, k in refined] == [(k, True) for _, _, k in turns]
-        assert [a for a, _, _ in refined][:1] == [a for a, _, _ in turns][:1]
-        before += _change_error(turns, truth)
-        after += _change_error(refined, truth)
-    assert len(before) >= 30
-    assert np.mean(after) < 0.85 * np.mean(before), (np.mean(before), np.mean(after))
+    for pair in (["vosk", "riva"], ["jfk", "golos"], ["tinkoff", "jfk"]):
+        for seed in range(1, 8):
+            path, truth = phone_call(eval_dir, tmp_path, pair, seed=seed)
+            audio = load_audio(path)
+            embedder = SpeakerEmbedder()
+            embedder.add(audio, 0.0, find_speech(audio))
+            labels = cluster_windows(embedder.windows)
+            turns = speaker_turns(embedder.regions, embedder.windows, labels)
+            local = LocalSpeakers()
+            local.add(audio, 0.0)
+            local.finish()
+            refined = local.refine(turns)
+            # Who speaks and how many turns stay ours; only the edges between them move.
+            assert [(k, b - a > 0) for a, b, k in refined] == [(k, True) for _, _, k in turns]
+            assert [a for a, _, _ in refined][:1] == [a for a, _, _ in turns][:1]
+            before += _change_error(turns, truth)
+            after += _change_error(refined, truth)
+    assert len(before) >= 100
+    assert np.mean(after) < 0.8 * np.mean(before), (np.mean(before), np.mean(after))
 
 
 def test_blocks_that_overlap_give_the_windows_of_the_whole(eval_dir, tmp_path):

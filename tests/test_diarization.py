@@ -141,7 +141,13 @@ def phone_call(eval_dir, tmp_path, names: list[str], seed: int = 5):
     every turn at the same loudness, the whole call band-limited to 8 kHz telephone."""
     from scipy.signal import resample_poly
 
-    sources = {"vosk": "ru/vosk_commands.wav", "riva": "ru/riva_sample.wav"}
+    sources = {
+        "vosk": "ru/vosk_commands.wav",
+        "riva": "ru/riva_sample.wav",
+        "golos": "ru/golos_001ce26c.wav",
+        "tinkoff": "ru/tinkoff_sample_1.mp3",
+        "jfk": "en/jfk.flac",
+    }
     rng = np.random.default_rng(seed)
     speech = {}
     for n in names:  # the speaker's speech without its pauses (the reference is speech)
