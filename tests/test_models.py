@@ -124,7 +124,7 @@ def test_idle_speaker_models_are_unloaded_and_loaded_again(monkeypatch):
     import numpy as np
 
     from kazru_stt.config import Settings
-    from kazru_stt.diarization import LocalSpeakers, embed
+    from kazru_stt.diarization import LocalSpeakers, embed, speaker_models
     from kazru_stt.media import SAMPLE_RATE
     from kazru_stt.pipeline.speech_regions import Region
     from kazru_stt.services.transcribe_job import unload_idle_models
@@ -133,11 +133,11 @@ def test_idle_speaker_models_are_unloaded_and_loaded_again(monkeypatch):
     first_local = LocalSpeakers()
     tone = np.sin(np.arange(3 * SAMPLE_RATE) / 20).astype(np.float32) * 0.1
     first.add(tone, 0.0, [Region(0.0, 3.0)])
-    assert set(embed._loaded) == {"encoder", "segmenter"}
-    assert embed.unload_idle(3600) is False  # just used: kept
-    monkeypatch.setattr(embed, "_last_used", embed._last_used - 10)
+    assert set(speaker_models._loaded) == {"encoder", "segmenter"}
+    assert speaker_models.unload_idle(3600) is False  # just used: kept
+    monkeypatch.setattr(speaker_models, "_last_used", speaker_models._last_used - 10)
     unload_idle_models(Settings(model_idle_s=5))
-    assert not embed._loaded
+    assert not speaker_models._loaded
     again = embed.SpeakerEmbedder()
     assert again.encoder is not first.encoder  # loaded anew by the next diarization
     assert LocalSpeakers().segmenter is not first_local.segmenter

