@@ -108,17 +108,7 @@ def test_tones_and_breathing_like_noise_stay_empty(engine, tmp_path):
 
 def test_kazakh_the_detector_rejects_as_russian_never_comes_out_as_russian(engine, eval_dir):
     """kk_cs/kzaudio_19 (Kazakh; Whisper's detector: Turkish 0.45, Russian < 0.07): whatever
-    its Kazakh decode gives (sampled, it may fail the gates), the Russian decode's invented
-    names ("Ментияка на Бушараме, Бушараме-Госаме...") may pass Whisper's gates but do not
-    read as Russian, so the passage never becomes Russian text."""
-    from kazru_stt.pipeline import language as lid
-
-    russian = {"ru": 0.6, "tr": 0.1}
-    invented = _words("Ментияка на Бушараме Бушараме-Госаме".split())
-    assert not lid.supports_switch("ru", invented, russian)
-    assert lid.supports_switch("ru", _words("включи свет на кухне".split()), russian)
-    # Fluent Russian over speech the detector calls German is still no Russian passage.
-    fluent = _words("я не знаю что у меня есть".split())
-    assert not lid.supports_switch("ru", fluent, {"de": 0.7, "en": 0.25, "ru": 0.001})
+    the Russian decode invents ("Ментияка на Бушараме, Бушараме-Госаме..."), a decode is no
+    evidence of its language: the passage is Kazakh, with or without text."""
     t = transcribe_file(eval_dir / "kk_cs" / "kzaudio_19.flac", TranscribeOptions(), engine)
     assert t.segments and {s.language for s in t.segments} == {"kk"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 
 from kazru_stt.domain.text_compare import normalize
 
@@ -56,7 +57,7 @@ def clean_text(text: str) -> str:
     return text.replace(REPLACEMENT_CHAR, "")
 
 
-def _really_spoken(copies: list[list]) -> bool:
+def really_spoken(copies: list[list]) -> bool:
     lengths = [c[-1].end - c[0].start for c in copies]
     words = sum(len(c) for c in copies)
     probability = sum(w.probability for c in copies for w in c) / words
@@ -67,10 +68,16 @@ def _really_spoken(copies: list[list]) -> bool:
     )
 
 
-def collapse_repeats(words: list, *, min_copies: int = 3, max_unit: int = 4) -> list:
+def collapse_repeats(
+    words: list,
+    *,
+    min_copies: int = 3,
+    max_unit: int = 4,
+    spoken: Callable[[list[list]], bool] = really_spoken,
+) -> list:
     """A unit of one to `max_unit` words repeated `min_copies` or more times in a row keeps
-    one copy (and loses a cut-off copy right after it), unless the timing and confidence
-    of the copies say the audio really repeats it."""
+    one copy (and loses a cut-off copy right after it), unless `spoken` (by default:
+    the timing and confidence of the copies) says the audio really repeats it."""
     keys = [normalize(w.text) for w in words]
     out: list = []
     i = 0
@@ -86,7 +93,7 @@ def collapse_repeats(words: list, *, min_copies: int = 3, max_unit: int = 4) -> 
             if copies < min_copies:
                 continue
             spans = [words[i + k * n : i + (k + 1) * n] for k in range(copies)]
-            if _really_spoken(spans):
+            if spoken(spans):
                 continue
             out += spans[0]
             i += copies * n

@@ -35,6 +35,22 @@ class TranscribeOptions:
     max_duration_s: float | None = None  # decoding stops with `duration_limit` past this
     stereo: str = "auto"  # a stereo recording's channels (domain.channels.STEREO_MODES)
 
+    @property
+    def allowed(self) -> list[str]:
+        """The languages a passage may be written in: the forced one, or the set."""
+        return [self.language] if self.language != "auto" else list(self.languages)
+
+    @property
+    def outside(self) -> list[str]:
+        """Third languages a passage outside the set may still be recognised in."""
+        if self.language != "auto":
+            return []
+        return [code for code in self.third_languages if code not in self.languages]
+
+    @property
+    def chooses_language(self) -> bool:
+        return len(self.allowed) > 1 or bool(self.outside)
+
     def validate(self, supported: set[str] | None = None) -> TranscribeOptions:
         if supported is None:
             supported = supported_languages()

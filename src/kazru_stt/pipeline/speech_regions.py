@@ -32,8 +32,6 @@ class Region:
 
     start: float
     end: float
-    language: str | None = None
-    evidence: dict | None = None
 
 
 def find_speech(audio: np.ndarray, offset: float = 0.0) -> list[Region]:
