@@ -166,6 +166,12 @@ class Settings(BaseSettings):
 
     # -- Service limits
     max_upload_mb: int = Field(2048, description="Largest upload.")
+    upload_idle_timeout_s: float = Field(
+        30.0, description="An upload that sends nothing this long is ended (408)."
+    )
+    upload_threads: int = Field(
+        16, description="Threads writing uploads to storage, apart from those serving routes."
+    )
     max_duration_s: float = Field(4 * 3600.0, description="Longest recording accepted.")
     sync_max_duration_s: float = Field(
         600.0, description="Longest recording for the OpenAI-compatible synchronous endpoint."

@@ -35,6 +35,7 @@ from kazru_stt.api.routes import (
 )
 from kazru_stt.api.routes.openai_compat import SyncSlots
 from kazru_stt.api.routes.transcriptions import StreamCounter
+from kazru_stt.api.upload_slots import UploadSlots
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.web import pages
@@ -66,6 +67,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.state.streams = StreamCounter()
     app.state.key_cache = KeyCache()
     app.state.sync_slots = SyncSlots(settings.sync_max_concurrent)
+    app.state.upload_slots = UploadSlots()
+    app.state.upload_limiter = None  # made at the first upload, in the serving event loop
     app.state.job_watcher = JobWatcher(
         lambda ids: job_service.job_states(ctx, ids), WATCH_INTERVAL_S
     )

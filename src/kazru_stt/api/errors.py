@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_CODE = {
     "invalid_form": 400,
+    "upload_timeout": 408,
     "not_found": 404,
     "unauthorized": 401,
     "bad_credentials": 401,

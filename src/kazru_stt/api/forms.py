@@ -24,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services import jobs as job_service
-from kazru_stt.services import quotas
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.storage import StoredFile
@@ -98,9 +97,18 @@ class _Parts:
         )
 
 
-async def _events(request: Request, parts: _Parts) -> AsyncIterator[tuple]:
+async def _events(request: Request, parts: _Parts, idle_s: float) -> AsyncIterator[tuple]:
+    """The form's events as the body arrives; a client silent for `idle_s` is ended
+    (408 `upload_timeout`): a stalled upload holds no thread and no quota for long."""
+    chunks = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            with anyio.move_on_after(idle_s) as waited:
+                chunk = await anext(chunks, None)
+            if waited.cancelled_caught:
+                raise KazruError(f"the upload sent nothing for {idle_s:g} s", code="upload_timeout")
+            if chunk is None:
+                break
             if chunk:
                 parts.parser.write(chunk)
             while parts.events:
@@ -139,6 +147,19 @@ class _FileReader:
         return out
 
 
+def _upload_limiter(request: Request, ctx: ServiceContext) -> anyio.CapacityLimiter:
+    state = request.app.state
+    if getattr(state, "upload_limiter", None) is None:  # made in the event loop it serves
+        state.upload_limiter = anyio.CapacityLimiter(ctx.settings.upload_threads)
+    return state.upload_limiter
+
+
+def upload_slot(request: Request, ctx: ServiceContext, caller: Caller):
+    """Hold around reading an upload and creating its job: the upload counts against the
+    caller's active-jobs quota from before its first byte (429 at once when full)."""
+    return request.app.state.upload_slots.hold(ctx, caller.user_id)
+
+
 async def read_upload(
     request: Request,
     ctx: ServiceContext,
@@ -149,9 +170,9 @@ async def read_upload(
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or not params.get(b"boundary"):
         raise KazruError("send the recording as multipart/form-data", code="invalid_form")
-    # Refuse before the body is read, not after it is stored.
-    await run_in_threadpool(quotas.check_active_jobs, ctx, caller.user_id)
-    events = _events(request, _Parts(params[b"boundary"])).__aiter__()
+    events = _events(
+        request, _Parts(params[b"boundary"]), ctx.settings.upload_idle_timeout_s
+    ).__aiter__()
     limit = ctx.settings.max_upload_mb * 1024 * 1024
     fields: dict[str, list[str]] = {}
     upload: Upload | None = None
@@ -168,8 +189,11 @@ async def read_upload(
                 if name != "file" or upload is not None:
                     raise _invalid("the form is not valid: one file, in the part `file`")
                 reader = _FileReader(events)
+                # On a pool of its own: a slow client holds one of these threads, never
+                # one of those that serve everyone's other requests.
                 stored = await anyio.to_thread.run_sync(
-                    lambda r=reader: ctx.storage.save(r, max_bytes=limit)
+                    lambda r=reader: ctx.storage.save(r, max_bytes=limit),
+                    limiter=_upload_limiter(request, ctx),
                 )
                 upload = Upload(stored, filename or "upload", part_type)
                 continue

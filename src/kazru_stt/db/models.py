@@ -207,6 +207,19 @@ class VoiceRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AudioUsage(Base):
+    """The audio minutes a user was charged for, one row per accepted recording: a ledger
+    that deleting a job does not change (the month's quota is the sum of its rows)."""
+
+    __tablename__ = "audio_usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class TranscriptEdit(Base):
     """One correction of a transcript: the segments it replaced (`before`, full rows) and
     the ones it put there (`after`), starting at `first_idx`. Undo puts `before` back;

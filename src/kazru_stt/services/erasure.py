@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from kazru_stt.db.models import ApiKey, AuditEntry, Job, User, VoiceRow, WebSession, utcnow
+from kazru_stt.db.models import (
+    ApiKey,
+    AudioUsage,
+    AuditEntry,
+    Job,
+    User,
+    VoiceRow,
+    WebSession,
+    utcnow,
+)
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import Conflict
 from kazru_stt.services import audit
@@ -38,6 +47,7 @@ def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
         delete_job_rows(db, [job_id for job_id, _ in jobs])
         db.query(ApiKey).filter(ApiKey.user_id == user_id).delete()
         db.query(VoiceRow).filter(VoiceRow.user_id == user_id).delete()  # biometric data
+        db.query(AudioUsage).filter(AudioUsage.user_id == user_id).delete()
         db.execute(
             update(AuditEntry)
             .where(AuditEntry.actor_id == user_id)

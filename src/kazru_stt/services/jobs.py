@@ -60,7 +60,6 @@ def create_job_for_stored(
         limit_s = max_duration_s or s.max_duration_s
         options.max_duration_s = limit_s
         options.validate()
-        quotas.check_active_jobs(ctx, owner.user_id)
         with ctx.storage.open(stored.key) as source:
             try:
                 info = probe(source)
@@ -68,7 +67,6 @@ def create_job_for_stored(
             except MediaError as exc:  # speak of the user's file, not our storage id
                 exc.message = exc.message.replace(media_name(source), filename or "upload")
                 raise
-        quotas.check_minutes(ctx, owner.user_id, duration)
     except BaseException:
         ctx.storage.delete(stored.key)
         raise
@@ -98,6 +96,7 @@ def create_job_for_stored(
     )
     try:
         with session_scope(ctx.db_url) as db:
+            quotas.charge(db, ctx, owner.user_id, job.id, duration)
             db.add(job)
     except BaseException:
         ctx.storage.delete(stored.key)

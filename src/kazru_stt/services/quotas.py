@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from kazru_stt.db.models import Job, User
+from kazru_stt.db.models import AudioUsage, Job, User, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
@@ -26,21 +27,20 @@ def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
     return start, nxt
 
 
-def usage(ctx: ServiceContext, user_id: int) -> dict:
+def _usage(db: Session, ctx: ServiceContext, user_id: int) -> dict:
     s = ctx.settings
     start, reset = month_bounds()
-    with session_scope(ctx.db_url) as db:
-        user = db.get(User, user_id)
-        active = db.scalar(
-            select(func.count())
-            .select_from(Job)
-            .where(Job.owner_id == user_id, Job.status.in_(JobStatus.ACTIVE))
+    user = db.get(User, user_id)
+    active = db.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.owner_id == user_id, Job.status.in_(JobStatus.ACTIVE))
+    )
+    seconds = db.scalar(
+        select(func.coalesce(func.sum(AudioUsage.seconds), 0.0)).where(
+            AudioUsage.user_id == user_id, AudioUsage.created_at >= start
         )
-        seconds = db.scalar(
-            select(func.coalesce(func.sum(Job.duration_s), 0.0)).where(
-                Job.owner_id == user_id, Job.created_at >= start
-            )
-        )
+    )
     return {
         "active_jobs": int(active or 0),
         "active_jobs_limit": user.quota_active_jobs
@@ -54,11 +54,20 @@ def usage(ctx: ServiceContext, user_id: int) -> dict:
     }
 
 
-def check_active_jobs(ctx: ServiceContext, user_id: int) -> None:
-    u = usage(ctx, user_id)
-    if u["active_jobs"] >= u["active_jobs_limit"]:
+def usage(ctx: ServiceContext, user_id: int, uploading: int = 0) -> dict:
+    """The user's quotas and use; `uploading`: their uploads in progress (they count as
+    active jobs: each will be one)."""
+    with session_scope(ctx.db_url) as db:
+        u = _usage(db, ctx, user_id)
+    u["uploading"] = uploading
+    return u
+
+
+def _refuse_active(u: dict, uploading: int = 0) -> None:
+    if u["active_jobs"] + uploading >= u["active_jobs_limit"]:
+        busy = u["active_jobs"] + uploading
         raise TooManyRequests(
-            f"you have {u['active_jobs']} transcriptions queued or running; the limit is "
+            f"you have {busy} transcriptions uploading, queued or running; the limit is "
             f"{u['active_jobs_limit']} at once",
             code="quota_exceeded",
             retry_after_s=ACTIVE_RETRY_S,
@@ -66,8 +75,7 @@ def check_active_jobs(ctx: ServiceContext, user_id: int) -> None:
         )
 
 
-def check_minutes(ctx: ServiceContext, user_id: int, duration_s: float) -> None:
-    u = usage(ctx, user_id)
+def _refuse_minutes(u: dict, duration_s: float) -> None:
     if u["minutes_this_month"] + duration_s / 60.0 > u["monthly_minutes_limit"]:
         wait = (u["month_resets_at"] - datetime.now(UTC)).total_seconds()
         raise TooManyRequests(
@@ -81,3 +89,19 @@ def check_minutes(ctx: ServiceContext, user_id: int, duration_s: float) -> None:
                 "used": u["minutes_this_month"],
             },
         )
+
+
+def check_active_jobs(ctx: ServiceContext, user_id: int, uploading: int = 0) -> None:
+    """429 `quota_exceeded` when one more job (beside `uploading` in progress) is too many."""
+    _refuse_active(usage(ctx, user_id), uploading)
+
+
+def charge(db: Session, ctx: ServiceContext, user_id: int, job_id: str, duration_s: float) -> None:
+    """Inside the transaction that inserts the job: check both quotas again with the user's
+    row locked (PostgreSQL; SQLite has one writer at a time), so racing uploads cannot pass
+    together, and write the minutes to the ledger."""
+    db.execute(select(User.id).where(User.id == user_id).with_for_update())
+    u = _usage(db, ctx, user_id)
+    _refuse_active(u)
+    _refuse_minutes(u, duration_s)
+    db.add(AudioUsage(user_id=user_id, job_id=job_id, seconds=duration_s, created_at=utcnow()))

@@ -13,11 +13,12 @@ router = APIRouter(prefix="/api/v1/me", tags=["account"])
 
 
 @router.get("", summary="The signed-in account, its usage, quotas and retention")
-def me(caller: CallerDep, ctx: ContextDep) -> dict:
+def me(request: Request, caller: CallerDep, ctx: ContextDep) -> dict:
     s = ctx.settings
+    uploading = request.app.state.upload_slots.in_progress(caller.user_id)
     return {
         **accounts.get_user(ctx, caller.user_id),
-        "usage": quotas.usage(ctx, caller.user_id),
+        "usage": quotas.usage(ctx, caller.user_id, uploading),
         "retention": {"audio_hours": s.retention_audio_hours, "transcript_days": s.retention_days},
         "webhook_secret": webhook_secret(ctx, caller.user_id),
         "csrf_token": caller.csrf_token,  # for browser sessions: send as X-CSRF-Token

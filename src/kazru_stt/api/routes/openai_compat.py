@@ -13,7 +13,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
-from kazru_stt.api.forms import create_job_from, discard_on_error, openapi_body, read_upload
+from kazru_stt.api.forms import (
+    create_job_from,
+    discard_on_error,
+    openapi_body,
+    read_upload,
+    upload_slot,
+)
 from kazru_stt.api.routes.transcriptions import build_options
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import InvalidOptionError, KazruError
@@ -120,23 +126,30 @@ def _verbose(t: Transcript, words: bool) -> dict:
     openapi_extra=openapi_body(OpenAIFields),
 )
 async def openai_transcription(request: Request, ctx: ContextDep, caller: CallerDep) -> Response:
-    upload, f = await read_upload(
-        request, ctx, caller, OpenAIFields, ("timestamp_granularities[]",)
-    )
     slots: SyncSlots = request.app.state.sync_slots
-    async with discard_on_error(ctx, upload):
-        if f.response_format not in FORMATS:
-            raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
-        options = build_options(ctx, f.language or "auto", None, None, False, None, model=f.model)
-        slots.take()
-    try:
-        job = await create_job_from(
-            ctx,
-            upload,
-            options=options,
-            owner=caller,
-            max_duration_s=ctx.settings.sync_max_duration_s,
+    async with upload_slot(request, ctx, caller):
+        upload, f = await read_upload(
+            request, ctx, caller, OpenAIFields, ("timestamp_granularities[]",)
         )
+        async with discard_on_error(ctx, upload):
+            if f.response_format not in FORMATS:
+                raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
+            options = build_options(
+                ctx, f.language or "auto", None, None, False, None, model=f.model
+            )
+            slots.take()
+        try:
+            job = await create_job_from(
+                ctx,
+                upload,
+                options=options,
+                owner=caller,
+                max_duration_s=ctx.settings.sync_max_duration_s,
+            )
+        except BaseException:
+            slots.give()
+            raise
+    try:
         done = await _wait(request, ctx, job, max(60.0, ctx.settings.sync_max_duration_s * 2))
         if done.status != JobStatus.COMPLETED:
             raise KazruError(

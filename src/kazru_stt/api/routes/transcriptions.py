@@ -18,7 +18,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
-from kazru_stt.api.forms import create_job_from, discard_on_error, openapi_body, read_upload
+from kazru_stt.api.forms import (
+    create_job_from,
+    discard_on_error,
+    openapi_body,
+    read_upload,
+    upload_slot,
+)
 from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import JobOut, JobPage
 from kazru_stt.domain.errors import KazruError, TooManyRequests
@@ -83,24 +89,29 @@ def build_options(
     openapi_extra=openapi_body(UploadFields),
 )
 async def create_transcription(request: Request, ctx: ContextDep, caller: CallerDep) -> JobOut:
-    upload, f = await read_upload(request, ctx, caller, UploadFields)
-    async with discard_on_error(ctx, upload):
-        webhook_url = None
-        if f.webhook_url:
-            target = await run_in_threadpool(webhook_targets.resolve, f.webhook_url, ctx.settings)
-            webhook_url = target.url
-        options = build_options(
-            ctx,
-            f.language,
-            f.languages,
-            f.engine,
-            f.diarize,
-            f.num_speakers,
-            f.min_speakers,
-            f.max_speakers,
-            f.model,
+    async with upload_slot(request, ctx, caller):
+        upload, f = await read_upload(request, ctx, caller, UploadFields)
+        async with discard_on_error(ctx, upload):
+            webhook_url = None
+            if f.webhook_url:
+                target = await run_in_threadpool(
+                    webhook_targets.resolve, f.webhook_url, ctx.settings
+                )
+                webhook_url = target.url
+            options = build_options(
+                ctx,
+                f.language,
+                f.languages,
+                f.engine,
+                f.diarize,
+                f.num_speakers,
+                f.min_speakers,
+                f.max_speakers,
+                f.model,
+            )
+        job = await create_job_from(
+            ctx, upload, options=options, owner=caller, webhook_url=webhook_url
         )
-    job = await create_job_from(ctx, upload, options=options, owner=caller, webhook_url=webhook_url)
     return JobOut.of(job)
 
 
