@@ -63,6 +63,30 @@ def test_multipart_roundtrip_cache_cleaned(s3, tmp_path):
     assert not storage.exists(stored.key)
 
 
+def test_credentials_from_aws_standard_chain(s3, tmp_path, monkeypatch):
+    """Without KAZRU_S3_* keys, boto3's own chain gives them (here its AWS_* variables; in a
+    cluster, a pod's role); half a pair is refused at start."""
+    import boto3
+
+    env = {k[6:].lower(): v for k, v in s3.env("uploads-test").items()}
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # boto3 keeps what it resolved first
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", env.pop("s3_access_key_id"))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", env.pop("s3_secret_access_key"))
+    settings = Settings(data_dir=tmp_path, database_url=PG_ADMIN_URL, **env)
+    storage = get_storage(settings)
+    stored = storage.save(io.BytesIO(b"chain"))
+    with storage.local_path(stored.key) as path:
+        assert path.read_bytes() == b"chain"
+    # The server refuses a wrong secret: the chain's keys are what got the object in.
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    refused = get_storage(Settings(data_dir=tmp_path / "b", database_url=PG_ADMIN_URL, **env))
+    with pytest.raises(KazruError):
+        refused.save(io.BytesIO(b"refused"))
+    with pytest.raises(ValueError, match="or neither"):
+        Settings(data_dir=tmp_path, database_url=PG_ADMIN_URL, s3_access_key_id="k", **env)
+
+
 def test_small_upload_and_missing_object(s3, tmp_path):
     storage = get_storage(_settings(s3, tmp_path))
     stored = storage.save(io.BytesIO(b"RIFF tiny"))

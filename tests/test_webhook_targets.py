@@ -42,6 +42,10 @@ def test_private_targets_are_refused(url):
         "64:ff9b::a00:1",
         "2002:7f00:1::",
         "240.0.0.1",
+        # IPv4-compatible and IPv4-translated forms of loopback, and local-use NAT64.
+        "::127.0.0.1",
+        "::ffff:0:127.0.0.1",
+        "64:ff9b:1::a00:1",
     ],
 )
 def test_non_public_addresses(address):

@@ -55,7 +55,12 @@ class Settings(BaseSettings):
         None, description="S3 endpoint for non-AWS servers (SeaweedFS, MinIO, Ceph...)."
     )
     s3_region: str = Field("us-east-1", description="S3 region.")
-    s3_access_key_id: str | None = Field(None, repr=False, description="S3 access key id.")
+    s3_access_key_id: str | None = Field(
+        None,
+        repr=False,
+        description="S3 access key id. Unset (with the secret): AWS's standard chain "
+        "(`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, instance or pod roles).",
+    )
     s3_secret_access_key: str | None = Field(None, repr=False, description="S3 secret access key.")
     s3_cache_dir: Path | None = Field(
         None,
@@ -212,7 +217,14 @@ class Settings(BaseSettings):
     )
     cors_origins: str = Field("", description="Origins allowed by CORS; empty: CORS off.")
     trust_proxy_headers: bool = Field(
-        False, description="Take the client address from X-Forwarded-For (behind a proxy)."
+        False,
+        description="Behind a proxy on this machine: as `KAZRU_TRUSTED_PROXIES` of loopback.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; the client is the rightmost hop that is not one of "
+        "them (what the client writes itself is ignored). Empty: no proxy is believed.",
     )
 
     # -- Quotas (per user; an admin may set a user's own in the database)
@@ -285,6 +297,18 @@ class Settings(BaseSettings):
     def third_language_set(self) -> tuple[str, ...]:
         return tuple(code.strip() for code in self.third_languages.split(",") if code.strip())
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is no address or CIDR") from exc
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _real_secret(cls, value: str | None) -> str | None:
@@ -308,9 +332,12 @@ class Settings(BaseSettings):
         if self.resolved_storage_url.startswith("s3://"):
             if not self.resolved_storage_url.removeprefix("s3://").split("/")[0]:
                 raise ValueError("KAZRU_STORAGE_URL names no bucket: use s3://bucket/prefix")
-            if not (self.s3_access_key_id and self.s3_secret_access_key):
+            # Neither: boto3's own chain (AWS_* variables, profiles, instance and
+            # Kubernetes service-account roles). One without the other is a mistake.
+            if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
                 raise ValueError(
-                    "S3 storage needs KAZRU_S3_ACCESS_KEY_ID and KAZRU_S3_SECRET_ACCESS_KEY"
+                    "set both KAZRU_S3_ACCESS_KEY_ID and KAZRU_S3_SECRET_ACCESS_KEY, or "
+                    "neither (then AWS's standard credential chain is used)"
                 )
         return self
 
@@ -327,6 +354,13 @@ class Settings(BaseSettings):
     @property
     def resolved_s3_cache_dir(self) -> Path:
         return self.s3_cache_dir or (self.data_dir / "cache")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        listed = [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+        if not listed and self.trust_proxy_headers:
+            return ["127.0.0.0/8", "::1/128"]
+        return listed
 
     @property
     def allowed_host_list(self) -> list[str]:

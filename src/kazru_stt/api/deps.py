@@ -36,7 +36,7 @@ ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
 async def client_address(request: Request) -> str | None:
-    return client_address_of(request.scope, request.app.state.ctx.settings)
+    return client_address_of(request.scope)
 
 
 AddressDep = Annotated[str | None, Depends(client_address)]

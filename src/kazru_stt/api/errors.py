@@ -25,6 +25,7 @@ STATUS_BY_CODE = {
     "bad_credentials": 401,
     "session_expired": 401,
     "forbidden": 403,
+    "wrong_password": 403,
     "csrf_failed": 403,
     "not_owner": 403,
     "registration_closed": 403,

@@ -71,7 +71,7 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        address = client_address_of(scope, self.settings) or "unknown"
+        address = client_address_of(scope) or "unknown"
         checks = [(self.per_address, "a", address)]
         identity = identity_of(headers)
         if identity:

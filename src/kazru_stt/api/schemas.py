@@ -5,11 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from kazru_stt.db.models import Job
+from kazru_stt.domain.text_safety import unsafe_character
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.services.corrections import MAX_SEGMENT_TEXT
+
+
+class InputModel(BaseModel):
+    """A request body: a control character (a NUL among them) or a bidirectional control
+    in any of its strings is refused with 422, before anything is stored."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unsafe_characters(cls, data: Any) -> Any:
+        if (found := unsafe_character(data)) is not None:
+            raise ValueError(f"text with the character {found} is not accepted")
+        return data
 
 
 class ErrorInfo(BaseModel):
@@ -89,7 +102,7 @@ class JobPage(BaseModel):
     offset: int
 
 
-class SegmentEdit(BaseModel):
+class SegmentEdit(InputModel):
     """Only the fields given change; `speaker: null` takes the speaker off the segment."""
 
     text: str | None = Field(None, max_length=MAX_SEGMENT_TEXT)
@@ -97,13 +110,13 @@ class SegmentEdit(BaseModel):
     speaker: str | None = Field(None, min_length=1, max_length=32)
 
 
-class SegmentSplit(BaseModel):
+class SegmentSplit(InputModel):
     at: int = Field(ge=1, le=MAX_SEGMENT_TEXT, description="character offset in the text")
 
 
-class ConsentChange(BaseModel):
+class ConsentChange(InputModel):
     evaluation: bool = Field(description="allow admins to export it as evaluation data")
 
 
-class SpeakerEdit(BaseModel):
+class SpeakerEdit(InputModel):
     name: str | None = Field(None, max_length=100)

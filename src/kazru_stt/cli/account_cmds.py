@@ -18,6 +18,17 @@ def register(commands) -> None:
     create.set_defaults(run=run_user_create)
     listing = users.add_parser("list", help="list accounts")
     listing.set_defaults(run=run_user_list)
+    reset = users.add_parser(
+        "set-password", help="set an account's password (its browser sessions end)"
+    )
+    reset.add_argument("email")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (never from the command line)",
+    )
+    reset.set_defaults(run=run_user_set_password)
 
     key = commands.add_parser("key", help="API keys")
     keys = key.add_subparsers(dest="key_command", metavar="COMMAND", required=True)
@@ -50,6 +61,14 @@ def run_user_create(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     user = accounts.create_user(_context(), args.email, password, admin=args.admin)
     print(f"created {user['email']} (id {user['id']}, {user['role']})", file=sys.stderr)
+    return 0
+
+
+def run_user_set_password(args: argparse.Namespace) -> int:
+    from kazru_stt.services import accounts
+
+    accounts.set_password(_context(), args.email, sys.stdin.readline().rstrip("\r\n"))
+    print(f"password set for {args.email}; its sessions have ended", file=sys.stderr)
     return 0
 
 

@@ -297,7 +297,9 @@ def run_serve(args: argparse.Namespace) -> int:
             log_config=None,  # our handlers (log_setup), JSON by default
             access_log=False,  # api.request_context writes one line per request
             timeout_graceful_shutdown=5,  # open streams and waits end; never hang on stop
-            proxy_headers=settings.trust_proxy_headers,
+            # The client address and scheme from X-Forwarded-* of these proxies only.
+            proxy_headers=bool(settings.trusted_proxy_list),
+            forwarded_allow_ips=settings.trusted_proxy_list or None,
         )
         uvicorn.Server(config).run()
     finally:

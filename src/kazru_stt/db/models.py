@@ -60,6 +60,9 @@ class Role:
 
 class User(Base):
     __tablename__ = "users"
+    # An erased account's id is never given to the next one (its audit entries, its
+    # webhook secret): PostgreSQL's sequence never reuses, SQLite needs AUTOINCREMENT.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -74,6 +77,9 @@ class User(Base):
     quota_monthly_minutes: Mapped[float | None] = mapped_column(Float)
     # Voice memory (biometric data): off until the user turns it on.
     remember_voices: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Random, per account: its derived secrets (webhooks) differ from any other account's,
+    # even one that had the same id. None: an account from before (id-derived secrets).
+    secret_salt: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def is_admin(self) -> bool:

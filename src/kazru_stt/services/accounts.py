@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,13 @@ from sqlalchemy.exc import IntegrityError
 
 from kazru_stt.db.models import ApiKey, Role, User, WebSession, utcnow
 from kazru_stt.db.session import session_scope
-from kazru_stt.domain.errors import AuthError, Conflict, InvalidOptionError, NotFound
+from kazru_stt.domain.errors import (
+    AuthError,
+    Conflict,
+    InvalidOptionError,
+    NotFound,
+    TooManyRequests,
+)
 from kazru_stt.services import audit
 from kazru_stt.services.context import ServiceContext
 
@@ -29,7 +36,43 @@ KEY_PREFIX = "kz_"
 LAST_USED_EVERY_S = 60  # last_used_at is written at most this often (no write per request)
 SINGLE_USER_EMAIL = "local@localhost"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
-_hasher = PasswordHasher()
+
+
+class _LimitedHasher:
+    """argon2 costs about a second and 64 MiB a try: this many at once in a process,
+    whatever the number of addresses trying (each limited on its own by the rate limits);
+    a try that cannot start within the wait is refused with 503 and Retry-After."""
+
+    AT_ONCE = 2
+    WAIT_S = 10.0
+
+    def __init__(self) -> None:
+        self._hasher = PasswordHasher()
+        self._slots = threading.BoundedSemaphore(self.AT_ONCE)
+
+    def _run(self, fn, *args):
+        if not self._slots.acquire(timeout=self.WAIT_S):
+            raise TooManyRequests(
+                "too many sign-ins at once; try again shortly",
+                code="server_busy",
+                retry_after_s=5,
+            )
+        try:
+            return fn(*args)
+        finally:
+            self._slots.release()
+
+    def hash(self, password: str) -> str:
+        return self._run(self._hasher.hash, password)
+
+    def verify(self, hashed: str, password: str) -> bool:
+        return self._run(self._hasher.verify, hashed, password)
+
+    def check_needs_rehash(self, hashed: str) -> bool:
+        return self._hasher.check_needs_rehash(hashed)
+
+
+_hasher = _LimitedHasher()
 # Verifying against this when the account does not exist keeps the timing the same.
 _DUMMY_HASH = _hasher.hash("no such account")
 
@@ -105,6 +148,7 @@ def create_user(
             email=email,
             password_hash=_hasher.hash(password) if password else None,
             role=Role.ADMIN if (admin or first) else Role.USER,
+            secret_salt=secrets.token_hex(16),
         )
         db.add(user)
         try:
@@ -200,20 +244,67 @@ def authenticate_password(
             )
         except (VerificationError, InvalidHashError):
             ok = False
-        if not (ok and user and user.password_hash and user.is_active):
-            audit.record(
-                db,
-                "login.failed",
-                actor_id=user.id if user else None,
-                address=address,
-                details={"reason": "bad_credentials"},
-            )
-            raise AuthError("wrong email or password", code="bad_credentials")
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
-        user.last_login_at = utcnow()
-        audit.record(db, "login", actor_id=user.id, address=address)
-        return _caller(user)
+        if ok and user and user.password_hash and user.is_active:
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            user.last_login_at = utcnow()
+            audit.record(db, "login", actor_id=user.id, address=address)
+            return _caller(user)
+        failed_id = user.id if user else None
+    # In a transaction of its own: the error below would roll it back with the one above.
+    with session_scope(ctx.db_url) as db:
+        audit.record(
+            db,
+            "login.failed",
+            actor_id=failed_id,
+            address=address,
+            details={"reason": "bad_credentials"},
+        )
+    raise AuthError("wrong email or password", code="bad_credentials")
+
+
+def change_password(
+    ctx: ServiceContext, caller: Caller, current: str, new: str, address: str | None
+) -> None:
+    """The caller's own password, given the current one; every other browser session of
+    the account ends (the caller's own stays signed in)."""
+    check_password_strength(new)
+    with session_scope(ctx.db_url) as db:
+        user = db.get(User, caller.user_id)
+        try:
+            ok = bool(user and user.password_hash) and _hasher.verify(user.password_hash, current)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if ok:
+            user.password_hash = _hasher.hash(new)
+            others = db.query(WebSession).filter(WebSession.user_id == caller.user_id)
+            if caller.session_id:
+                others = others.filter(WebSession.id != caller.session_id)
+            others.delete()
+            audit.record(db, "password.change", actor_id=caller.user_id, address=address)
+            return
+    with session_scope(ctx.db_url) as db:  # the refusal is audited on its own
+        audit.record(
+            db,
+            "password.change_failed",
+            actor_id=caller.user_id,
+            address=address,
+            details={"reason": "bad_credentials"},
+        )
+    raise AuthError("the current password is wrong", code="wrong_password")
+
+
+def set_password(ctx: ServiceContext, email: str, new: str) -> None:
+    """An administrator's reset (`kazru user set-password`): every session of the account
+    ends."""
+    check_password_strength(new)
+    with session_scope(ctx.db_url) as db:
+        user = db.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            raise NotFound(f"no account {email}")
+        user.password_hash = _hasher.hash(new)
+        db.query(WebSession).filter(WebSession.user_id == user.id).delete()
+        audit.record(db, "password.set", target=f"user:{user.id}")
 
 
 def set_locale(ctx: ServiceContext, user_id: int, locale: str) -> None:

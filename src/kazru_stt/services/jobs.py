@@ -28,6 +28,7 @@ from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import Conflict, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.languages import KAZAKH_RUSSIAN
+from kazru_stt.domain.text_safety import clean_name
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
 from kazru_stt.media import check_duration, media_name, probe
 from kazru_stt.pipeline.options import TranscribeOptions
@@ -79,7 +80,7 @@ def create_job_for_stored(
         engine=options.engine,
         language=options.language,
         options=options_to_dict(options),
-        filename=(filename or "upload")[:255],
+        filename=(clean_name(filename or "") or "upload")[:255],
         content_type=(content_type or "")[:100] or None,
         size_bytes=stored.size,
         sha256=stored.sha256,

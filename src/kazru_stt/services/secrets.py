@@ -7,9 +7,10 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from kazru_stt.db.models import InstanceSecret
+from kazru_stt.db.models import InstanceSecret, User
 from kazru_stt.db.session import session_scope
 from kazru_stt.services.context import ServiceContext
 
@@ -39,4 +40,9 @@ def webhook_secret(ctx: ServiceContext, user_id: int | None) -> str:
     """Each account signs with a secret of its own, derived from the install's root, so one
     user cannot forge deliveries to another's receiver."""
     root = ctx.settings.webhook_secret or instance_secret(ctx, WEBHOOK_ROOT)
-    return hmac.new(root.encode(), f"webhook:{user_id}".encode(), hashlib.sha256).hexdigest()
+    salt = None
+    if user_id is not None:
+        with session_scope(ctx.db_url) as db:
+            salt = db.scalar(select(User.secret_salt).where(User.id == user_id))
+    label = f"webhook:{user_id}:{salt}" if salt else f"webhook:{user_id}"
+    return hmac.new(root.encode(), label.encode(), hashlib.sha256).hexdigest()

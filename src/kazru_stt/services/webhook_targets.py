@@ -16,7 +16,13 @@ from kazru_stt.config import Settings
 from kazru_stt.domain.errors import InvalidOptionError
 
 MAX_URL = 2048
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 forms whose last 32 bits are an IPv4 address a connection may reach: NAT64 (well-known
+# and local-use prefixes), IPv4-compatible (::a.b.c.d, deprecated but still routed by some
+# stacks) and IPv4-translated (::ffff:0:a.b.c.d, SIIT: ::ffff:0:0:0/96).
+_LOW_32_BITS_V4 = [
+    ipaddress.ip_network(net)
+    for net in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+]
 
 
 class WebhookTargetError(InvalidOptionError):
@@ -39,7 +45,7 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
         return ip.sixtofour
     if ip.teredo:
         return ip.teredo[1]
-    if ip in _NAT64:
+    if any(ip in net for net in _LOW_32_BITS_V4):
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 

@@ -288,7 +288,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         language_choices=view.language_choices,
         weak_kazakh=view.weak_kazakh(transcript, ctx.settings) if transcript else False,
         audio_url=f"/api/v1/transcriptions/{job.id}/audio" if job.storage_key else None,
-        is_video=media_type_of(job.content_type, job.filename).startswith("video/"),
+        is_video=(media_type_of(job.content_type, job.filename) or "").startswith("video/"),
     )
 
 

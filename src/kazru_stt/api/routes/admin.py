@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.background import BackgroundTask
 
 from kazru_stt.api.deps import AddressDep, AdminDep, ContextDep
+from kazru_stt.api.schemas import InputModel
 from kazru_stt.db.models import Role, RoleName
 from kazru_stt.services import accounts, accuracy, audit, eval_export
 
@@ -20,13 +21,13 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class UserCreate(BaseModel):
+class UserCreate(InputModel):
     email: str = Field(max_length=320)
     password: str | None = Field(None, max_length=1024)
     role: RoleName = Role.USER
 
 
-class UserChange(BaseModel):
+class UserChange(InputModel):
     role: RoleName | None = None
     is_active: bool | None = None
     quota_active_jobs: int | None = Field(None, ge=0, le=10_000)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from kazru_stt.api.deps import (
     SESSION_COOKIE,
@@ -17,13 +17,14 @@ from kazru_stt.api.deps import (
     check_same_origin,
     set_session_cookie,
 )
+from kazru_stt.api.schemas import InputModel
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services import accounts
 
 router = APIRouter(prefix="/api/v1/auth", tags=["account"])
 
 
-class Credentials(BaseModel):
+class Credentials(InputModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024)
 

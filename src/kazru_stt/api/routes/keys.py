@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep
+from kazru_stt.api.schemas import InputModel
 from kazru_stt.services import accounts
 
 router = APIRouter(prefix="/api/v1/keys", tags=["account"])
 
 
-class KeyCreate(BaseModel):
+class KeyCreate(InputModel):
     name: str = Field("", max_length=100)
 
 

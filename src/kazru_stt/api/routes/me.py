@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import Field
 
-from kazru_stt.api.deps import SESSION_COOKIE, CallerDep, ContextDep
+from kazru_stt.api.deps import SESSION_COOKIE, AddressDep, CallerDep, ContextDep
+from kazru_stt.api.schemas import InputModel
 from kazru_stt.services import accounts, accuracy, erasure, quotas
 from kazru_stt.services.secrets import webhook_secret
 
@@ -29,6 +31,20 @@ def me(request: Request, caller: CallerDep, ctx: ContextDep) -> dict:
 @router.get("/accuracy", summary="Accuracy of engines and models on my reviewed transcripts")
 def my_accuracy(caller: CallerDep, ctx: ContextDep) -> dict:
     return accuracy.summary(ctx, caller.user_id)
+
+
+class PasswordChange(InputModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+@router.put("/password", status_code=204, summary="Change my password (other sessions end)")
+def change_password(
+    body: PasswordChange, caller: CallerDep, ctx: ContextDep, address: AddressDep, request: Request
+) -> Response:
+    accounts.change_password(ctx, caller, body.current_password, body.new_password, address)
+    request.app.state.key_cache.clear()  # nothing cached from before the change is used
+    return Response(status_code=204)
 
 
 @router.delete("/data", status_code=204, summary="Erase my account and everything in it")

@@ -9,7 +9,7 @@ from contextlib import aclosing
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
@@ -21,6 +21,7 @@ from kazru_stt.api.forms import (
     upload_slot,
 )
 from kazru_stt.api.routes.transcriptions import build_options
+from kazru_stt.api.schemas import InputModel
 from kazru_stt.db.models import Job
 from kazru_stt.domain.errors import InvalidOptionError, KazruError
 from kazru_stt.domain.job_status import JobStatus
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
 FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 
 
-class OpenAIFields(BaseModel):
+class OpenAIFields(InputModel):
     model: str = Field("whisper-1", max_length=64)
     language: str | None = Field(None, max_length=8)
     prompt: str | None = Field(None, max_length=4096)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
@@ -26,7 +26,7 @@ from kazru_stt.api.forms import (
     upload_slot,
 )
 from kazru_stt.api.routes.models import job_model
-from kazru_stt.api.schemas import JobOut, JobPage
+from kazru_stt.api.schemas import InputModel, JobOut, JobPage
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import get_format
@@ -41,7 +41,7 @@ MAX_OFFSET = 1_000_000_000
 SSE_KEEPALIVE_S = 15.0
 
 
-class UploadFields(BaseModel):
+class UploadFields(InputModel):
     language: str = Field("auto", max_length=8, description="auto, kk, ru or another code")
     languages: str | None = Field(None, max_length=64, description="set for auto, e.g. kk,ru")
     engine: str | None = Field(
@@ -164,11 +164,16 @@ def export_transcription(
     return Response(data, media_type=fmt.content_type, headers={"Content-Disposition": disposition})
 
 
-def media_type_of(content_type: str | None, filename: str) -> str:
-    """What the browser's player is told the file is (uploads often say octet-stream)."""
-    if content_type and content_type != "application/octet-stream":
-        return content_type
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+def media_type_of(content_type: str | None, filename: str) -> str | None:
+    """What the browser's player is told the file is (uploads often say octet-stream):
+    an audio or video type, from the upload's part header or its name, else None. The
+    upload was probed as real media, so nothing else is believed: a WAV with HTML after it,
+    sent as text/html, must never render as a page of this origin."""
+    for candidate in (content_type, mimetypes.guess_type(filename)[0]):
+        kind = (candidate or "").split(";")[0].strip().lower()
+        if kind.startswith(("audio/", "video/")) and kind.isascii():
+            return kind
+    return None
 
 
 @router.get("/{job_id}/audio", summary="The original recording, until retention removes it")
@@ -177,11 +182,13 @@ def transcription_audio(job: OwnedJob, ctx: ContextDep) -> Response:
         raise KazruError(
             "the recording was deleted after its retention period", code="audio_deleted"
         )
+    media_type = media_type_of(job.content_type, job.filename)
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if media_type is None:  # not playable by its type: a download, never shown inline
+        headers["Content-Disposition"] = "attachment"
     with ctx.storage.local_path(job.storage_key) as path:  # local storage: the file stays
         return FileResponse(
-            path,
-            media_type=media_type_of(job.content_type, job.filename),
-            headers={"Cache-Control": "private, max-age=3600"},
+            path, media_type=media_type or "application/octet-stream", headers=headers
         )
 
 
@@ -191,7 +198,9 @@ async def transcription_events(
 ) -> StreamingResponse:
     streams = request.app.state.streams
     s = ctx.settings
-    if streams.total >= s.sse_max_total or streams.of(caller.user_id) >= s.sse_max_per_user:
+    # Taken here, at accept (nothing awaited between the check and the count), and given
+    # back when the response ends, however it ends.
+    if not streams.take(caller.user_id, s.sse_max_total, s.sse_max_per_user):
         raise TooManyRequests(
             "too many open event streams; close some or poll instead",
             code="too_many_streams",
@@ -207,38 +216,50 @@ async def transcription_events(
         return f"event: {name}\ndata: {payload}\n\n"
 
     async def stream():
-        streams.open(caller.user_id)
-        try:
-            yield event("status", first)
-            if first[0] in JobStatus.TERMINAL:
-                return
-            started = time.monotonic()
-            last, ends_at, quiet_since = first, started + s.sse_max_lifetime_s, started
-            async with aclosing(watcher.states(job_id)) as states:
-                async for state in states:
-                    now = time.monotonic()
-                    if state is None:
-                        yield "event: deleted\ndata: {}\n\n"
+        yield event("status", first)
+        if first[0] in JobStatus.TERMINAL:
+            return
+        started = time.monotonic()
+        last, ends_at, quiet_since = first, started + s.sse_max_lifetime_s, started
+        async with aclosing(watcher.states(job_id)) as states:
+            async for state in states:
+                now = time.monotonic()
+                if state is None:
+                    yield "event: deleted\ndata: {}\n\n"
+                    return
+                if state != last:
+                    yield event("status", state)
+                    last, quiet_since = state, now
+                    if state[0] in JobStatus.TERMINAL:
                         return
-                    if state != last:
-                        yield event("status", state)
-                        last, quiet_since = state, now
-                        if state[0] in JobStatus.TERMINAL:
-                            return
-                    elif now - quiet_since > SSE_KEEPALIVE_S:
-                        yield ": keep-alive\n\n"  # finds clients that left
-                        quiet_since = now
-                    if now > ends_at:  # bounded life; EventSource reconnects by itself
-                        yield "event: timeout\ndata: {}\n\n"
-                        return
-        finally:
-            streams.close(caller.user_id)
+                elif now - quiet_since > SSE_KEEPALIVE_S:
+                    yield ": keep-alive\n\n"  # finds clients that left
+                    quiet_since = now
+                if now > ends_at:  # bounded life; EventSource reconnects by itself
+                    yield "event: timeout\ndata: {}\n\n"
+                    return
 
-    return StreamingResponse(
+    return _HeldStream(
         stream(),
+        lambda: streams.close(caller.user_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class _HeldStream(StreamingResponse):
+    """A stream that gives its slot back when it ends, even one the client left before
+    its first byte (whose generator never started)."""
+
+    def __init__(self, content, release, **kwargs):
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
@@ -264,9 +285,13 @@ class StreamCounter:
     def of(self, user_id: int) -> int:
         return self._by_user.get(user_id, 0)
 
-    def open(self, user_id: int) -> None:
+    def take(self, user_id: int, max_total: int, max_per_user: int) -> bool:
+        """One more stream for `user_id`, if under both caps (call from the event loop)."""
+        if self.total >= max_total or self.of(user_id) >= max_per_user:
+            return False
         self.total += 1
         self._by_user[user_id] = self.of(user_id) + 1
+        return True
 
     def close(self, user_id: int) -> None:
         self.total -= 1

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from kazru_stt.api.deps import CallerDep, ContextDep
+from kazru_stt.api.schemas import InputModel
 from kazru_stt.services import voices
 
 router = APIRouter(prefix="/api/v1/voices", tags=["voices"])
 
 
-class VoiceMemory(BaseModel):
+class VoiceMemory(InputModel):
     enabled: bool
 
 

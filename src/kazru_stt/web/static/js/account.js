@@ -1,8 +1,25 @@
-// Delete my data: everything of this account goes, after a confirmation.
+// Change my password; delete my data: everything of this account goes, after a confirmation.
 "use strict";
 (() => {
   const { api, t } = window.kazru;
   document.addEventListener("DOMContentLoaded", () => {
+    const form = document.getElementById("password-form");
+    const status = document.getElementById("password-status");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      try {
+        await api("PUT", "/api/v1/me/password", {
+          current_password: data.get("current_password"),
+          new_password: data.get("new_password"),
+        });
+        form.reset();
+        status.textContent = t("password_changed");
+      } catch (error) {
+        const key = `password_${error.code}`;
+        status.textContent = t(key) === key ? t("save_failed") : t(key);
+      }
+    });
     document.getElementById("erase").addEventListener("click", async () => {
       if (!window.confirm(t("confirm_erase"))) return;
       await api("DELETE", "/api/v1/me/data");

@@ -12,9 +12,11 @@ window.kazru = (() => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {
-      let message = response.statusText;
-      try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
-      throw new Error(message);
+      let message = response.statusText, code = "";
+      try { ({ message, code } = (await response.json()).error); } catch (e) { /* not JSON */ }
+      const error = new Error(message);
+      error.code = code;  // for a message in the page's language
+      throw error;
     }
     return response.status === 204 ? null : response.json();
   }
