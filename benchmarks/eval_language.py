@@ -114,7 +114,7 @@ def main() -> None:
             t = transcribe_file(path, options, engine)
             got = []
             for (a, b), lang in zip(spans, expected, strict=True):
-                inside = {s.language for s in t.segments if a - 0.3 <= s.start and s.end <= b + 0.3}
+                inside = {s.language for s in t.segments if a <= (s.start + s.end) / 2 <= b}
                 got.append("/".join(sorted(inside)) or "-")
                 right += inside == {lang}
                 total += 1

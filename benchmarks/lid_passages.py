@@ -29,8 +29,10 @@ import argparse
 import json
 import math
 import random
+import re
 import tempfile
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from common import EVAL_DIR, ROOT
@@ -45,11 +47,16 @@ def _trim(probs: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in probs.items() if v >= 0.001 or k in ("ru", "kk", "en")}
 
 
-def russian_decode(raw) -> dict:
-    """The greedy Russian decode as evidence: mean log word probability, the share of its
-    words a Russian dictionary knows, whether it looped."""
+@lru_cache(maxsize=1)
+def _morph():
     import pymorphy3
 
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+def russian_decode(raw) -> dict:
+    """The greedy Russian decode as evidence: mean log word probability, the share of its
+    words a Russian dictionary knows (Latin words count as unknown), whether it looped."""
     words, looped = [], False
     for seg in raw:
         cleaned = [w for w in seg.words if clean_text(w.text).strip()]
@@ -59,14 +66,9 @@ def russian_decode(raw) -> dict:
     text = " ".join(w.text.strip() for w in words).strip()
     if not words:
         return {"ru_logprob": None, "ru_known": 0.0, "ru_loop": looped, "text": ""}
-    morph = russian_decode.morph = getattr(russian_decode, "morph", None) or (
-        pymorphy3.MorphAnalyzer(lang="ru")
-    )
-    import re
-
     cyrillic = re.findall(r"[а-яё]+", text.lower())
     latin = re.findall(r"[a-z]{2,}", text.lower())
-    known = sum(morph.word_is_known(w) for w in cyrillic) / max(len(cyrillic) + len(latin), 1)
+    known = sum(_morph().word_is_known(w) for w in cyrillic) / max(len(cyrillic) + len(latin), 1)
     logprob = sum(math.log(max(w.probability, 1e-6)) for w in words) / len(words)
     return {
         "ru_logprob": logprob,

@@ -153,3 +153,57 @@ def test_the_assembled_model_is_readable_by_other_users(model_cache, engine):
 
     mode = (model_cache / BUNDLED_MODEL_NAME).stat().st_mode
     assert mode & (stat.S_IROTH | stat.S_IXOTH) == stat.S_IROTH | stat.S_IXOTH
+
+
+def _hub_cache(root: Path, repo: str, files: Path, commit: str, card: str | None) -> None:
+    """A repository in huggingface_hub's own cache layout: refs/main names the commit,
+    snapshots/<commit>/ holds its files."""
+    folder = root / f"models--{repo.replace('/', '--')}"
+    shutil.copytree(files, folder / "snapshots" / commit)
+    if card is not None:
+        (folder / "snapshots" / commit / "README.md").write_text(card)
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text(commit)
+
+
+def test_pull_from_the_hub_cache_offline(checkpoint, engine, tmp_path, eval_dir):
+    hub = tmp_path / "hub"
+    card = "---\nlicense: apache-2.0\nlanguage: [kk, ru]\n---\n# A tiny Whisper\n"
+    _hub_cache(hub, "kazru-test/Whisper-Tiny-KK", checkpoint, "a" * 40, card)
+    # A repository already in CTranslate2's format (the bundled model's files) and no card.
+    _hub_cache(hub, "kazru-test/whisper-base-ct2", Path(engine.config.model_dir), "b" * 40, None)
+    env = {
+        **os.environ,
+        "KAZRU_DATA_DIR": str(tmp_path / "data"),
+        "KAZRU_MODEL_CACHE_DIR": str(tmp_path / "models"),
+        "KAZRU_DEVICE": "cpu",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_CACHE": str(hub),
+    }
+    done = kazru(["model", "pull", "kazru-test/Whisper-Tiny-KK@main"], env)
+    assert done.returncode == 0, done.stderr
+    assert "license: apache-2.0" in done.stderr and " MB" in done.stderr
+    model_dir = tmp_path / "models" / "imported" / "whisper-tiny-kk"
+    record = json.loads((model_dir / "kazru-model.json").read_text())
+    assert record["hub_id"] == "kazru-test/Whisper-Tiny-KK" and record["commit"] == "a" * 40
+    assert record["license"] == "apache-2.0" and (model_dir / "model.bin").is_file()
+
+    done = kazru(["model", "pull", "kazru-test/whisper-base-ct2", "--for", "kk"], env)
+    assert done.returncode == 0, done.stderr
+    assert "license: unknown" in done.stderr and "kk passages use it" in done.stderr
+    listed = kazru(["model", "list"], env).stdout
+    assert "whisper-tiny-kk\timported" in listed and "license: apache-2.0" in listed
+    assert "kazru-test/whisper-base-ct2@bbbbbbbbbbbb" in listed
+
+    # Kazakh passages are written by the pulled model; Russian ones by the default.
+    path = eval_dir / "mixed_kk_ru.wav"
+    out = kazru(["transcribe", str(path), "-f", "json", "-q"], env)
+    assert out.returncode == 0, out.stderr
+    models = {(s["language"], s["model"]) for s in json.loads(out.stdout)["segments"] if s["text"]}
+    assert models == {("kk", "whisper-base-ct2"), ("ru", None)}, models
+
+    # Not in the cache and no network: a clear error, nothing registered.
+    missing = kazru(["model", "pull", "kazru-test/absent"], env)
+    assert missing.returncode == 1 and "model_unavailable" in missing.stderr
+    bad = kazru(["model", "pull", "not a hub id"], env)
+    assert bad.returncode == 1 and "invalid_option" in bad.stderr

@@ -47,11 +47,12 @@ def _check(tmp_path, **env) -> subprocess.CompletedProcess:
     [
         ({"KAZRU_BROKER_URL": "redis://127.0.0.1:6379/3"}, "SQLite database cannot be shared"),
         (
-            {
+            {  # half a key pair (none at all: AWS's standard chain)
                 "KAZRU_DATABASE_URL": "postgresql://postgres@127.0.0.1/test",
                 "KAZRU_STORAGE_URL": "s3://bucket/prefix",
+                "KAZRU_S3_ACCESS_KEY_ID": "key-without-secret",
             },
-            "KAZRU_S3_ACCESS_KEY_ID",
+            "KAZRU_S3_SECRET_ACCESS_KEY",
         ),
         ({"KAZRU_STORAGE_URL": "s3://bucket"}, "SQLite database cannot be shared"),
         ({"KAZRU_WEBHOOK_SECRET": ""}, "KAZRU_WEBHOOK_SECRET"),

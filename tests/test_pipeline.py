@@ -150,3 +150,40 @@ def test_decode_spans_never_reach_into_unselected_regions():
     # Kazakh regions 0 and 2 around a short Russian region 1: two stretches, none covering 1.
     subset = decode_spans(regions, [0, 2], 0, 20)
     assert [(s.start, s.end) for s in subset] == [(0, 3.6), (4.0, 9.0)]
+
+
+def _first_phrase(path, lo_s=1.0, hi_s=2.5) -> np.ndarray:
+    """The first 1-2.5 s of a recording's speech, cut at its quietest 20 ms."""
+    from kazru_stt.media import load_audio
+    from kazru_stt.pipeline.speech_regions import find_speech
+
+    audio = load_audio(path)
+    region = find_speech(audio, 0.0)[0]
+    speech = audio[int(region.start * 16000) : int(region.end * 16000)]
+    frames = speech[: int(hi_s * 16000)].reshape(-1, 320)
+    quiet = int(lo_s * 50) + int(np.argmin((frames[int(lo_s * 50) :] ** 2).mean(axis=1)))
+    return speech[: quiet * 320]
+
+
+def test_short_kazakh_phrases_around_a_russian_sentence_keep_their_language(
+    engine, eval_dir, tmp_path
+):
+    """A Kazakh phrase, a Russian sentence, a Kazakh phrase, 0.5 s apart (the phrases of
+    spontaneous speech, cut at a pause): neither phrase follows its one neighbour."""
+    from kazru_stt.media import load_audio
+
+    gap = np.zeros(8000, dtype=np.float32)
+    parts = [
+        _first_phrase(eval_dir / "kk_cs" / "kzaudio_19.flac"),
+        load_audio(eval_dir / "ru" / "riva_sample.wav"),
+        _first_phrase(eval_dir / "kk_cs" / "kzaudio_7.flac"),
+    ]
+    spans, t = [], 0.0
+    for part in parts:
+        spans.append((t, t + part.size / 16000))
+        t += (part.size + gap.size) / 16000
+    audio = np.concatenate([x for part in parts for x in (part, gap)])
+    t = transcribe_file(write_wav(tmp_path / "kk-ru-kk.wav", audio), TranscribeOptions(), engine)
+    for (a, b), lang in zip(spans, ["kk", "ru", "kk"], strict=True):
+        inside = {s.language for s in t.segments if a <= (s.start + s.end) / 2 <= b}
+        assert inside == {lang}, (a, b, [(s.start, s.end, s.language, s.text) for s in t.segments])

@@ -129,9 +129,13 @@ def test_edit_cancel_delete(service, eval_dir):
     job = service.wait(service.upload(eval_dir / "ru" / "golos_001ce26c.wav")["id"])
     jid = job["id"]
     with service.client() as c:
+        # A control character is refused before anything is stored (it would break the
+        # DOCX, and a NUL PostgreSQL's text).
+        r = c.patch(f"/api/v1/transcriptions/{jid}/segments/0", json={"text": "правка\x07"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
         # A write is durable before its 200: the next read always sees it.
         for i in range(30):
-            text = f"правка {i}\x07"  # a control character must not break the DOCX
+            text = f"правка {i}"
             assert (
                 c.patch(f"/api/v1/transcriptions/{jid}/segments/0", json={"text": text}).status_code
                 == 200

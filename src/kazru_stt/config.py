@@ -91,7 +91,8 @@ class Settings(BaseSettings):
         description="Per language, the model that writes its passages in jobs that name no "
         "model: `kk=kk-turbo,ru=whisper-base`. The language of each passage is still chosen "
         "with the default model; where a language's model decodes a passage only as a loop "
-        "or below Whisper's gate, the default's text stays.",
+        "or below Whisper's gate, the default's text stays. Over what `kazru model pull --for` "
+        "set.",
     )
     model_cache_dir: Path | None = Field(
         None,
@@ -134,8 +135,8 @@ class Settings(BaseSettings):
     )
     third_languages: str = Field(
         ",".join(DEFAULT_THIRD_LANGUAGES),
-        description="Languages outside that set recognised when a passage is clearly in one; "
-        "empty: never.",
+        description="Languages outside that set a passage may still be in: one over 2.5 s that "
+        "Whisper's detector gives at least even odds; empty: never.",
     )
     stereo_calls: Literal[STEREO_MODES] = Field(
         "auto",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from kazru_stt.domain.errors import InvalidOptionError
+from kazru_stt.services import model_registry
 
 if TYPE_CHECKING:
     from kazru_stt.config import Settings
@@ -114,7 +115,7 @@ class LocalPipeline:
         if options.model is None:
             self.by_language = {
                 code: local_engine(settings, name)
-                for code, name in settings.language_model_map.items()
+                for code, name in model_registry.language_models(settings).items()
                 if name != self.model_name
             }
 

@@ -91,10 +91,15 @@ def resolve_or_path(settings: Settings, model: str | None) -> ModelEntry:
 
 
 def import_checkpoint(
-    settings: Settings, source: Path, name: str, quantization: str = "int8"
+    settings: Settings,
+    source: Path,
+    name: str,
+    quantization: str = "int8",
+    origin: dict | None = None,
 ) -> ModelEntry:
     """Convert a Hugging Face Transformers Whisper checkpoint directory with CTranslate2's
-    own converter, check that the result loads and decodes, and register it under `name`."""
+    own converter, check that the result loads and decodes, and register it under `name`;
+    `origin`: where it came from (hub id, commit, license), kept with it."""
     if not NAME.fullmatch(name):
         raise InvalidOptionError(
             "a model name is lower-case letters, digits, '.', '_' or '-' (up to 63)",
@@ -127,18 +132,8 @@ def import_checkpoint(
         except Exception as exc:  # the converter raises many kinds
             raise ModelError(f"conversion failed: {type(exc).__name__}: {exc}") from exc
         _keep_generation_config(source, out)
-        _check_loads(out, settings)
-        (out / MARKER).write_text(
-            json.dumps(
-                {
-                    "name": name,
-                    "source": str(source),
-                    "quantization": quantization,
-                    "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                },
-                indent=1,
-            )
-        )
+        check_loads(out)
+        write_marker(out, name, source=str(source), quantization=quantization, **(origin or {}))
         target = root / name
         out.rename(target)
     finally:
@@ -168,7 +163,54 @@ def _keep_generation_config(source: Path, out: Path) -> None:
     config_path.write_text(json.dumps(config, indent=2))
 
 
-def _check_loads(path: Path, settings: Settings) -> None:
+def write_marker(model_dir: Path, name: str, **facts) -> None:
+    """What registers a directory as an imported model, with where it came from."""
+    record = {"name": name, **facts}
+    record["imported_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    (model_dir / MARKER).write_text(json.dumps(record, indent=1))
+
+
+def facts(entry: ModelEntry) -> dict:
+    """An imported model's record (source, license...); {} for the others."""
+    if entry.path is None or not (entry.path / MARKER).is_file():
+        return {}
+    return json.loads((entry.path / MARKER).read_text())
+
+
+LANGUAGE_MODELS_FILE = "language_models.json"
+
+
+def check_language(code: str) -> None:
+    from kazru_stt.pipeline.options import supported_languages
+
+    if code not in supported_languages():
+        raise InvalidOptionError(f"{code!r} is no language code", code="invalid_option")
+
+
+def set_language_model(settings: Settings, code: str, name: str) -> None:
+    """Make `name` the model of `code`'s passages (`kazru model pull --for`); the setting
+    KAZRU_LANGUAGE_MODELS, where it names the language, still decides."""
+    check_language(code)
+    if name not in available(settings):
+        raise InvalidOptionError(f"no model named {name!r}", code="unknown_model")
+    path = imported_dir(settings) / LANGUAGE_MODELS_FILE
+    chosen = json.loads(path.read_text()) if path.is_file() else {}
+    chosen[code] = name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(chosen, indent=1))
+    tmp.replace(path)
+
+
+def language_models(settings: Settings) -> dict[str, str]:
+    """{language: model name}: those set with `model pull --for`, then KAZRU_LANGUAGE_MODELS
+    over them. A malformed setting raises ValueError."""
+    path = imported_dir(settings) / LANGUAGE_MODELS_FILE
+    chosen = json.loads(path.read_text()) if path.is_file() else {}
+    return {**chosen, **settings.language_model_map}
+
+
+def check_loads(path: Path) -> None:
     import numpy as np
     from faster_whisper import WhisperModel
 

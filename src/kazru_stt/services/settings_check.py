@@ -28,7 +28,7 @@ def check(settings: Settings) -> None:
             f"{', '.join(sorted(known))}"
         )
     try:
-        per_language = settings.language_model_map
+        per_language = model_registry.language_models(settings)
     except ValueError as exc:
         raise InvalidSetting(str(exc)) from exc
     from kazru_stt.pipeline.options import supported_languages
