@@ -167,6 +167,26 @@ def test_rounds_kk_ru_kk_in_order_each_in_its_language():
     assert ("kk", (0, 2), TEMPERATURES) in decoder.calls
 
 
+def test_a_russian_sentence_the_first_pass_dropped_is_decoded_on_its_own():
+    # Greedy Russian over a Kazakh phrase, a Russian sentence and a Kazakh phrase in one
+    # stretch stopped after the phrase: nothing heard in the sentence. Chosen Russian by
+    # the detector, it is decoded again without its Kazakh neighbours.
+    spans = [(0, 1.2), (1.7, 4.3), (4.8, 7.1)]
+    script = {
+        ("ru", 0): ("Иркстин.", -0.6),
+        ("ru", 1): [None, ("Это была ошибка.", -0.2)],
+        ("kk", 0): ("еркесін", -0.6),
+        ("kk", 2): ("бәрі жақсы", -0.6),
+    }
+    segments, decoder = run(spans, [KK, RU, KK], script)
+    assert [(s.language, s.text) for s in segments] == [
+        ("kk", "еркесін"),
+        ("ru", "Это была ошибка."),
+        ("kk", "бәрі жақсы"),
+    ]
+    assert ("ru", (1,), TEMPERATURES) in decoder.calls
+
+
 def test_a_confident_russian_decode_does_not_make_kazakh_russian():
     # "алма": the Russian decode is a confident dictionary word; the detector says not
     # Russian, so the passage is Kazakh (decodes are not language evidence).

@@ -11,8 +11,9 @@ Each round is a method over one table of decodes (`passes.Passes`), called in or
    audio; then `language.choose` per region, and `language.smooth_short` for short ones.
 3. `decode_chosen`: each other chosen language decodes its regions.
 4. `retry_third`: a third language must decode credibly, else the allowed set decides.
-5. `redo_primary`: regions left in the primary language whose greedy decode was evidence
-   only, or not credible, get the full temperature ladder.
+5. `redo_primary`: regions left in the primary language whose first decode is no
+   transcript of them (evidence only, not credible, nothing heard, or decoded in one
+   stretch with another language) are decoded again on their own, with the full ladder.
 6. `mark_unsure`: a region with speech whose chosen decode is not credible keeps its
    language and gets no text (`low_confidence`): the language is never abstained on.
 7. `mark_third` (operator's choice): third-language passages without text, `other`.
@@ -34,7 +35,7 @@ from kazru_stt.pipeline.assemble import segments_from_words
 from kazru_stt.pipeline.guards import collapse_repeats
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.pipeline.passes import Decoder, Passes
-from kazru_stt.pipeline.speech_regions import Region
+from kazru_stt.pipeline.speech_regions import MERGE_GAP_S, Region
 
 # The longest unit of words the final guard looks for repeated: a whole sentence Whisper
 # loops on ("Солимец в СБ." five times over, each copy a segment of its own).
@@ -136,6 +137,12 @@ class LanguageRounds:
                 self._decode(code, missing, ladder)
 
     def redo_primary(self) -> None:
+        """Regions left in the first pass's language are decoded again on their own, with
+        the full ladder, where that pass is no transcript of them: decoded as evidence only,
+        not credible (a loop, below the gate, or nothing heard: Whisper's greedy decode of
+        a Kazakh phrase stops early and drops the Russian sentence after it), or decoded in
+        one stretch with a neighbour of another language (decode_spans merges regions
+        closer than MERGE_GAP_S)."""
         if not self.choosing:
             return
         p = self.primary
@@ -143,13 +150,19 @@ class LanguageRounds:
             i
             for i, c in enumerate(self.chosen)
             if c == p
-            and (
-                i in self.evidence_only
-                or (self.passes.spoke(p, i) and not self.passes.credible(p, i))
-            )
+            and (i in self.evidence_only or not self.passes.credible(p, i) or self._mixed(i))
         ]
         if redo:
             self._decode(p, redo)
+
+    def _mixed(self, i: int) -> bool:
+        r = self.regions
+        return any(
+            0 <= j < len(r)
+            and self.chosen[j] != self.chosen[i]
+            and r[max(i, j)].start - r[min(i, j)].end < MERGE_GAP_S
+            for j in (i - 1, i + 1)
+        )
 
     def mark_unsure(self) -> None:
         # A region that some decode heard (words, or a loop cut out) is speech; where its
