@@ -187,6 +187,23 @@ def test_a_russian_sentence_the_first_pass_dropped_is_decoded_on_its_own():
     assert ("ru", (1,), TEMPERATURES) in decoder.calls
 
 
+def test_a_credible_first_decode_stays_where_the_one_on_its_own_is_not():
+    # Decoded in one stretch with its Kazakh neighbour, the Russian passage is decoded
+    # again on its own; that decode loops, so the first one stays its text.
+    spans = [(0, 1.2), (1.7, 4.3)]
+    script = {
+        ("ru", 0): ("Иркстин.", -0.6),
+        ("ru", 1): [("Это была ошибка.", -0.3), LOOP],
+        ("kk", 0): ("еркесін", -0.6),
+    }
+    segments, decoder = run(spans, [KK, RU], script)
+    assert [(s.language, s.text) for s in segments] == [
+        ("kk", "еркесін"),
+        ("ru", "Это была ошибка."),
+    ]
+    assert ("ru", (1,), TEMPERATURES) in decoder.calls
+
+
 def test_a_confident_russian_decode_does_not_make_kazakh_russian():
     # "алма": the Russian decode is a confident dictionary word; the detector says not
     # Russian, so the passage is Kazakh (decodes are not language evidence).

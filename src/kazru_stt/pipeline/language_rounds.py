@@ -152,8 +152,18 @@ class LanguageRounds:
             if c == p
             and (i in self.evidence_only or not self.passes.credible(p, i) or self._mixed(i))
         ]
-        if redo:
-            self._decode(p, redo)
+        if not redo:
+            return
+        # A credible first decode stays where the one on its own is not (or hears nothing).
+        kept = {
+            i: (self.passes.words[p][i], self.passes.looped[p][i])
+            for i in redo
+            if self.passes.credible(p, i)
+        }
+        self._decode(p, redo)
+        for i, (words, looped) in kept.items():
+            if not self.passes.credible(p, i):
+                self.passes.words[p][i], self.passes.looped[p][i] = words, looped
 
     def _mixed(self, i: int) -> bool:
         r = self.regions
