@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+QUANTIZATIONS = ["int8", "int8_float16", "int8_float32", "float16", "float32"]
+
 
 def register(commands) -> None:
     model = commands.add_parser("model", help="local models: list, import, pull, verify")
@@ -24,7 +26,7 @@ def register(commands) -> None:
     imp.add_argument(
         "--quantization",
         default="int8",
-        choices=["int8", "int8_float16", "int8_float32", "float16", "float32"],
+        choices=QUANTIZATIONS,
         help="weights type (default int8: fastest on CPU, a quarter of the size)",
     )
     imp.set_defaults(run=run_import)
@@ -45,7 +47,7 @@ def register(commands) -> None:
     pull.add_argument(
         "--quantization",
         default="int8",
-        choices=["int8", "int8_float16", "int8_float32", "float16", "float32"],
+        choices=QUANTIZATIONS,
         help="weights type of a converted checkpoint (default int8)",
     )
     pull.set_defaults(run=run_pull)

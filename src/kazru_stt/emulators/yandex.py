@@ -1,7 +1,7 @@
 """A local emulator of Yandex SpeechKit v3 asynchronous recognition (`kazru yandex-emulator`).
 
 Same endpoints, authentication check, operation lifecycle and result format as the real
-service (../shared/specs/yandex-speechkit.md); requests are checked against the spec's field
+service (docs/yandex-speechkit.md); requests are checked against the spec's field
 names (wrong casing, unknown or missing fields are rejected with 400, as the real API
 would). Its text is real: it runs our local Whisper pipeline on the audio. Faults can be
 injected: 429 with Retry-After, 500, 503 (at a rate), slow answers, lost operations,

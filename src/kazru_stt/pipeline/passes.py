@@ -105,10 +105,6 @@ class Passes:
     def has(self, key: str, i: int) -> bool:
         return i in self.decoded.get(key, ())
 
-    def spoke(self, key: str, i: int) -> bool:
-        """Whether this pass heard anything in region i (words, or a loop cut out)."""
-        return self.has(key, i) and bool(self.words[key][i] or self.looped[key][i])
-
     def spoke_anywhere(self, i: int) -> bool:
         return any(bool(self.words[k][i] or self.looped[k][i]) for k in self.words)
 

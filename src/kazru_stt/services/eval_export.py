@@ -1,5 +1,6 @@
-"""Reviewed transcripts as an evaluation set, in the format of ../shared/eval: one WAV per
-segment (16 kHz mono) and `manifest.jsonl`, so the project's benchmarks run on it unchanged
+"""Reviewed transcripts as an evaluation set, in the eval manifest format: one WAV per
+segment (16 kHz mono) and `manifest.jsonl` (`id`, `lang`, `audio`, `text` a line), so the
+project's benchmarks run on it unchanged
 (`KAZRU_EVAL_DIR=DIR benchmarks/eval_pipeline.py`).
 
 Only transcripts whose owner gave consent, that were reviewed, and whose recording is still

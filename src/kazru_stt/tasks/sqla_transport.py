@@ -11,7 +11,7 @@ sleep 2-3 ms). An idle embedded worker there: 2.65% of a core before, 1.17% with
 and one poll per pause.
 
 Its `polling_interval` cannot be set through broker_transport_options: that transport passes
-its options straight to `create_engine` (../shared/DESIGN.md, facts measured); the class is
+its options straight to `create_engine` (measured with Celery 5.7); the class is
 the clean place. Registered as the `kazru-sqla` alias in celery_app.
 
 Its channel also creates the queue's row safely across processes: kombu guards that with a

@@ -1,4 +1,4 @@
-"""HTTP client for SpeechKit v3 asynchronous recognition (see ../shared/specs/yandex-speechkit.md).
+"""HTTP client for SpeechKit v3 asynchronous recognition (see docs/yandex-speechkit.md).
 
 Start -> poll the operation (backoff) -> fetch the result stream -> delete it on Yandex's
 side. 429, 5xx, timeouts and network errors are retried with exponential backoff and
