@@ -11,6 +11,7 @@ import pytest
 from kazru_stt.db.models import Job
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.services import audit
 from tests.api_app import ApiApp
 
 OPEN = {
@@ -196,6 +197,12 @@ def test_browser_session_cookie_needs_csrf_token_and_same_origin(api, eval_dir):
         assert c.get("/api/v1/me").status_code == 401
 
 
+def _sign_in(client, email: str, password: str) -> dict:
+    r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def test_registration_is_off_unless_enabled(tmp_path):
     closed = ApiApp(tmp_path / "closed")
     with closed.client() as c:
@@ -204,9 +211,44 @@ def test_registration_is_off_unless_enabled(tmp_path):
     open_ = ApiApp(tmp_path / "open", registration=True)
     with open_.client() as c:
         r = c.post("/api/v1/auth/register", json={"email": "a@b.kz", "password": "12345678"})
-        assert r.status_code == 200 and r.json()["user"]["role"] == "admin"  # the first one
+        assert r.status_code == 202 and "kazru_session" not in r.cookies  # sign in afterwards
+        first = _sign_in(c, "a@b.kz", "12345678")
+        assert first["user"]["role"] == "admin"  # the first one
         r = c.post("/api/v1/auth/register", json={"email": "c@d.kz", "password": "12345678"})
-        assert r.json()["user"]["role"] == "user"
+        assert r.status_code == 202
+        assert _sign_in(c, "c@d.kz", "12345678")["user"]["role"] == "user"
+
+
+def test_registration_does_not_tell_which_addresses_have_accounts(tmp_path):
+    api = ApiApp(tmp_path, registration=True)
+    with api.client() as c:
+        c.post("/api/v1/auth/register", json={"email": "taken@b.kz", "password": "owner-pass-1"})
+        new = c.post("/api/v1/auth/register", json={"email": "new@b.kz", "password": "12345678"})
+        taken = c.post(
+            "/api/v1/auth/register", json={"email": "Taken@B.kz", "password": "attacker-1"}
+        )
+        assert (new.status_code, new.json()) == (taken.status_code, taken.json())
+        assert taken.cookies == new.cookies
+        # The owner's password still works and the attacker's does not.
+        assert _sign_in(c, "taken@b.kz", "owner-pass-1")["user"]["email"] == "taken@b.kz"
+        bad = c.post("/api/v1/auth/login", json={"email": "taken@b.kz", "password": "attacker-1"})
+        assert bad.status_code == 401
+        # The page answers alike too, and signs nobody in.
+        pages = []
+        for email in ("other@b.kz", "taken@b.kz"):
+            c.cookies.clear()
+            c.get("/register")
+            page = c.post(
+                "/register",
+                data={"email": email, "password": "12345678"},
+                headers={"Origin": "http://testserver"},
+                follow_redirects=False,
+            )
+            assert page.status_code == 200 and "kazru_session" not in page.cookies
+            pages.append(page.text.replace(email, "EMAIL"))
+        assert pages[0] == pages[1]
+    entries, _total = audit.list_entries(api.ctx, action="user.register_taken")
+    assert len(entries) == 2 and all(e["target"] == entries[0]["target"] for e in entries)
 
 
 def test_quotas_answer_429_with_retry_after(api, eval_dir):

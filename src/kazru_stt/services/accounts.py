@@ -166,6 +166,27 @@ def create_user(
         return user_dict(user)
 
 
+def register(ctx: ServiceContext, email: str, password: str, *, address: str | None) -> None:
+    """Self-registration that does not tell which addresses have accounts: a taken address
+    answers as a new one does (the password is hashed either way, so the time is the same too)
+    and nobody is signed in; the attempt is audited against the existing account."""
+    try:
+        create_user(ctx, email, password, address=address)
+    except Conflict as exc:
+        if exc.code != "email_taken":
+            raise
+        with session_scope(ctx.db_url) as db:
+            user = db.scalar(select(User).where(User.email == normalize_email(email)))
+            if user is not None:
+                audit.record(
+                    db,
+                    "user.register_taken",
+                    actor_id=None,
+                    target=f"user:{user.id}",
+                    address=address,
+                )
+
+
 def find_user(ctx: ServiceContext, email: str) -> dict:
     with session_scope(ctx.db_url) as db:
         user = db.scalar(select(User).where(User.email == normalize_email(email)))

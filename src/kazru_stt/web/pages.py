@@ -186,12 +186,11 @@ async def register_form(
     if not ctx.settings.registration:
         return RedirectResponse("/login", status_code=303)
     try:
-        user = await run_in_threadpool(
-            accounts.create_user, ctx, email, password, address=await client_address(request)
+        await run_in_threadpool(
+            accounts.register, ctx, email, password, address=await client_address(request)
         )
     except KazruError as exc:
         message = {
-            "email_taken": _("An account with this email exists already."),
             "weak_password": _("The password needs at least 8 characters."),
             "invalid_email": _("This is not an email address."),
         }.get(exc.code, _("The account could not be created."))
@@ -205,8 +204,16 @@ async def register_form(
             error=message,
             email=email,
         )
-    caller = Caller(user["id"], user["email"], user["role"] == "admin")
-    return await _start_session(request, caller, "/app")
+    # Nobody is signed in here: a new address and a taken one get the same page.
+    return render(
+        request,
+        "login.html",
+        None,
+        next="/app",
+        mode="login",
+        notice=_("Done. Sign in with this address and the password you chose."),
+        email=email,
+    )
 
 
 async def _start_session(request: Request, caller: Caller, target: str) -> Response:

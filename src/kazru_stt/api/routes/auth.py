@@ -56,16 +56,24 @@ def login(body: Credentials, request: Request, ctx: ContextDep, address: Address
     return _signed_in(request, ctx, caller)
 
 
-@router.post("/register", summary="Create an account, where self-registration is open")
+@router.post(
+    "/register",
+    status_code=202,
+    summary="Ask for an account, where self-registration is open (then sign in)",
+)
 def register(body: Credentials, request: Request, ctx: ContextDep, address: AddressDep) -> Response:
+    """The same answer whether or not the address has an account already, so registration
+    cannot be used to find out which addresses do; sign in afterwards with the password chosen."""
     _browser_origin_ok(request)
     if not ctx.settings.registration:
         raise KazruError(
             "self-registration is closed here; ask an admin", code="registration_closed"
         )
-    user = accounts.create_user(ctx, body.email, body.password, address=address)
-    caller = accounts.Caller(user["id"], user["email"], user["role"] == "admin")
-    return _signed_in(request, ctx, caller)
+    accounts.register(ctx, body.email, body.password, address=address)
+    return JSONResponse(
+        {"status": "accepted", "next": "sign in with this address and password"},
+        status_code=202,
+    )
 
 
 @router.post("/logout", status_code=204, summary="End the browser session")
