@@ -24,7 +24,7 @@ from kazru_stt.config import Settings
 from kazru_stt.domain.kazakh_numbers import spell_numbers
 from kazru_stt.domain.text_compare import ErrorCounts, error_counts, normalize
 from kazru_stt.pipeline import TranscribeOptions
-from kazru_stt.services.transcribe_job import make_transcriber
+from kazru_stt.services.engines import make_transcriber
 
 PUBLISHED = [  # WER on all 31 clips, from the benchmark's own table
     ("Kazakh fine-tune of whisper-large-v3-turbo", 0.119),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from kazru_stt.api.app import create_app
+from kazru_stt.asgi import create_app
 from kazru_stt.config import Settings
 from kazru_stt.db.migrate import upgrade
 from kazru_stt.services import accounts

@@ -93,3 +93,26 @@ def write_undeclared_mkv(path: Path, seconds: int) -> Path:
     container.close()
     path.write_bytes(out.data)
     return path
+
+
+# The fast tier (`scripts/test.sh --fast`, under 60 s in all): in-process, without the model,
+# a server or a browser.
+UNIT_DIR = Path(__file__).resolve().parent / "unit"
+UNIT_TIMEOUT_S = 30
+MODEL_FIXTURES = {"engine", "model_cache"}
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tiers by where a test lives and what it asks for, so no test can sit in the wrong one.
+    for item in items:
+        if UNIT_DIR in Path(item.fspath).parents:
+            if used := MODEL_FIXTURES & set(item.fixturenames):
+                raise pytest.UsageError(f"{item.nodeid} is in the unit tier but uses {used}")
+            item.add_marker(pytest.mark.unit)
+            item.add_marker(pytest.mark.timeout(UNIT_TIMEOUT_S))
+            continue
+        item.add_marker(pytest.mark.process)
+        if MODEL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.model)
+        if item.module.__name__.endswith("test_web"):
+            item.add_marker(pytest.mark.browser)

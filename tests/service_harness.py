@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 PG_ADMIN_URL = os.environ.get("KAZRU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("KAZRU_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -22,6 +23,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def need_servers(*, postgres: bool = False, redis: bool = False) -> None:
+    """Skip a test whose server is absent on a developer's machine; where
+    KAZRU_TEST_REQUIRE_SERVERS=1 (CI: both servers run there) an absent one fails it."""
+    reason = (postgres and postgres_available()) or (redis and redis_available())
+    if not reason:
+        return
+    if os.environ.get("KAZRU_TEST_REQUIRE_SERVERS") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def postgres_available() -> str | None:

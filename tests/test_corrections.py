@@ -23,9 +23,9 @@ from kazru_stt.domain.machine_text import machine_record, split_record
 from kazru_stt.domain.text_compare import error_counts, normalize
 from kazru_stt.domain.transcript import Segment, Transcript, Word
 from kazru_stt.domain.word_timing import retime
-from kazru_stt.services import processing
+from kazru_stt.services import run_job
 from tests.api_app import ApiApp
-from tests.service_harness import PG_ADMIN_URL, postgres_available
+from tests.service_harness import PG_ADMIN_URL, need_servers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,8 +78,7 @@ def api(request, tmp_path):
     if request.param == "sqlite":
         yield ApiApp(tmp_path)
         return
-    if reason := postgres_available():
-        pytest.skip(reason)
+    need_servers(postgres=True)
     import psycopg
 
     name = f"kazru_test_{uuid.uuid4().hex[:10]}"
@@ -96,8 +95,8 @@ def api(request, tmp_path):
 def _completed_job(api: ApiApp, client, eval_dir: Path) -> str:
     with (eval_dir / "mixed_kk_ru.wav").open("rb") as fh:
         job = client.post("/api/v1/transcriptions", files={"file": ("call.wav", fh)}).json()
-    assert processing.claim(api.ctx, job["id"], "test-worker") is not None
-    assert processing.store_result(api.ctx, job["id"], "test-worker", MACHINE)
+    assert run_job.claim(api.ctx, job["id"], "test-worker") is not None
+    assert run_job.store_result(api.ctx, job["id"], "test-worker", MACHINE)
     return job["id"]
 
 

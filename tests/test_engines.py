@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Segment, Transcript, Word
 from kazru_stt.media import probe
-from kazru_stt.services import engine_registry as registry
-from kazru_stt.services import processing
-from kazru_stt.services.transcribe_job import make_transcriber
+from kazru_stt.services import engines as registry
+from kazru_stt.services import run_job
+from kazru_stt.services.engines import make_transcriber
 from tests.api_app import ApiApp
 
 
@@ -54,7 +55,7 @@ def engines():
                 label=f"{name} (test)",
                 capabilities=frozenset({registry.WORD_TIMES}),
                 build=lambda _settings, _options: MeasuringEngine(fail),
-                fallback_to=registry.LOCAL if fallback else None,
+                fallback_to=EngineName.LOCAL if fallback else None,
                 fallback_on=(OutageError,),
                 fallback_allowed=lambda _settings: fallback,
             )
@@ -73,7 +74,7 @@ def _run(api: ApiApp, key: str, clip, engine: str) -> dict:
         )
         assert r.status_code == 202, r.text
         job_id = r.json()["id"]
-    processing.run_job(api.ctx, job_id, "test-worker", make_transcriber(api.settings))
+    run_job.run_job(api.ctx, job_id, "test-worker", make_transcriber(api.settings))
     with api.client(key) as c:
         return c.get(f"/api/v1/transcriptions/{job_id}").json()
 

@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from tests.service_harness import REDIS_URL, Backend, Service, free_port, redis_available
+from tests.service_harness import REDIS_URL, Backend, Service, free_port, need_servers
 
 
 @pytest.fixture(scope="module")
@@ -267,9 +267,7 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path, model_cache, engine):
 
 
 def test_two_api_processes_share_one_limit_through_redis(tmp_path, model_cache, engine):
-    reason = redis_available()
-    if reason:
-        pytest.skip(reason)
+    need_servers(redis=True)
     import redis
 
     db_number = 1 + int.from_bytes(os.urandom(2), "big") % 15

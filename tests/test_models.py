@@ -127,14 +127,14 @@ def test_idle_speaker_models_are_unloaded_and_loaded_again(monkeypatch):
     from kazru_stt.diarization import LocalSpeakers, embed, speaker_models
     from kazru_stt.media import SAMPLE_RATE
     from kazru_stt.pipeline.speech_regions import Region
-    from kazru_stt.services.transcribe_job import unload_idle_models
+    from kazru_stt.services.local_engine import unload_idle_models
 
     first = embed.SpeakerEmbedder()
     first_local = LocalSpeakers()
     tone = np.sin(np.arange(3 * SAMPLE_RATE) / 20).astype(np.float32) * 0.1
     first.add(tone, 0.0, [Region(0.0, 3.0)])
     assert set(speaker_models._loaded) == {"encoder", "segmenter"}
-    assert speaker_models.unload_idle(3600) is False  # just used: kept
+    assert speaker_models.unload_idle(3600) == []  # just used: kept
     monkeypatch.setattr(speaker_models, "_last_used", speaker_models._last_used - 10)
     unload_idle_models(Settings(model_idle_s=5))
     assert not speaker_models._loaded

@@ -14,15 +14,13 @@ from sqlalchemy import create_engine, text
 from kazru_stt.db.session import normalize_url
 from kazru_stt.media import load_audio
 from kazru_stt.media.encode import write_wav
-from tests.service_harness import Backend, Service, postgres_available, redis_available
+from tests.service_harness import Backend, Service, need_servers
 
 
 @pytest.fixture(params=["embedded", "scaled"])
 def backend(request):
     if request.param == "scaled":
-        reason = postgres_available() or redis_available()
-        if reason:
-            pytest.skip(reason)
+        need_servers(postgres=True, redis=True)
         b = Backend.scaled()
     else:
         b = Backend.embedded()

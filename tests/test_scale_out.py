@@ -23,8 +23,7 @@ from tests.service_harness import (
     Backend,
     Service,
     free_port,
-    postgres_available,
-    redis_available,
+    need_servers,
 )
 from tests.test_operations import _json_lines, _sample
 from tests.test_recovery import long_russian
@@ -32,9 +31,7 @@ from tests.test_recovery import long_russian
 
 @pytest.fixture
 def cluster(tmp_path, model_cache, engine):
-    reason = postgres_available() or redis_available()
-    if reason:
-        pytest.skip(reason)
+    need_servers(postgres=True, redis=True)
     backend = Backend.scaled()
     s3 = start_s3(tmp_path / "seaweed")
     shared = {k[6:].lower(): v for k, v in s3.env().items()}

@@ -15,16 +15,14 @@ import time
 import docx
 import pytest
 
-from tests.service_harness import Backend, Service, postgres_available, redis_available
+from tests.service_harness import Backend, Service, need_servers
 
 BACKENDS = ["embedded", "scaled"]
 
 
 def _backend(name: str) -> Backend:
     if name == "scaled":
-        reason = postgres_available() or redis_available()
-        if reason:
-            pytest.skip(reason)
+        need_servers(postgres=True, redis=True)
         return Backend.scaled()
     return Backend.embedded()
 

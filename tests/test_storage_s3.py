@@ -132,10 +132,9 @@ def test_copies_of_dead_workers_are_pruned(tmp_path):
 def s3_api(s3, tmp_path):
     """The API in-process on PostgreSQL and the S3 server (no worker: jobs stay queued)."""
     from tests.api_app import ApiApp
-    from tests.service_harness import Backend, postgres_available
+    from tests.service_harness import Backend, need_servers
 
-    if reason := postgres_available():
-        pytest.skip(reason)
+    need_servers(postgres=True)
     backend = Backend.scaled()
     env = {k[6:].lower(): v for k, v in s3.env("api-test").items()}
     api = ApiApp(tmp_path, database_url=backend.env["KAZRU_DATABASE_URL"], **env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kazru_stt.domain.channels import STEREO_MODES
+from kazru_stt.domain.channels import StereoMode
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES
 
 
@@ -70,7 +72,7 @@ class Settings(BaseSettings):
 
     # -- Recognition
     engine: str = Field(
-        "local", description="Default engine when a job names none (`local`, `yandex`)."
+        EngineName.LOCAL, description="Default engine when a job names none (`local`, `yandex`)."
     )
     model_path: Path | None = Field(
         None,
@@ -138,7 +140,7 @@ class Settings(BaseSettings):
         description="Languages outside that set a passage may still be in: one over 2.5 s that "
         "Whisper's detector gives at least even odds; empty: never.",
     )
-    stereo_calls: Literal[STEREO_MODES] = Field(
+    stereo_calls: StereoMode = Field(
         "auto",
         description="A stereo recording with one party per channel (a recorded call) is "
         "transcribed channel by channel, the channel being the speaker. `auto`: when the "
@@ -301,8 +303,6 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
-        import ipaddress
-
         for item in filter(None, (p.strip() for p in value.split(","))):
             try:
                 ipaddress.ip_network(item, strict=False)

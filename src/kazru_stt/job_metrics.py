@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REGISTRY = CollectorRegistry()
@@ -72,8 +72,6 @@ def record_job(engine: str, status: str, code: str, seconds: float, audio_s: flo
 
 def multiprocess_collector(directory: Path, registry: CollectorRegistry) -> None:
     """Add the files that worker children write under `directory` to `registry`."""
-    from prometheus_client import multiprocess
-
     if directory.is_dir():
         multiprocess.MultiProcessCollector(registry, path=str(directory))
 
@@ -81,6 +79,4 @@ def multiprocess_collector(directory: Path, registry: CollectorRegistry) -> None
 def serve_alone(port: int) -> None:
     """A worker on its own serves its metrics over HTTP (not in multiprocess mode)."""
     if port and not os.environ.get(MULTIPROC_ENV):
-        from prometheus_client import start_http_server
-
         start_http_server(port, registry=REGISTRY)

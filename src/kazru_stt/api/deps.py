@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.guard import client_address_of
 from kazru_stt.db.models import Job
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import AuthError, KazruError, NotFound
 from kazru_stt.services import accounts
 from kazru_stt.services.accounts import Caller
@@ -69,7 +70,7 @@ def check_same_origin(request: Request) -> None:
     origin = request.headers.get("origin") or request.headers.get("referer")
     host = request.headers.get("host", "")
     if not origin or urlsplit(origin).netloc.lower() != host.lower():
-        raise KazruError("cross-site request refused", code="csrf_failed")
+        raise KazruError("cross-site request refused", code=ErrorCode.CSRF_FAILED)
 
 
 class KeyCache:
@@ -116,7 +117,7 @@ async def resolve_caller(request: Request) -> Caller | None:
             check_same_origin(request)
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), (caller.csrf_token or "").encode()):
-                raise KazruError("missing or wrong CSRF token", code="csrf_failed")
+                raise KazruError("missing or wrong CSRF token", code=ErrorCode.CSRF_FAILED)
         return caller
     if ctx.settings.single_user:
         return await run_in_threadpool(accounts.single_user, ctx)

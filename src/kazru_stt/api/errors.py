@@ -13,67 +13,86 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_CODE = {
-    "invalid_form": 400,
-    "upload_timeout": 408,
-    "not_found": 404,
-    "unauthorized": 401,
-    "bad_credentials": 401,
-    "session_expired": 401,
-    "forbidden": 403,
-    "wrong_password": 403,
-    "csrf_failed": 403,
-    "not_owner": 403,
-    "registration_closed": 403,
-    "conflict": 409,
-    "email_taken": 409,
-    "last_admin": 409,
-    "not_cancelable": 409,
-    "not_ready": 409,
-    "nothing_to_undo": 409,
-    "nothing_to_redo": 409,
-    "nothing_to_merge": 409,
-    "audio_deleted": 410,
-    "file_too_large": 413,
-    "payload_too_large": 413,
-    "unsupported_media": 415,
-    "no_audio_stream": 415,
-    "empty_audio": 422,
-    "corrupt_media": 422,
-    "duration_limit": 422,
-    "invalid_option": 422,
-    "invalid_split": 422,
-    "invalid_email": 422,
-    "weak_password": 422,
-    "invalid_webhook_url": 422,
-    "webhook_url_blocked": 422,
-    "engine_unavailable": 422,
-    "unknown_model": 422,
-    "unsupported_format": 422,
-    "validation_error": 422,
-    "rate_limited": 429,
-    "quota_exceeded": 429,
-    "too_many_streams": 429,
-    "queue_unavailable": 503,
-    "storage_unavailable": 503,
-    "file_missing": 503,
-    "database_unavailable": 503,
-    "model_unavailable": 503,
-    "server_busy": 503,
-    "timeout": 504,
+# Every ErrorCode has its status here (tests/unit check it); a failure on this server's side
+# (a worker, the model, the cloud engine, storage) is 5xx, never the client's 4xx.
+STATUS_BY_CODE: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INVALID_FORM: 400,
+    ErrorCode.INVALID_HOST: 400,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.HTTP_ERROR: 400,
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.INVALID_OPTION: 422,
+    ErrorCode.INVALID_SPLIT: 422,
+    ErrorCode.UNKNOWN_MODEL: 422,
+    ErrorCode.UNSUPPORTED_FORMAT: 422,
+    ErrorCode.ENGINE_NOT_CONFIGURED: 422,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.FILE_TOO_LARGE: 413,
+    ErrorCode.UPLOAD_TIMEOUT: 408,
+    ErrorCode.CLIENT_DISCONNECTED: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.BAD_CREDENTIALS: 401,
+    ErrorCode.SESSION_EXPIRED: 401,
+    ErrorCode.WRONG_PASSWORD: 403,
+    ErrorCode.CSRF_FAILED: 403,
+    ErrorCode.NOT_OWNER: 403,
+    ErrorCode.REGISTRATION_CLOSED: 403,
+    ErrorCode.EMAIL_TAKEN: 409,
+    ErrorCode.INVALID_EMAIL: 422,
+    ErrorCode.WEAK_PASSWORD: 422,
+    ErrorCode.LAST_ADMIN: 409,
+    ErrorCode.INVALID_WEBHOOK_URL: 422,
+    ErrorCode.WEBHOOK_URL_BLOCKED: 422,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.QUOTA_EXCEEDED: 429,
+    ErrorCode.TOO_MANY_STREAMS: 429,
+    ErrorCode.DURATION_LIMIT: 422,
+    ErrorCode.SERVER_BUSY: 503,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.NOT_CANCELABLE: 409,
+    ErrorCode.NOT_READY: 409,
+    ErrorCode.NOTHING_TO_UNDO: 409,
+    ErrorCode.NOTHING_TO_REDO: 409,
+    ErrorCode.NOTHING_TO_MERGE: 409,
+    ErrorCode.AUDIO_DELETED: 410,
+    ErrorCode.CANCELED: 409,
+    ErrorCode.FILE_NOT_FOUND: 404,
+    ErrorCode.UNSUPPORTED_MEDIA: 415,
+    ErrorCode.NO_AUDIO_STREAM: 415,
+    ErrorCode.EMPTY_AUDIO: 422,
+    ErrorCode.CORRUPT_MEDIA: 422,
+    ErrorCode.ENGINE_FAILED: 502,
+    ErrorCode.ENGINE_AUTH: 502,
+    ErrorCode.ENGINE_REJECTED_INPUT: 422,
+    ErrorCode.ENGINE_QUOTA: 503,
+    ErrorCode.ENGINE_UNAVAILABLE: 503,
+    ErrorCode.ENGINE_NOT_FOUND: 502,
+    ErrorCode.ENGINE_BAD_RESPONSE: 502,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.INVALID_SETTING: 500,
+    ErrorCode.WORKER_LOST: 503,
+    ErrorCode.TIMEOUT: 504,
+    ErrorCode.MODEL_UNAVAILABLE: 503,
+    ErrorCode.MODEL_CORRUPT: 503,
+    ErrorCode.STORAGE_UNAVAILABLE: 503,
+    ErrorCode.FILE_MISSING: 503,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
 }
 
 
-def error_body(code: str, message: str, details=None) -> dict:
+def error_body(code: ErrorCode, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
 def error_response(exc: KazruError) -> JSONResponse:
-    status = STATUS_BY_CODE.get(exc.code, 400)
+    status = STATUS_BY_CODE.get(exc.code, 500)
     headers = {}
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
@@ -96,31 +115,34 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse(
-            error_body("validation_error", "the request is not valid", details), status_code=422
+            error_body(ErrorCode.VALIDATION_ERROR, "the request is not valid", details),
+            status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):
         code = {
-            400: "invalid_request",
-            404: "not_found",
-            405: "method_not_allowed",
-            401: "unauthorized",
-        }.get(exc.status_code, "http_error")
+            400: ErrorCode.INVALID_REQUEST,
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            401: ErrorCode.UNAUTHORIZED,
+        }.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(_request: Request, _exc: ClientDisconnect):
-        return JSONResponse(error_body("client_disconnected", "the client went away"), 400)
+        return JSONResponse(error_body(ErrorCode.CLIENT_DISCONNECTED, "the client went away"), 400)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     async def _database(_request: Request, exc: Exception):
         log.error("database unavailable: %s", type(exc).__name__)
         return JSONResponse(
-            error_body("database_unavailable", "the database is busy or unreachable; retry"),
+            error_body(
+                ErrorCode.DATABASE_UNAVAILABLE, "the database is busy or unreachable; retry"
+            ),
             status_code=503,
             headers={"Retry-After": "5"},
         )
@@ -129,5 +151,5 @@ def install(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception):
         log.exception("unhandled error")
         return JSONResponse(
-            error_body("internal_error", "an internal error occurred"), status_code=500
+            error_body(ErrorCode.INTERNAL_ERROR, "an internal error occurred"), status_code=500
         )

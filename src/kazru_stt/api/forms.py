@@ -8,9 +8,10 @@ deleted."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio.from_thread
@@ -22,6 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.db.models import Job
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
@@ -41,7 +43,7 @@ class Upload:
 
 
 def _invalid(message: str) -> KazruError:
-    return KazruError(message, code="invalid_form")
+    return KazruError(message, code=ErrorCode.INVALID_FORM)
 
 
 class _Parts:
@@ -97,7 +99,7 @@ class _Parts:
         )
 
 
-async def _events(request: Request, parts: _Parts, idle_s: float) -> AsyncIterator[tuple]:
+async def _events(request: Request, parts: _Parts, idle_s: float) -> AsyncGenerator[tuple]:
     """The form's events as the body arrives; a client silent for `idle_s` is ended
     (408 `upload_timeout`): a stalled upload holds no thread and no quota for long."""
     chunks = request.stream().__aiter__()
@@ -106,7 +108,9 @@ async def _events(request: Request, parts: _Parts, idle_s: float) -> AsyncIterat
             with anyio.move_on_after(idle_s) as waited:
                 chunk = await anext(chunks, None)
             if waited.cancelled_caught:
-                raise KazruError(f"the upload sent nothing for {idle_s:g} s", code="upload_timeout")
+                raise KazruError(
+                    f"the upload sent nothing for {idle_s:g} s", code=ErrorCode.UPLOAD_TIMEOUT
+                )
             if chunk is None:
                 break
             if chunk:
@@ -169,10 +173,8 @@ async def read_upload(
 ) -> tuple[Upload, Any]:
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or not params.get(b"boundary"):
-        raise KazruError("send the recording as multipart/form-data", code="invalid_form")
-    events = _events(
-        request, _Parts(params[b"boundary"]), ctx.settings.upload_idle_timeout_s
-    ).__aiter__()
+        raise KazruError("send the recording as multipart/form-data", code=ErrorCode.INVALID_FORM)
+    events = _events(request, _Parts(params[b"boundary"]), ctx.settings.upload_idle_timeout_s)
     limit = ctx.settings.max_upload_mb * 1024 * 1024
     fields: dict[str, list[str]] = {}
     upload: Upload | None = None
@@ -192,7 +194,7 @@ async def read_upload(
                 # On a pool of its own: a slow client holds one of these threads, never
                 # one of those that serve everyone's other requests.
                 stored = await anyio.to_thread.run_sync(
-                    lambda r=reader: ctx.storage.save(r, max_bytes=limit),
+                    partial(ctx.storage.save, reader, max_bytes=limit),
                     limiter=_upload_limiter(request, ctx),
                 )
                 upload = Upload(stored, filename or "upload", part_type)
@@ -212,7 +214,7 @@ async def read_upload(
     if upload is None:
         raise KazruError(
             "the form has no `file` part",
-            code="validation_error",
+            code=ErrorCode.VALIDATION_ERROR,
             details=[{"field": "file", "message": "Field required"}],
         )
     async with discard_on_error(ctx, upload):
@@ -232,7 +234,7 @@ def _validate(model: type[BaseModel], fields: dict[str, list[str]], list_fields)
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         raise KazruError(
-            "the request is not valid", code="validation_error", details=details
+            "the request is not valid", code=ErrorCode.VALIDATION_ERROR, details=details
         ) from exc
 
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kazru_stt.api.errors import error_body
 from kazru_stt.config import Settings
+from kazru_stt.domain.error_codes import ErrorCode
 
 OPEN_PATHS = ("/healthz", "/readyz")  # probes come with any Host, even under load
 SYNC_WAIT_PATHS = {"/v1/audio/transcriptions"}
@@ -95,13 +96,13 @@ class RequestGuard:
         if not is_probe:
             host = headers.get(b"host", b"").decode("latin-1")
             if not host_allowed(host, self.allowed_hosts):
-                await send_error(send, 400, "invalid_host", "this Host is not served here")
+                await send_error(send, 400, ErrorCode.INVALID_HOST, "this Host is not served here")
                 return
             if counted and self.inflight >= self.settings.max_inflight_requests:
                 await send_error(
                     send,
                     503,
-                    "server_busy",
+                    ErrorCode.SERVER_BUSY,
                     "the server is busy; retry shortly",
                     [(b"retry-after", b"2")],
                 )
@@ -114,7 +115,7 @@ class RequestGuard:
             except ValueError:
                 too_big = True
             if too_big:
-                await send_error(send, 413, "payload_too_large", _too_large_message(limit))
+                await send_error(send, 413, ErrorCode.PAYLOAD_TOO_LARGE, _too_large_message(limit))
                 return
 
         extra = security_headers(path, scope.get("scheme") == "https")
@@ -133,7 +134,9 @@ class RequestGuard:
                     # disconnect and whatever it sends afterwards is dropped.
                     rejected = True
                     if not started:
-                        await send_error(send, 413, "payload_too_large", _too_large_message(limit))
+                        await send_error(
+                            send, 413, ErrorCode.PAYLOAD_TOO_LARGE, _too_large_message(limit)
+                        )
                     return {"type": "http.disconnect"}
             return message
 
@@ -165,7 +168,7 @@ def _too_large_message(limit: int) -> str:
 
 
 async def send_error(
-    send: Send, status: int, code: str, message: str, extra=(), details=None
+    send: Send, status: int, code: ErrorCode, message: str, extra=(), details=None
 ) -> None:
     """The error JSON of `api.errors`, sent from below FastAPI (no app was reached)."""
     body = json.dumps(error_body(code, message, details)).encode()

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kazru_stt.api.deps import SESSION_COOKIE
 from kazru_stt.api.guard import UPLOAD_ROUTES, client_address_of, send_error
 from kazru_stt.config import Settings
+from kazru_stt.domain.error_codes import ErrorCode
 
 LIMITED_PREFIXES = ("/api/", "/v1/", "/app", "/login", "/register")
 LOGIN_PATHS = {"/api/v1/auth/login", "/api/v1/auth/register", "/login", "/register"}
@@ -88,7 +89,7 @@ class RateLimit:
                 await send_error(
                     send,
                     429,
-                    "rate_limited",
+                    ErrorCode.RATE_LIMITED,
                     f"too many requests (limit {item}); retry in {retry} s",
                     [(b"retry-after", str(retry).encode())],
                     {"retry_after_s": retry},

@@ -1,5 +1,5 @@
-"""`kazru`: the command-line entry point. Errors become one line `error: <code>: <message>`
-on stderr and a non-zero exit; this is the one place that formats them."""
+"""`kazru`: the command-line entry point. Errors become one line on stderr (`cli.output`)
+and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from kazru_stt import __version__
 from kazru_stt.cli import account_cmds, model_cmds, service_cmds, transcribe_cmd
+from kazru_stt.cli.output import report
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 
 EXIT_FAILED = 1
@@ -29,10 +31,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def report(exc: KazruError) -> None:
-    print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -40,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except KazruError as exc:
         report(exc)
-        return EXIT_USAGE if exc.code == "invalid_setting" else EXIT_FAILED
+        return EXIT_USAGE if exc.code == ErrorCode.INVALID_SETTING else EXIT_FAILED
     except ValidationError as exc:  # settings from the environment
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"error: invalid_setting: {problems}", file=sys.stderr)

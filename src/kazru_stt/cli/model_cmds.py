@@ -112,11 +112,11 @@ def run_verify(args: argparse.Namespace) -> int:
     import numpy as np
 
     from kazru_stt.config import get_settings
-    from kazru_stt.services.transcribe_job import local_engine
+    from kazru_stt.services.local_engine import whisper_model
 
     settings = get_settings()
     started = time.perf_counter()
-    engine = local_engine(settings, args.name)
+    engine = whisper_model(settings, args.name)
     # One second of silence through the real decoder: the weights load and run.
     engine.model.detect_language(np.zeros(16000, dtype=np.float32))
     print(

@@ -290,7 +290,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         pool.start()
         config = uvicorn.Config(
-            "kazru_stt.api.app:create_default_app",
+            "kazru_stt.asgi:create_default_app",
             factory=True,
             host=args.host,
             port=args.port,

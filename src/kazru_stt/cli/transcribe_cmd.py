@@ -7,12 +7,17 @@ import sys
 from pathlib import Path
 
 from kazru_stt import allocator
+from kazru_stt.cli.output import report
 from kazru_stt.config import get_settings
+from kazru_stt.domain.engine_names import EngineName
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters import FORMATS, get_format
 from kazru_stt.pipeline import TranscribeOptions
-from kazru_stt.services import engine_registry as registry
+from kazru_stt.services import engines as registry
+from kazru_stt.services.engines import make_transcriber
+from kazru_stt.services.job_request import JobRequest
 
 
 def register(commands) -> None:
@@ -56,28 +61,26 @@ def register(commands) -> None:
 
 
 def _options(args: argparse.Namespace) -> TranscribeOptions:
-    settings = get_settings()
-    languages = args.languages.split(",") if args.languages else settings.language_set
-    return TranscribeOptions(
+    return JobRequest(
         language=args.language,
-        languages=tuple(code.strip() for code in languages if code.strip()),
-        engine=args.engine or settings.engine,
+        languages=args.languages,
+        engine=args.engine,
         model=args.model,
-        diarize=args.diarize or args.speakers is not None,
+        diarize=args.diarize,
         num_speakers=args.speakers,
         min_speakers=args.min_speakers,
         max_speakers=args.max_speakers,
-    )
+    ).options(get_settings())
 
 
 def _transcriber(args: argparse.Namespace):
-    from kazru_stt.services.transcribe_job import local_engine, make_transcriber
+    from kazru_stt.services.local_engine import whisper_model
 
     settings = get_settings()
     spec = registry.usable(args.engine or settings.engine, settings)  # before any file
-    if spec.name == registry.LOCAL:
+    if spec.name == EngineName.LOCAL:
         allocator.restart_on(settings.allocator)  # as a worker does, before the model loads
-        local_engine(settings, args.model)  # load (and check) the model before any file
+        whisper_model(settings, args.model)  # load (and check) the model before any file
     return make_transcriber(settings, args.model)
 
 
@@ -114,11 +117,12 @@ def _write(transcript: Transcript, path: Path, formats: list[str], out: Path | N
 
 
 def run(args: argparse.Namespace) -> int:
-    from kazru_stt.cli.main import report
 
     formats = args.formats or ["txt"]
     if args.output is None and len(formats) > 1:
-        raise KazruError("several formats need an output directory (-o OUT)", code="invalid_option")
+        raise KazruError(
+            "several formats need an output directory (-o OUT)", code=ErrorCode.INVALID_OPTION
+        )
     options = _options(args)
     transcribe = _transcriber(args)
     failures = 0

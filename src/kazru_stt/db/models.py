@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.job_status import JobStatus
 
 
@@ -108,7 +109,7 @@ class Job(Base):
     )
     status: Mapped[str] = mapped_column(String(16), index=True, default=JobStatus.QUEUED)
     progress: Mapped[int] = mapped_column(Integer, default=0)
-    engine: Mapped[str] = mapped_column(String(16), default="local")
+    engine: Mapped[str] = mapped_column(String(16), default=EngineName.LOCAL)
     language: Mapped[str] = mapped_column(String(8), default="auto")
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     filename: Mapped[str] = mapped_column(String(255), default="")

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from kazru_stt.config import get_settings
 
 
 def normalize_url(url: str) -> str:
@@ -33,8 +36,6 @@ def _pool_options() -> dict:
     at most one connection: a pool as large as the API's thread count (plus a few for the
     worker's heartbeat, sweep and webhook threads) means no thread waits for a connection;
     `pool_timeout` bounds the wait should that ever change."""
-    from kazru_stt.config import get_settings
-
     threads = get_settings().api_threads
     return {"pool_size": 10, "max_overflow": threads + 10, "pool_timeout": 10}
 
@@ -71,3 +72,9 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (SQLAlchemy types `Session.execute` as a
+    `Result`; for these statements it is a `CursorResult`, which counts them)."""
+    return cast(CursorResult[Any], result).rowcount

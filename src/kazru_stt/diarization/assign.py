@@ -26,7 +26,7 @@ def _speaker_at(turns: list[tuple[float, float, int]], starts: list[float], a: f
             votes[turns[i][2]] = votes.get(turns[i][2], 0.0) + overlap
         i += 1
     if votes:
-        return max(votes, key=votes.get)
+        return max(votes, key=lambda label: votes[label])
     mid = (a + b) / 2
     return min(turns, key=lambda t: max(t[0] - mid, mid - t[1], 0.0))[2]
 
@@ -109,7 +109,7 @@ def assign_speakers(
     for i, seg in enumerate(out):
         seg.id = i
     transcript.segments = out
-    used = {s.speaker for s in out}
+    used = {s.speaker for s in out if s.speaker is not None}
     index_of = {name: index for index, name in name_of.items()}
     transcript.speakers = [
         Speaker(name, voice=_centroid(windows, labels, index_of[name]))

@@ -174,4 +174,4 @@ class LocalSpeakers:
                 moved = float(np.median(votes))
                 moved = min(max(moved, first[0] + MIN_TURN_S), second[1] - MIN_TURN_S)
                 first[1] = second[0] = moved
-        return [(a, b, k) for a, b, k in out]
+        return [(a, b, int(k)) for a, b, k in out]

@@ -135,4 +135,6 @@ class SpeakerEmbedder:
                     x = torch.from_numpy(np.stack([features[i] for i in batch]))
                     for i, v in zip(batch, self.encoder(x).numpy(), strict=True):
                         out[i] = v
-        return out
+        done = [v for v in out if v is not None]
+        assert len(done) == len(out)  # every index was in one batch
+        return done

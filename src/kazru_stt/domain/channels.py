@@ -2,4 +2,9 @@
 `auto`: one party per channel when the audio says so (a recorded call), else one mix;
 `split`: always one party per channel; `mix`: always one mix of both."""
 
-STEREO_MODES = ("auto", "split", "mix")
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+StereoMode = Literal["auto", "split", "mix"]
+STEREO_MODES: tuple[str, ...] = get_args(StereoMode)

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from kazru_stt.domain.error_codes import ErrorCode
+
 
 class KazruError(Exception):
-    """Base error with a stable `code` (snake_case) and a human `message`."""
+    """Base error with a stable `code` (one of `ErrorCode`) and a human `message`."""
 
-    code = "internal_error"
+    code: ErrorCode = ErrorCode.INTERNAL_ERROR
 
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None):
+    def __init__(self, message: str, *, code: ErrorCode | None = None, details: Any = None):
         super().__init__(message)
         if code is not None:
-            self.code = code
+            self.code = ErrorCode(code)  # a code outside the list fails here, where it is made
         self.message = message
         self.details = details
 
@@ -28,56 +30,61 @@ class MediaError(KazruError):
     """The input is not usable audio. Codes: unsupported_media, no_audio_stream,
     empty_audio, corrupt_media, file_not_found."""
 
-    code = "unsupported_media"
+    code = ErrorCode.UNSUPPORTED_MEDIA
 
 
 class ModelError(KazruError):
     """The recognition model cannot be found, assembled or loaded."""
 
-    code = "model_unavailable"
+    code = ErrorCode.MODEL_UNAVAILABLE
 
 
 class InvalidOptionError(KazruError):
-    code = "invalid_option"
+    code = ErrorCode.INVALID_OPTION
 
 
 class InvalidSetting(KazruError):
     """The operator's settings contradict what this installation has (refused at start)."""
 
-    code = "invalid_setting"
+    code = ErrorCode.INVALID_SETTING
 
 
 class CanceledError(KazruError):
     """Raised from a progress callback to stop a transcription early."""
 
-    code = "canceled"
+    code = ErrorCode.CANCELED
 
 
 class NotFound(KazruError):
     """Not there, or not the caller's to see (the same answer either way)."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(KazruError):
     """The thing is in a state that does not allow this (409)."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class AuthError(KazruError):
     """No valid credentials (401)."""
 
-    code = "unauthorized"
+    code = ErrorCode.UNAUTHORIZED
 
 
 class TooManyRequests(KazruError):
     """A rate limit or quota was reached; `retry_after_s` says when to try again (429)."""
 
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED
 
     def __init__(
-        self, message: str, *, retry_after_s: float, code: str | None = None, details: Any = None
+        self,
+        message: str,
+        *,
+        retry_after_s: float,
+        code: ErrorCode | None = None,
+        details: Any = None,
     ):
         super().__init__(message, code=code, details=details)
         self.retry_after_s = max(1, int(retry_after_s + 0.999))

@@ -24,8 +24,8 @@ def unsafe_character(value: Any) -> str | None:
         value = [*value.keys(), *value.values()]
     if isinstance(value, list | tuple):
         for item in value:
-            if (found := unsafe_character(item)) is not None:
-                return found
+            if (inner := unsafe_character(item)) is not None:
+                return inner
     return None
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kazru_stt.domain.engine_names import EngineName
+
 
 @dataclass
 class Word:
@@ -115,7 +117,7 @@ class Transcript:
     duration: float
     segments: list[Segment] = field(default_factory=list)
     speakers: list[Speaker] = field(default_factory=list)
-    engine: str = "local"
+    engine: str = EngineName.LOCAL
     model: str = ""
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -169,7 +171,7 @@ class Transcript:
                 )
                 for s in d.get("speakers") or []
             ],
-            engine=d.get("engine", "local"),
+            engine=d.get("engine", EngineName.LOCAL),
             model=d.get("model", ""),
             warnings=list(d.get("warnings") or []),
         )

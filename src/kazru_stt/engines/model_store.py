@@ -15,6 +15,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import ModelError
 
 BUNDLED_MODEL_NAME = "whisper-base"
@@ -30,7 +31,7 @@ def _package_data(name: str) -> Path:
         raise ModelError(
             f"the bundled model package {name!r} is not installed; install the project's "
             "dependencies or set KAZRU_MODEL_PATH to a CTranslate2 Whisper model directory",
-            code="model_unavailable",
+            code=ErrorCode.MODEL_UNAVAILABLE,
         ) from exc
 
 
@@ -63,7 +64,8 @@ def bundled_model_dir(cache_dir: Path) -> Path:
                         out.write(block)
         if digest.hexdigest() != BUNDLED_MODEL_SHA256:
             raise ModelError(
-                f"bundled model checksum mismatch: got {digest.hexdigest()}", code="model_corrupt"
+                f"bundled model checksum mismatch: got {digest.hexdigest()}",
+                code=ErrorCode.MODEL_CORRUPT,
             )
         for name in _SIDE_FILES:
             shutil.copyfile(part1 / name, tmp / name)
@@ -89,7 +91,7 @@ def verify_model_dir(path: Path) -> Path:
     if not (path / "model.bin").is_file() or not (path / "config.json").is_file():
         raise ModelError(
             f"{path} is not a CTranslate2 Whisper model directory (model.bin, config.json)",
-            code="model_unavailable",
+            code=ErrorCode.MODEL_UNAVAILABLE,
         )
     return path
 

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from kazru_stt import idle_models
 from kazru_stt.allocator import return_freed_memory
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.errors import ModelError
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME, bundled_model_dir, verify_model_dir
 
@@ -312,7 +314,7 @@ def _in_parallel(
 
 
 class WhisperEngine:
-    name = "local"
+    name = EngineName.LOCAL
 
     def __init__(self, config: EngineConfig):
         from faster_whisper import WhisperModel
@@ -447,7 +449,7 @@ class WhisperEngine:
         for share, decoded in zip(shares, results, strict=True):
             for i, segments in zip(share, decoded.segments, strict=True):
                 out[i] = segments
-            if decoded.reusing is not None:
+            if decoded.reusing is not None and reuse is not None:
                 reuse.detected += decoded.reusing.detected
                 reuse.greedy += decoded.reusing.greedy
                 reuse.reused += decoded.reusing.reused
@@ -532,6 +534,9 @@ def unload_idle(max_idle_s: float) -> list[str]:
         gc.collect()
         return_freed_memory()
     return gone
+
+
+idle_models.register("whisper", unload_idle)
 
 
 def loaded_models() -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.docx_export import to_docx
@@ -43,7 +44,7 @@ def get_format(name: str) -> ExportFormat:
     except KeyError:
         raise InvalidOptionError(
             f"unknown export format {name!r}; choose one of {', '.join(FORMATS)}",
-            code="unsupported_format",
+            code=ErrorCode.UNSUPPORTED_FORMAT,
         ) from None
 
 

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import av
 import numpy as np
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import MediaError
 
 SAMPLE_RATE = 16000
@@ -47,7 +48,8 @@ def media_name(source: Source) -> str:
 
 def _open(source: Source) -> av.container.InputContainer:
     name = media_name(source)
-    if hasattr(source, "read"):
+    target: str | BinaryIO
+    if not isinstance(source, str | os.PathLike):
         source.seek(0, os.SEEK_END)
         size = source.tell()
         source.seek(0)
@@ -55,26 +57,26 @@ def _open(source: Source) -> av.container.InputContainer:
     else:
         p = Path(source)
         if not p.is_file():
-            raise MediaError(f"{name}: no such file", code="file_not_found")
+            raise MediaError(f"{name}: no such file", code=ErrorCode.FILE_NOT_FOUND)
         size, target = p.stat().st_size, str(p)
     if size == 0:
-        raise MediaError(f"{name}: the file is empty (0 bytes)", code="empty_audio")
+        raise MediaError(f"{name}: the file is empty (0 bytes)", code=ErrorCode.EMPTY_AUDIO)
     try:
-        container = av.open(target, metadata_errors="ignore")
+        container = av.open(target, mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as exc:
         raise MediaError(
             f"{name}: not an audio or video file ({exc.strerror or exc})",
-            code="unsupported_media",
+            code=ErrorCode.UNSUPPORTED_MEDIA,
         ) from exc
     if container.format.name in _NON_MEDIA_FORMATS:
         container.close()
-        raise MediaError(f"{name}: not an audio or video file", code="unsupported_media")
+        raise MediaError(f"{name}: not an audio or video file", code=ErrorCode.UNSUPPORTED_MEDIA)
     if not container.streams.audio:
         has_other = bool(container.streams.video)
         container.close()
         if has_other:
-            raise MediaError(f"{name}: the file has no audio track", code="no_audio_stream")
-        raise MediaError(f"{name}: not an audio or video file", code="unsupported_media")
+            raise MediaError(f"{name}: the file has no audio track", code=ErrorCode.NO_AUDIO_STREAM)
+        raise MediaError(f"{name}: not an audio or video file", code=ErrorCode.UNSUPPORTED_MEDIA)
     return container
 
 
@@ -151,19 +153,21 @@ def iter_audio(
                 pending, pending_len = [rest], rest.shape[-1]
     except av.error.FFmpegError as exc:
         raise MediaError(
-            f"{name}: the audio cannot be decoded ({exc})", code="corrupt_media"
+            f"{name}: the audio cannot be decoded ({exc})", code=ErrorCode.CORRUPT_MEDIA
         ) from exc
     finally:
         container.close()
 
     if total == 0:
-        raise MediaError(f"{name}: the file contains no decodable audio", code="empty_audio")
+        raise MediaError(
+            f"{name}: the file contains no decodable audio", code=ErrorCode.EMPTY_AUDIO
+        )
     decoded = total / SAMPLE_RATE
     if check_truncation and declared and declared > 1.0 and decoded < declared * _TRUNCATION_RATIO:
         raise MediaError(
             f"{name}: the file is truncated or damaged: its header declares {declared:.1f} s "
             f"but only {decoded:.1f} s can be decoded",
-            code="corrupt_media",
+            code=ErrorCode.CORRUPT_MEDIA,
             details={"declared_s": round(declared, 3), "decoded_s": round(decoded, 3)},
         )
     if pending_len:
@@ -178,7 +182,7 @@ def _too_long(name: str, duration: float | None, limit: float) -> MediaError:
     )
     return MediaError(
         f"{name}: the recording {said} {limit:.0f} s",
-        code="duration_limit",
+        code=ErrorCode.DURATION_LIMIT,
         details={"duration_s": duration, "max_duration_s": limit},
     )
 
@@ -196,16 +200,19 @@ def check_duration(source: Source, declared: float | None, limit: float) -> floa
     try:
         stream = container.streams.audio[0]
         base = float(stream.time_base or 0) or 1 / (stream.codec_context.sample_rate or 1)
-        first = end = None
+        first: int | None = None
+        end = 0
         for packet in container.demux(stream):
             if packet.pts is None:
                 continue
             first = packet.pts if first is None else min(first, packet.pts)
-            end = max(end or 0, packet.pts + (packet.duration or 0))
+            end = max(end, packet.pts + (packet.duration or 0))
             if (end - first) * base > limit:
                 raise _too_long(name, None, limit)
     except av.error.FFmpegError as exc:
-        raise MediaError(f"{name}: the audio cannot be read ({exc})", code="corrupt_media") from exc
+        raise MediaError(
+            f"{name}: the audio cannot be read ({exc})", code=ErrorCode.CORRUPT_MEDIA
+        ) from exc
     finally:
         container.close()
     return (end - first) * base if first is not None else 0.0

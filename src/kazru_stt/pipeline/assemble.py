@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kazru_stt.domain.transcript import Segment, Word
 from kazru_stt.engines.whisper_local import RawSegment
 from kazru_stt.pipeline.guards import (
@@ -52,7 +54,7 @@ def words_by_region(packed: PackedSpeech, raw: list[RawSegment], regions: list[R
 def segments_from_words(
     picked: list[tuple[str, str, list[tuple[int, Word]]]],
     raw_by_pass: dict[str, list[RawSegment]],
-    empty: list[tuple[Region, str, bool]] = (),
+    empty: Sequence[tuple[Region, str, bool]] = (),
     models: dict[str, str] | None = None,
 ) -> list[Segment]:
     """Build segments: words of one decoded segment, in one region's language, stay together.

@@ -240,7 +240,12 @@ def decode_batched(
             detect=detect and round_ == 0,
         )
         evidence_only = [False] * len(windows)
-        if detect and round_ == 0 and len(reuse.detected) == len(windows):
+        if (
+            round_ == 0
+            and reuse is not None
+            and languages is not None
+            and len(reuse.detected) == len(windows)
+        ):
             evidence_only = reuse.greedy
             for (wa, wb), probs, greedy in zip(windows, reuse.detected, reuse.greedy, strict=True):
                 languages.append((stream.to_original(wa), stream.to_original(wb), probs, greedy))

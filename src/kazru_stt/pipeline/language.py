@@ -23,6 +23,7 @@ Two more rules, each with one number:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 # Russian when the detector gives it at least this. Not fitted here: the rule
 # "P(ru) >= 0.40 -> ru, else kk" was measured on 163 short clips of speakers outside the
@@ -73,7 +74,7 @@ DECIDED_AGAINST = 1 - _at_odds(1 - RUSSIAN_AT, DECIDED_ODDS)  # 0.31: decidedly 
 def choose(
     probs: dict[str, float],
     allowed: list[str],
-    third: list[str] = (),
+    third: Sequence[str] = (),
     seconds: float = math.inf,
 ) -> str:
     """The language of a passage of `seconds` from the detector's `probs`; `third`:

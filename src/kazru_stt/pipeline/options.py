@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kazru_stt.domain.channels import STEREO_MODES
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 
@@ -13,7 +14,7 @@ __all__ = ["KAZAKH_RUSSIAN", "TranscribeOptions", "supported_languages"]
 
 def supported_languages() -> set[str]:
     """Whisper's language list: the codes a job, a passage or a correction may name."""
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # noqa: PLC0415  (seconds to import)
 
     return set(_LANGUAGE_CODES)
 
@@ -25,7 +26,7 @@ class TranscribeOptions:
     third_languages: tuple[str, ...] = DEFAULT_THIRD_LANGUAGES
     # "transcribe": such a passage is written in its language; "mark": no text, `other`.
     third_language_action: str = "transcribe"
-    engine: str = "local"
+    engine: str = EngineName.LOCAL
     model: str | None = None  # a local model's name (services.model_registry); None: default
     diarize: bool = False
     num_speakers: int | None = None

@@ -94,7 +94,8 @@ class _SpeakerStage:
         self.error: Exception | None = None
         if options.diarize:
             try:
-                from kazru_stt.diarization import LocalSpeakers, SpeakerEmbedder
+                # torch only for a job that asks for speakers
+                from kazru_stt.diarization import LocalSpeakers, SpeakerEmbedder  # noqa: PLC0415
 
                 self.embedder = SpeakerEmbedder()
                 self.local = LocalSpeakers()
@@ -106,16 +107,21 @@ class _SpeakerStage:
             return
         try:
             self.embedder.add(audio, offset, regions)
-            self.local.add(audio, offset)
+            if self.local is not None:
+                self.local.add(audio, offset)
         except Exception as exc:
             self.error = exc
 
     def apply(self, transcript: Transcript) -> None:
         if not self.options.diarize:
             return
-        if self.error is None and self.embedder is not None:
+        if self.error is None and self.embedder is not None and self.local is not None:
             try:
-                from kazru_stt.diarization import SpeakerBounds, assign_speakers, find_turns
+                from kazru_stt.diarization import (  # noqa: PLC0415
+                    SpeakerBounds,
+                    assign_speakers,
+                    find_turns,
+                )
 
                 o = self.options
                 bounds = SpeakerBounds(o.num_speakers, o.min_speakers, o.max_speakers)
@@ -215,8 +221,12 @@ def _transcribe_call(path, info, options, engine, progress, language_engines) ->
         label = f"SPEAKER_{channel + 1}"
         done = channel * (total or 0.0)
         blocks = party_blocks(path, channel, BLOCK_SECONDS, options.max_duration_s)
+
+        def report(t: float, done: float = done) -> None:
+            tracker.report(done + t)
+
         party, duration = _transcribe_stream(
-            blocks, options, engine, lambda t, d=done: tracker.report(d + t), None, language_engines
+            blocks, options, engine, report, None, language_engines
         )
         for seg in party:
             seg.speaker = label
@@ -227,7 +237,7 @@ def _transcribe_call(path, info, options, engine, progress, language_engines) ->
     return Transcript(
         duration=duration,
         segments=segments,
-        speakers=[Speaker(label) for label in sorted({s.speaker for s in segments})],
+        speakers=[Speaker(label) for label in sorted({s.speaker or "" for s in segments}) if label],
         engine=engine.name,
         model=engine.model_name,
     )

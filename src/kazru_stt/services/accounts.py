@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kazru_stt.db.models import ApiKey, Role, User, WebSession, utcnow
 from kazru_stt.db.session import session_scope
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import (
     AuthError,
     Conflict,
@@ -54,7 +55,7 @@ class _LimitedHasher:
         if not self._slots.acquire(timeout=self.WAIT_S):
             raise TooManyRequests(
                 "too many sign-ins at once; try again shortly",
-                code="server_busy",
+                code=ErrorCode.SERVER_BUSY,
                 retry_after_s=5,
             )
         try:
@@ -96,15 +97,17 @@ def _digest(token: str) -> str:
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not _EMAIL.match(email):
-        raise InvalidOptionError(f"{email!r} is not an email address", code="invalid_email")
+        raise InvalidOptionError(f"{email!r} is not an email address", code=ErrorCode.INVALID_EMAIL)
     return email
 
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < 8:
-        raise InvalidOptionError("the password needs at least 8 characters", code="weak_password")
+        raise InvalidOptionError(
+            "the password needs at least 8 characters", code=ErrorCode.WEAK_PASSWORD
+        )
     if len(password) > 1024:
-        raise InvalidOptionError("the password is too long", code="weak_password")
+        raise InvalidOptionError("the password is too long", code=ErrorCode.WEAK_PASSWORD)
 
 
 def _caller(user: User, **extra) -> Caller:
@@ -154,7 +157,9 @@ def create_user(
         try:
             db.flush()
         except IntegrityError as exc:
-            raise Conflict(f"an account for {email} exists already", code="email_taken") from exc
+            raise Conflict(
+                f"an account for {email} exists already", code=ErrorCode.EMAIL_TAKEN
+            ) from exc
         audit.record(
             db,
             "user.create",
@@ -246,7 +251,9 @@ def ensure_an_admin_remains(db) -> None:
         select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active)
     )
     if not admins:
-        raise Conflict("the install would be left without an active admin", code="last_admin")
+        raise Conflict(
+            "the install would be left without an active admin", code=ErrorCode.LAST_ADMIN
+        )
 
 
 def authenticate_password(
@@ -281,7 +288,7 @@ def authenticate_password(
             address=address,
             details={"reason": "bad_credentials"},
         )
-    raise AuthError("wrong email or password", code="bad_credentials")
+    raise AuthError("wrong email or password", code=ErrorCode.BAD_CREDENTIALS)
 
 
 def change_password(
@@ -291,9 +298,9 @@ def change_password(
     the account ends (the caller's own stays signed in)."""
     check_password_strength(new)
     with session_scope(ctx.db_url) as db:
-        user = db.get(User, caller.user_id)
+        user = db.get_one(User, caller.user_id)
         try:
-            ok = bool(user and user.password_hash) and _hasher.verify(user.password_hash, current)
+            ok = bool(user.password_hash) and _hasher.verify(user.password_hash or "", current)
         except (VerificationError, InvalidHashError):
             ok = False
         if ok:
@@ -312,7 +319,7 @@ def change_password(
             address=address,
             details={"reason": "bad_credentials"},
         )
-    raise AuthError("the current password is wrong", code="wrong_password")
+    raise AuthError("the current password is wrong", code=ErrorCode.WRONG_PASSWORD)
 
 
 def set_password(ctx: ServiceContext, email: str, new: str) -> None:
@@ -456,11 +463,11 @@ def authenticate_session(ctx: ServiceContext, token: str) -> Caller:
             .where(WebSession.id == _digest(token))
         ).first()
         if found is None:
-            raise AuthError("the session has ended; sign in again", code="session_expired")
+            raise AuthError("the session has ended; sign in again", code=ErrorCode.SESSION_EXPIRED)
         sess, user = found
         if sess.expires_at < utcnow() or not user.is_active:
             db.delete(sess)
-            raise AuthError("the session has ended; sign in again", code="session_expired")
+            raise AuthError("the session has ended; sign in again", code=ErrorCode.SESSION_EXPIRED)
         return _caller(user, session_id=sess.id, csrf_token=sess.csrf_token)
 
 

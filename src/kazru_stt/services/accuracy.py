@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from kazru_stt.db.models import Job, ReviewScore, SegmentRow, utcnow
 from kazru_stt.db.session import session_scope
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.machine_text import language_agreement_s, machine_record, machine_text
 from kazru_stt.domain.text_compare import ErrorCounts, error_counts, ratio
@@ -135,10 +136,11 @@ def set_consent(ctx: ServiceContext, caller: Caller, job: Job, consent: bool) ->
     """Only the owner may let the transcript be exported as evaluation data."""
     if job.owner_id != caller.user_id:
         raise KazruError(
-            "only the owner of a transcription can give or withdraw consent", code="not_owner"
+            "only the owner of a transcription can give or withdraw consent",
+            code=ErrorCode.NOT_OWNER,
         )
     with session_scope(ctx.db_url) as db:
-        row = db.get(Job, job.id)
+        row = db.get_one(Job, job.id)
         row.eval_consent = consent
         audit.record(
             db,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, TranscriptEdit, User, utcnow
 from kazru_stt.db.session import session_scope
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import Conflict, InvalidOptionError, KazruError, NotFound
 from kazru_stt.domain.machine_text import merge_records, split_record
 from kazru_stt.domain.transcript import Word
@@ -206,7 +207,9 @@ def split_segment(ctx: ServiceContext, caller: Caller, job: Job, index: int, at:
         text = before["text"]
         left_text, right_text = text[:at].strip(), text[at:].strip()
         if not left_text or not right_text:
-            raise KazruError("split inside the text: both parts need words", code="invalid_split")
+            raise KazruError(
+                "split inside the text: both parts need words", code=ErrorCode.INVALID_SPLIT
+            )
         t = min(max(_split_time(before, text[:at]), row.start), row.end)
         old = [Word.from_dict(w) for w in before["words"]]
         left_machine = right_machine = None
@@ -239,7 +242,7 @@ def merge_segments(ctx: ServiceContext, caller: Caller, job: Job, index: int) ->
         locked = lock_completed(db, job.id, "edited")
         (first_row,) = _rows(db, job.id, index, 1)
         if not _exists(db, job.id, index + 1):
-            raise Conflict(f"segment {index} is the last one", code="nothing_to_merge")
+            raise Conflict(f"segment {index} is the last one", code=ErrorCode.NOTHING_TO_MERGE)
         (second_row,) = _rows(db, job.id, index + 1, 1)
         a, b = _with_machine(first_row, locked), _with_machine(second_row, locked)
         longer = a if a["end"] - a["start"] >= b["end"] - b["start"] else b
@@ -281,7 +284,7 @@ def _step(ctx: ServiceContext, job: Job, *, redo: bool) -> dict:
         ).first()
         if entry is None:
             what = "redo" if redo else "undo"
-            raise Conflict(f"nothing to {what}", code=f"nothing_to_{what}")
+            raise Conflict(f"nothing to {what}", code=ErrorCode(f"nothing_to_{what}"))
         old, new = entry.before["segments"], entry.after["segments"]
         put, replaced = (new, old) if redo else (old, new)
         _rows(db, job.id, entry.first_idx, len(replaced))  # the history still fits
@@ -342,7 +345,7 @@ def history(ctx: ServiceContext, job: Job, segment: int | None = None) -> dict:
                 {
                     "seq": e.seq,
                     "at": e.at,
-                    "actor": emails.get(e.actor_id),
+                    "actor": emails.get(e.actor_id) if e.actor_id is not None else None,
                     "action": e.action,
                     "first": e.first_idx,
                     "before": [_brief(s) for s in e.before["segments"]],

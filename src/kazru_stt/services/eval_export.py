@@ -61,7 +61,7 @@ def export_set(ctx: ServiceContext, caller: Caller, out_dir: Path) -> dict[str, 
     lines, used = [], 0
     for job in jobs:
         rows = [r for r in segments[job.id] if r.text.strip() and r.end - r.start >= MIN_SEGMENT_S]
-        if not rows:
+        if not rows or job.storage_key is None:  # nothing said, or its audio is gone
             continue
         try:
             with ctx.storage.local_path(job.storage_key) as path:

@@ -24,7 +24,9 @@ from kazru_stt.db.models import (
     TranscriptEdit,
     utcnow,
 )
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.session import rows_changed, session_scope
+from kazru_stt.domain.engine_names import EngineName
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import Conflict, MediaError, NotFound
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.languages import KAZAKH_RUSSIAN
@@ -126,7 +128,7 @@ def options_from_dict(d: dict[str, Any]) -> TranscribeOptions:
     return TranscribeOptions(
         language=d.get("language", "auto"),
         languages=tuple(d.get("languages") or KAZAKH_RUSSIAN),
-        engine=d.get("engine", "local"),
+        engine=d.get("engine", EngineName.LOCAL),
         model=d.get("model"),
         diarize=bool(d.get("diarize")),
         num_speakers=d.get("num_speakers"),
@@ -160,7 +162,7 @@ def lock_completed(db: Session, job_id: str, doing: str) -> Job:
     if row is None:
         raise NotFound(f"transcription {job_id} not found")
     if row.status != JobStatus.COMPLETED:
-        raise Conflict(f"only a completed transcript can be {doing}", code="not_ready")
+        raise Conflict(f"only a completed transcript can be {doing}", code=ErrorCode.NOT_READY)
     return row
 
 
@@ -244,7 +246,7 @@ def _transcript(job: Job, segments, speakers) -> Transcript:
 
 def completed_transcript(ctx: ServiceContext, job: Job) -> Transcript:
     if job.status != JobStatus.COMPLETED:
-        raise Conflict(f"the transcription is {job.status}", code="not_ready")
+        raise Conflict(f"the transcription is {job.status}", code=ErrorCode.NOT_READY)
     return load_transcript(ctx, job)
 
 
@@ -264,14 +266,18 @@ def record_export(
 
 def cancel_job(ctx: ServiceContext, job: Job) -> Job:
     with session_scope(ctx.db_url) as db:
-        changed = db.execute(
-            update(Job)
-            .where(Job.id == job.id, Job.status.in_(JobStatus.ACTIVE))
-            .values(status=JobStatus.CANCELED, finished_at=utcnow(), error_code=None)
-        ).rowcount
-        fresh = db.get(Job, job.id)
+        changed = rows_changed(
+            db.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status.in_(JobStatus.ACTIVE))
+                .values(status=JobStatus.CANCELED, finished_at=utcnow(), error_code=None)
+            )
+        )
+        fresh = db.get_one(Job, job.id)
     if not changed:
-        raise Conflict(f"the transcription is already {fresh.status}", code="not_cancelable")
+        raise Conflict(
+            f"the transcription is already {fresh.status}", code=ErrorCode.NOT_CANCELABLE
+        )
     return fresh
 
 

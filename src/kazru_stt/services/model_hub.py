@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kazru_stt.config import Settings
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError, ModelError
 from kazru_stt.services import model_registry
 from kazru_stt.services.model_registry import ModelEntry
@@ -48,7 +49,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
     if not found:
         raise InvalidOptionError(
             f"{ref!r} is not a hub id: organisation/name, optionally @revision",
-            code="invalid_option",
+            code=ErrorCode.INVALID_OPTION,
         )
     return found["repo"], found["rev"] or "main"
 
@@ -131,7 +132,7 @@ def _cached(repo: str, revision: str) -> Path:
         raise ModelError(
             f"{repo}@{revision} is not in the hub cache and the hub cannot be reached "
             "(offline installs: `kazru model import DIR`)",
-            code="model_unavailable",
+            code=ErrorCode.MODEL_UNAVAILABLE,
         ) from exc
 
 
@@ -150,7 +151,7 @@ def pull(
     repo, revision = parse_ref(ref)
     name = name or default_name(repo)
     if name in model_registry.available(settings):
-        raise InvalidOptionError(f"a model named {name!r} exists already", code="conflict")
+        raise InvalidOptionError(f"a model named {name!r} exists already", code=ErrorCode.CONFLICT)
     if for_language is not None:
         model_registry.check_language(for_language)
     info = describe(repo, revision)

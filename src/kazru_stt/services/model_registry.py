@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kazru_stt.config import Settings
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError, InvalidSetting, ModelError
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME
 
@@ -77,7 +78,7 @@ def resolve(settings: Settings, name: str | None) -> ModelEntry:
     if wanted not in models:
         raise InvalidOptionError(
             f"unknown model {wanted!r}; available: {', '.join(sorted(models))}",
-            code="unknown_model",
+            code=ErrorCode.UNKNOWN_MODEL,
         )
     return models[wanted]
 
@@ -103,10 +104,10 @@ def import_checkpoint(
     if not NAME.fullmatch(name):
         raise InvalidOptionError(
             "a model name is lower-case letters, digits, '.', '_' or '-' (up to 63)",
-            code="invalid_option",
+            code=ErrorCode.INVALID_OPTION,
         )
     if name in available(settings):
-        raise InvalidOptionError(f"a model named {name!r} exists already", code="conflict")
+        raise InvalidOptionError(f"a model named {name!r} exists already", code=ErrorCode.CONFLICT)
     if not (source / "config.json").is_file():
         raise ModelError(f"{source} is not a Transformers checkpoint (no config.json)")
     try:
@@ -184,7 +185,7 @@ def check_language(code: str) -> None:
     from kazru_stt.pipeline.options import supported_languages
 
     if code not in supported_languages():
-        raise InvalidOptionError(f"{code!r} is no language code", code="invalid_option")
+        raise InvalidOptionError(f"{code!r} is no language code", code=ErrorCode.INVALID_OPTION)
 
 
 def set_language_model(settings: Settings, code: str, name: str) -> None:
@@ -192,7 +193,7 @@ def set_language_model(settings: Settings, code: str, name: str) -> None:
     KAZRU_LANGUAGE_MODELS, where it names the language, still decides."""
     check_language(code)
     if name not in available(settings):
-        raise InvalidOptionError(f"no model named {name!r}", code="unknown_model")
+        raise InvalidOptionError(f"no model named {name!r}", code=ErrorCode.UNKNOWN_MODEL)
     path = imported_dir(settings) / LANGUAGE_MODELS_FILE
     chosen = json.loads(path.read_text()) if path.is_file() else {}
     chosen[code] = name

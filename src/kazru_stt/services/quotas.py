@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from kazru_stt.db.models import AudioUsage, Job, User, utcnow
 from kazru_stt.db.session import session_scope
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services.context import ServiceContext
@@ -69,7 +70,7 @@ def _refuse_active(u: dict, uploading: int = 0) -> None:
         raise TooManyRequests(
             f"you have {busy} transcriptions uploading, queued or running; the limit is "
             f"{u['active_jobs_limit']} at once",
-            code="quota_exceeded",
+            code=ErrorCode.QUOTA_EXCEEDED,
             retry_after_s=ACTIVE_RETRY_S,
             details={"quota": "active_jobs", "limit": u["active_jobs_limit"]},
         )
@@ -81,7 +82,7 @@ def _refuse_minutes(u: dict, duration_s: float) -> None:
         raise TooManyRequests(
             f"this recording would take you past your {u['monthly_minutes_limit']:g} minutes "
             f"of audio this month ({u['minutes_this_month']:g} used)",
-            code="quota_exceeded",
+            code=ErrorCode.QUOTA_EXCEEDED,
             retry_after_s=wait,
             details={
                 "quota": "monthly_minutes",

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from kazru_stt.db.models import Job, utcnow
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services import audit
 from kazru_stt.services.context import ServiceContext
@@ -42,13 +42,15 @@ def run_retention(ctx: ServiceContext) -> dict[str, int]:
 
     audio_deleted = 0
     for job_id, key in audio_due:
-        ctx.storage.delete(key)
+        ctx.storage.delete(key or "")  # never empty: selected for having one
         with session_scope(ctx.db_url) as db:
-            audio_deleted += db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.storage_key == key)
-                .values(storage_key=None, audio_deleted_at=now)
-            ).rowcount
+            audio_deleted += rows_changed(
+                db.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.storage_key == key)
+                    .values(storage_key=None, audio_deleted_at=now)
+                )
+            )
 
     expired = 0
     for job_id, key in expired_due:
@@ -56,18 +58,20 @@ def run_retention(ctx: ServiceContext) -> dict[str, int]:
             ctx.storage.delete(key)
         with session_scope(ctx.db_url) as db:
             delete_transcript_rows(db, [job_id])
-            expired += db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status != JobStatus.EXPIRED)
-                .values(
-                    status=JobStatus.EXPIRED,
-                    storage_key=None,
-                    audio_deleted_at=func.coalesce(Job.audio_deleted_at, now),
-                    result_meta=None,
-                    webhook_url=None,
-                    finished_at=func.coalesce(Job.finished_at, now),
+            expired += rows_changed(
+                db.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status != JobStatus.EXPIRED)
+                    .values(
+                        status=JobStatus.EXPIRED,
+                        storage_key=None,
+                        audio_deleted_at=func.coalesce(Job.audio_deleted_at, now),
+                        result_meta=None,
+                        webhook_url=None,
+                        finished_at=func.coalesce(Job.finished_at, now),
+                    )
                 )
-            ).rowcount
+            )
 
     result = {"audio_deleted": audio_deleted, "transcripts_expired": expired}
     if audio_deleted or expired:

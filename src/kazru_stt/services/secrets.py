@@ -31,7 +31,7 @@ def instance_secret(ctx: ServiceContext, name: str) -> str:
         except IntegrityError:
             pass  # another process stored one first: use theirs
         with session_scope(ctx.db_url) as db:
-            value = db.get(InstanceSecret, name).value
+            value = db.get_one(InstanceSecret, name).value
     cache[name] = value
     return value
 

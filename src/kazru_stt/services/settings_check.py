@@ -9,16 +9,17 @@ from __future__ import annotations
 from kazru_stt import allocator
 from kazru_stt.config import Settings
 from kazru_stt.domain.errors import InvalidSetting
-from kazru_stt.services import engine_registry, model_registry
+from kazru_stt.pipeline.options import supported_languages
+from kazru_stt.services import engines, model_registry
 
 
 def check(settings: Settings) -> None:
     """Raise InvalidSetting (`error: invalid_setting: ...` at the command line)."""
-    if settings.engine not in engine_registry.names():
+    if settings.engine not in engines.names():
         raise InvalidSetting(
-            f"KAZRU_ENGINE={settings.engine}: engines are {', '.join(engine_registry.names())}"
+            f"KAZRU_ENGINE={settings.engine}: engines are {', '.join(engines.names())}"
         )
-    spec = engine_registry.get(settings.engine)
+    spec = engines.get(settings.engine)
     if not spec.configured(settings):
         raise InvalidSetting(f"KAZRU_ENGINE={settings.engine} needs {spec.missing}")
     known = model_registry.available(settings)  # raises on a malformed KAZRU_MODELS
@@ -31,8 +32,6 @@ def check(settings: Settings) -> None:
         per_language = model_registry.language_models(settings)
     except ValueError as exc:
         raise InvalidSetting(str(exc)) from exc
-    from kazru_stt.pipeline.options import supported_languages
-
     for code, name in per_language.items():
         if code not in supported_languages():
             raise InvalidSetting(f"KAZRU_LANGUAGE_MODELS: {code!r} is no language code")

@@ -10,7 +10,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from kazru_stt.db.models import Job, utcnow
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.session import rows_changed, session_scope
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services.context import ServiceContext
 
@@ -36,21 +37,25 @@ def sweep(ctx: ServiceContext) -> dict[str, int]:
                 & (Job.heartbeat_at == beat)
             )
             if attempts >= s.job_max_attempts:
-                failed += db.execute(
+                failed += rows_changed(
+                    db.execute(
+                        update(Job)
+                        .where(still)
+                        .values(
+                            status=JobStatus.FAILED,
+                            error_code=ErrorCode.WORKER_LOST,
+                            error_message=f"the worker stopped {attempts} times while transcribing",
+                            finished_at=now,
+                        )
+                    )
+                )
+            elif rows_changed(
+                db.execute(
                     update(Job)
                     .where(still)
-                    .values(
-                        status=JobStatus.FAILED,
-                        error_code="worker_lost",
-                        error_message=f"the worker stopped {attempts} times while transcribing",
-                        finished_at=now,
-                    )
-                ).rowcount
-            elif db.execute(
-                update(Job)
-                .where(still)
-                .values(status=JobStatus.QUEUED, worker_id=None, enqueued_at=now, progress=0)
-            ).rowcount:
+                    .values(status=JobStatus.QUEUED, worker_id=None, enqueued_at=now, progress=0)
+                )
+            ):
                 requeue.append(job_id)
         # Queued for long with no worker picking it up: its message may be lost.
         forgotten = db.scalars(

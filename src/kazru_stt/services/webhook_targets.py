@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kazru_stt.config import Settings
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError
 
 MAX_URL = 2048
@@ -26,7 +27,7 @@ _LOW_32_BITS_V4 = [
 
 
 class WebhookTargetError(InvalidOptionError):
-    code = "webhook_url_blocked"
+    code = ErrorCode.WEBHOOK_URL_BLOCKED
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def parse(url: str) -> tuple[str, str, int, str]:
     url = (url or "").strip()
     if len(url) > MAX_URL:
         raise InvalidOptionError(
-            f"webhook_url is longer than {MAX_URL} characters", code="invalid_webhook_url"
+            f"webhook_url is longer than {MAX_URL} characters", code=ErrorCode.INVALID_WEBHOOK_URL
         )
     try:
         parts = urlsplit(url)
@@ -83,11 +84,11 @@ def parse(url: str) -> tuple[str, str, int, str]:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
         raise InvalidOptionError(
-            "webhook_url is not a valid URL", code="invalid_webhook_url"
+            "webhook_url is not a valid URL", code=ErrorCode.INVALID_WEBHOOK_URL
         ) from exc
     if scheme not in ("http", "https") or not host:
         raise InvalidOptionError(
-            "webhook_url must be an http(s) URL with a host", code="invalid_webhook_url"
+            "webhook_url must be an http(s) URL with a host", code=ErrorCode.INVALID_WEBHOOK_URL
         )
     normalized = parts._replace(scheme=scheme).geturl()
     return normalized, scheme, port, host
@@ -103,12 +104,12 @@ def resolve(url: str, settings: Settings) -> Target:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise InvalidOptionError(
-            f"the webhook host {host} cannot be resolved", code="invalid_webhook_url"
+            f"the webhook host {host} cannot be resolved", code=ErrorCode.INVALID_WEBHOOK_URL
         ) from exc
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise InvalidOptionError(
-            f"the webhook host {host} has no address", code="invalid_webhook_url"
+            f"the webhook host {host} has no address", code=ErrorCode.INVALID_WEBHOOK_URL
         )
     if not settings.webhook_allow_private:
         blocked = [a for a in addresses if not is_public(a)]

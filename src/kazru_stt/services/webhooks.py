@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select, update
 
 from kazru_stt import request_ids
 from kazru_stt.db.models import Job, utcnow
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.secrets import webhook_secret
@@ -100,15 +100,17 @@ def _claim_due(ctx: ServiceContext) -> list[str]:
     with session_scope(ctx.db_url) as db:
         rows = db.execute(select(Job.id, Job.webhook_next_at).where(due).limit(BATCH)).all()
         for job_id, next_at in rows:
-            if db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.webhook_next_at == next_at, due)
-                .values(
-                    webhook_state=DeliveryState.SENDING,
-                    webhook_next_at=now,
-                    webhook_attempts=Job.webhook_attempts + 1,
+            if rows_changed(
+                db.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.webhook_next_at == next_at, due)
+                    .values(
+                        webhook_state=DeliveryState.SENDING,
+                        webhook_next_at=now,
+                        webhook_attempts=Job.webhook_attempts + 1,
+                    )
                 )
-            ).rowcount:
+            ):
                 claimed.append(job_id)
     return claimed
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from kazru_stt.db.models import WorkerRow, utcnow
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.services.context import ServiceContext
 
 BEAT_S = 15.0
@@ -19,9 +19,9 @@ FORGET_AFTER_S = 24 * 3600.0
 def beat(ctx: ServiceContext, worker_id: str) -> None:
     now = utcnow()
     with session_scope(ctx.db_url) as db:
-        if not db.execute(
-            update(WorkerRow).where(WorkerRow.id == worker_id).values(seen_at=now)
-        ).rowcount:
+        if not rows_changed(
+            db.execute(update(WorkerRow).where(WorkerRow.id == worker_id).values(seen_at=now))
+        ):
             db.add(WorkerRow(id=worker_id, started_at=now, seen_at=now))
         db.execute(
             delete(WorkerRow).where(WorkerRow.seen_at < now - timedelta(seconds=FORGET_AFTER_S))

@@ -1,4 +1,4 @@
-"""The storage interface and its factory. File names are generated ids, never the user's."""
+"""The storage interface. File names are generated ids, never the user's."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
-
-if TYPE_CHECKING:
-    from kazru_stt.config import Settings
 
 
 @dataclass(frozen=True)
@@ -22,17 +20,23 @@ class StoredFile:
 
 
 class StorageError(KazruError):
-    code = "storage_unavailable"
+    code = ErrorCode.STORAGE_UNAVAILABLE
 
 
 class FileTooLarge(KazruError):
-    code = "file_too_large"
+    code = ErrorCode.FILE_TOO_LARGE
 
 
 CHUNK_BYTES = 1024 * 1024
 
 
-def counted_chunks(source: BinaryIO, digest, max_bytes: int | None) -> Iterator[bytes]:
+class Reader(Protocol):
+    """What an upload is read from: a file, or a form's part as it arrives."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def counted_chunks(source: Reader, digest, max_bytes: int | None) -> Iterator[bytes]:
     """`source` in chunks of at most CHUNK_BYTES, hashed into `digest`; FileTooLarge as
     soon as more than `max_bytes` came (the one place an upload's size is enforced)."""
     size = 0
@@ -48,7 +52,7 @@ def counted_chunks(source: BinaryIO, digest, max_bytes: int | None) -> Iterator[
 
 
 class Storage(Protocol):
-    def save(self, source: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
+    def save(self, source: Reader, *, max_bytes: int | None = None) -> StoredFile:
         """Copy `source` in chunks; raise FileTooLarge past `max_bytes` (nothing kept)."""
 
     def local_path(self, key: str) -> AbstractContextManager[Path]:
@@ -63,21 +67,3 @@ class Storage(Protocol):
 
     def check(self) -> None:
         """Raise StorageError when the storage cannot be written."""
-
-
-def get_storage(settings: Settings) -> Storage:
-    url = settings.resolved_storage_url
-    if url.startswith("s3://"):
-        from kazru_stt.storage.s3 import S3Storage
-
-        return S3Storage(
-            url,
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region,
-            access_key_id=settings.s3_access_key_id,
-            secret_access_key=settings.s3_secret_access_key,
-            cache_dir=settings.resolved_s3_cache_dir,
-        )
-    from kazru_stt.storage.local import LocalStorage
-
-    return LocalStorage(Path(url.removeprefix("file://")))

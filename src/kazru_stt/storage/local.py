@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from kazru_stt.storage.base import StorageError, StoredFile, counted_chunks
+from kazru_stt.domain.error_codes import ErrorCode
+from kazru_stt.storage.base import Reader, StorageError, StoredFile, counted_chunks
 
 
 class LocalStorage:
@@ -24,7 +25,7 @@ class LocalStorage:
             raise StorageError(f"invalid storage key {key!r}")
         return path
 
-    def save(self, source: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
+    def save(self, source: Reader, *, max_bytes: int | None = None) -> StoredFile:
         name = uuid.uuid4().hex
         key = f"uploads/{name[:2]}/{name}"
         path = self._path(key)
@@ -52,7 +53,7 @@ class LocalStorage:
     def local_path(self, key: str) -> Iterator[Path]:
         path = self._path(key)
         if not path.is_file():
-            raise StorageError(f"stored file {key} is missing", code="file_missing")
+            raise StorageError(f"stored file {key} is missing", code=ErrorCode.FILE_MISSING)
         yield path
 
     @contextmanager

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from kazru_stt.storage.base import CHUNK_BYTES, StorageError, StoredFile, counted_chunks
+from kazru_stt.domain.error_codes import ErrorCode
+from kazru_stt.storage.base import CHUNK_BYTES, Reader, StorageError, StoredFile, counted_chunks
 
 PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MB (all parts but the last)
 READ_AHEAD_BYTES = 1024 * 1024  # one ranged GET per MB read when headers are probed
@@ -65,7 +66,7 @@ class S3Storage:
 
         return (BotoCoreError, ClientError)
 
-    def save(self, source: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
+    def save(self, source: Reader, *, max_bytes: int | None = None) -> StoredFile:
         name = uuid.uuid4().hex
         key = f"uploads/{name[:2]}/{name}"
         obj = self._object(key)
@@ -141,7 +142,7 @@ class S3Storage:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     raise StorageError(
-                        f"stored file {key} is missing", code="file_missing"
+                        f"stored file {key} is missing", code=ErrorCode.FILE_MISSING
                     ) from exc
                 raise StorageError("the storage cannot be read; try again later") from exc
             except self._errors() as exc:
@@ -159,7 +160,9 @@ class S3Storage:
             size = self.client.head_object(Bucket=self.bucket, Key=obj)["ContentLength"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                raise StorageError(f"stored file {key} is missing", code="file_missing") from exc
+                raise StorageError(
+                    f"stored file {key} is missing", code=ErrorCode.FILE_MISSING
+                ) from exc
             raise StorageError("the storage cannot be read; try again later") from exc
         except self._errors() as exc:
             raise StorageError("the storage cannot be read; try again later") from exc

@@ -11,6 +11,7 @@ from kombu.transport import TRANSPORT_ALIASES
 from kazru_stt.config import get_settings
 
 QUEUE = "kazru"
+TRANSCRIBE_TASK = "kazru.transcribe"  # sent by name (runtime._enqueue), run by tasks.jobs
 TRANSPORT_ALIASES.setdefault("kazru-sqla", "kazru_stt.tasks.sqla_transport:Transport")
 TRANSPORT_ALIASES.setdefault("kazru-redis", "kazru_stt.tasks.redis_transport:Transport")
 

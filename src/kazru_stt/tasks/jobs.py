@@ -11,7 +11,7 @@ import threading
 from celery.signals import worker_ready, worker_shutdown
 
 from kazru_stt.config import get_settings
-from kazru_stt.tasks.celery_app import app
+from kazru_stt.tasks.celery_app import TRANSCRIBE_TASK, app
 from kazru_stt.tasks.periodic import run_periodic
 from kazru_stt.tasks.runtime import service_context, transcriber
 
@@ -21,9 +21,9 @@ _periodic_stop = threading.Event()
 _dispatcher = None
 
 
-@app.task(name="kazru.transcribe", acks_late=True, reject_on_worker_lost=True)
+@app.task(name=TRANSCRIBE_TASK, acks_late=True, reject_on_worker_lost=True)
 def transcribe(job_id: str) -> str:
-    from kazru_stt.services.processing import run_job
+    from kazru_stt.services.run_job import run_job
 
     return run_job(service_context(), job_id, WORKER_ID, transcriber())
 
@@ -31,7 +31,7 @@ def transcribe(job_id: str) -> str:
 @worker_ready.connect
 def _start_periodic(**_kwargs) -> None:
     global _dispatcher
-    from kazru_stt.services.transcribe_job import local_engine
+    from kazru_stt.services.local_engine import whisper_model
     from kazru_stt.services.webhooks import Dispatcher
 
     settings = get_settings()
@@ -40,7 +40,7 @@ def _start_periodic(**_kwargs) -> None:
 
         if removed := prune_cache(settings.resolved_s3_cache_dir):
             log.info("removed the cached recordings of %d stopped workers", removed)
-    local_engine(settings)  # load the model now, not inside the first job
+    whisper_model(settings)  # load the model now, not inside the first job
     # Right away: recover what a crash left behind, then every few seconds.
     threading.Thread(
         target=run_periodic,

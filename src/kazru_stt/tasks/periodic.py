@@ -25,9 +25,9 @@ def run_periodic(stop: threading.Event, worker_id: str | None = None) -> None:
     """Until `stop` is set: beat and unload idle models (workers), sweep and retention at
     their intervals, each failure logged and the loop kept going."""
     from kazru_stt.services import workers
+    from kazru_stt.services.local_engine import unload_idle_models
     from kazru_stt.services.retention import run_retention
     from kazru_stt.services.sweep import sweep
-    from kazru_stt.services.transcribe_job import unload_idle_models
 
     settings = get_settings()
     ctx = service_context()

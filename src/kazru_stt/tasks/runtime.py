@@ -16,11 +16,11 @@ def _enqueue(job_id: str) -> None:
     """Send the job's message. The job is already saved, so a broker failure must not fail
     the request: one more try (kombu can recover from a broker error yet publish on the
     channel it just closed), then the sweep re-sends it once it has waited too long."""
-    from kazru_stt.tasks.jobs import transcribe
+    from kazru_stt.tasks.celery_app import TRANSCRIBE_TASK, app
 
     for attempt in (1, 2):
         try:
-            transcribe.delay(job_id)
+            app.send_task(TRANSCRIBE_TASK, args=[job_id])  # by name: the API never loads tasks
             return
         except Exception:
             if attempt == 1:
@@ -36,7 +36,7 @@ def service_context() -> ServiceContext:
 
 @lru_cache(maxsize=1)
 def transcriber():
-    from kazru_stt.services.transcribe_job import make_transcriber
+    from kazru_stt.services.engines import make_transcriber
 
     return make_transcriber(get_settings())
 

@@ -139,7 +139,9 @@ class Transport(_SqlaTransport):
         quick poll (the pause starts at 0.1 s)."""
         if not self._bell_tried:
             self._bell_tried = True
-            path = _sqlite_file(self.client.hostname) if doorbell.supported() else None
+            client = self.client  # kombu declares `client = None` on the class
+            assert client is not None
+            path = _sqlite_file(client.hostname) if doorbell.supported() else None
             if path is not None:
                 try:
                     self._bell = doorbell.Doorbell(path)

@@ -44,7 +44,11 @@ def catalogue_ids(locale: str) -> dict[str, str]:
     po = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=locale)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+    return {
+        m.id: m.string
+        for m in catalog
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str)
+    }
 
 
 def choose(query: str | None, cookie: str | None, stored: str | None, accept: str) -> str:

@@ -24,6 +24,7 @@ from kazru_stt.api.deps import (
     set_session_cookie,
 )
 from kazru_stt.api.routes.transcriptions import media_type_of
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services import accounts, accuracy, corrections, quotas
@@ -117,10 +118,11 @@ def _safe_next(target: str | None) -> str:
     return (parts.path or "/app") + (f"?{parts.query}" if parts.query else "")
 
 
-async def _signed_in(request: Request) -> tuple[Caller | None, dict | None]:
+async def _signed_in(request: Request) -> tuple[Caller, dict] | None:
+    """The caller and their account, or None for a visitor who is not signed in."""
     caller = await _caller(request)
     if caller is None:
-        return None, None
+        return None
     ctx = request.app.state.ctx
     user = await run_in_threadpool(accounts.get_user, ctx, caller.user_id)
     wanted = request.query_params.get("lang")
@@ -191,8 +193,8 @@ async def register_form(
         )
     except KazruError as exc:
         message = {
-            "weak_password": _("The password needs at least 8 characters."),
-            "invalid_email": _("This is not an email address."),
+            ErrorCode.WEAK_PASSWORD: _("The password needs at least 8 characters."),
+            ErrorCode.INVALID_EMAIL: _("This is not an email address."),
         }.get(exc.code, _("The account could not be created."))
         return render(
             request,
@@ -239,9 +241,10 @@ async def jobs_fragment(request: Request, offset: Offset = 0) -> Response:
 
 
 async def _transcriptions(request: Request, offset: int, template: str) -> Response:
-    caller, user = await _signed_in(request)
-    if caller is None:
+    signed = await _signed_in(request)
+    if signed is None:
         return _to_login(request)
+    caller, user = signed
     ctx = request.app.state.ctx
     rows, total = await run_in_threadpool(
         lambda: job_service.list_jobs(ctx, caller, limit=PAGE_SIZE, offset=offset)
@@ -272,9 +275,10 @@ async def segments_fragment(request: Request, job_id: JobId) -> Response:
 
 
 async def _transcript(request: Request, job_id: str, template: str) -> Response:
-    caller, user = await _signed_in(request)
-    if caller is None:
+    signed = await _signed_in(request)
+    if signed is None:
         return _to_login(request)
+    caller, user = signed
     ctx = request.app.state.ctx
     try:
         job = await run_in_threadpool(job_service.load_job, ctx, caller, job_id)
@@ -310,9 +314,10 @@ async def admin_accuracy_page(request: Request) -> Response:
 
 
 async def _accuracy(request: Request, everyone: bool) -> Response:
-    caller, user = await _signed_in(request)
-    if caller is None:
+    signed = await _signed_in(request)
+    if signed is None:
         return _to_login(request)
+    caller, user = signed
     if everyone and not caller.is_admin:
         return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
     ctx = request.app.state.ctx
@@ -331,18 +336,20 @@ async def _accuracy(request: Request, everyone: bool) -> Response:
 
 @router.get("/app/keys")
 async def keys_page(request: Request) -> Response:
-    caller, user = await _signed_in(request)
-    if caller is None:
+    signed = await _signed_in(request)
+    if signed is None:
         return _to_login(request)
+    caller, user = signed
     keys = await run_in_threadpool(accounts.list_keys, request.app.state.ctx, caller.user_id)
     return render(request, "keys.html", caller, stored_locale=user["locale"], keys=keys)
 
 
 @router.get("/app/account")
 async def account_page(request: Request) -> Response:
-    caller, user = await _signed_in(request)
-    if caller is None:
+    signed = await _signed_in(request)
+    if signed is None:
         return _to_login(request)
+    caller, user = signed
     ctx = request.app.state.ctx
     usage = await run_in_threadpool(quotas.usage, ctx, caller.user_id)
     return render(
@@ -358,9 +365,10 @@ async def account_page(request: Request) -> Response:
 
 @router.get("/app/admin")
 async def admin_page(request: Request) -> Response:
-    caller, user = await _signed_in(request)
-    if caller is None:
+    signed = await _signed_in(request)
+    if signed is None:
         return _to_login(request)
+    caller, user = signed
     if not caller.is_admin:
         return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
     ctx = request.app.state.ctx

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.services import engine_registry as registry
+from kazru_stt.services import engines as registry
 from kazru_stt.web.i18n import _
 
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
@@ -51,7 +52,7 @@ def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
         "languages": meta.get("languages") or [],
         "created": job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "",
         "error": job.error_message if job.error_code else None,
-        "owner": emails.get(job.owner_id) if emails else None,
+        "owner": emails.get(job.owner_id) if emails and job.owner_id is not None else None,
         "reviewed": job.reviewed_at is not None,
         "eval_consent": bool(job.eval_consent),
     }
@@ -71,7 +72,7 @@ def transcript_view(t: Transcript) -> dict:
                 "language": s.language,
                 "speaker": s.speaker,
                 "speaker_name": t.speaker_name(s.speaker) if s.speaker else None,
-                "colour": colours.get(s.speaker, "#444"),
+                "colour": colours.get(s.speaker or "", "#444"),
                 "words": [
                     {
                         "start": w.start,
@@ -112,16 +113,16 @@ def language_choices(current: str | None) -> list[str]:
 def weak_kazakh(t: Transcript, settings: Settings) -> bool:
     """Kazakh passages from the small bundled model: its Kazakh text is not to be trusted."""
     kazakh = any(s.language == "kk" for s in t.segments)
-    bundled = t.engine == registry.LOCAL and (
+    bundled = t.engine == EngineName.LOCAL and (
         settings.model_path is None or BUNDLED_MODEL_MARK in (t.model or "")
     )
     return kazakh and bundled
 
 
 # The built-in engines' names for the catalogues (another engine shows its own label).
-ENGINE_LABELS = {
-    registry.LOCAL: _("Local (offline)"),
-    registry.YANDEX: _("Yandex SpeechKit (cloud)"),
+ENGINE_LABELS: dict[str, str] = {
+    EngineName.LOCAL: _("Local (offline)"),
+    EngineName.YANDEX: _("Yandex SpeechKit (cloud)"),
 }
 
 

@@ -24,7 +24,7 @@ UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class UserCreate(InputModel):
     email: str = Field(max_length=320)
     password: str | None = Field(None, max_length=1024)
-    role: RoleName = Role.USER
+    role: RoleName = "user"
 
 
 class UserChange(InputModel):

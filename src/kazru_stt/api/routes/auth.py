@@ -18,6 +18,7 @@ from kazru_stt.api.deps import (
     set_session_cookie,
 )
 from kazru_stt.api.schemas import InputModel
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services import accounts
 
@@ -67,7 +68,7 @@ def register(body: Credentials, request: Request, ctx: ContextDep, address: Addr
     _browser_origin_ok(request)
     if not ctx.settings.registration:
         raise KazruError(
-            "self-registration is closed here; ask an admin", code="registration_closed"
+            "self-registration is closed here; ask an admin", code=ErrorCode.REGISTRATION_CLOSED
         )
     accounts.register(ctx, body.email, body.password, address=address)
     return JSONResponse(

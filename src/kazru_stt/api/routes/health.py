@@ -9,9 +9,11 @@ import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import ContextDep, OptionalCallerDep
+from kazru_stt.api.metrics import exposition
 from kazru_stt.domain.errors import AuthError, NotFound
 from kazru_stt.services import stats
 
@@ -34,7 +36,8 @@ def _check(results: dict[str, str], name: str, probe) -> None:
 
 
 def _checks(ctx) -> dict[str, str]:
-    from kazru_stt.engines.whisper_local import resolve_model
+    # On a readiness check only: faster-whisper takes seconds to import.
+    from kazru_stt.engines.whisper_local import resolve_model  # noqa: PLC0415
 
     results: dict[str, str] = {}
     _check(results, "database", lambda: stats.ping_database(ctx))
@@ -70,9 +73,6 @@ async def readyz(ctx: ContextDep, caller: OptionalCallerDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(ctx: ContextDep, caller: OptionalCallerDep) -> Response:
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    from kazru_stt.api.metrics import exposition
 
     _require(caller, ctx.settings.public_metrics, admin=True)
     return Response(exposition(ctx), media_type=CONTENT_TYPE_LATEST)

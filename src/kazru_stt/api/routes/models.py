@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import CallerDep, ContextDep
-from kazru_stt.services import engine_registry as registry
+from kazru_stt.domain.engine_names import EngineName
+from kazru_stt.services import engines as registry
 from kazru_stt.services import model_registry
 
 router = APIRouter(tags=["models"])
@@ -57,6 +58,6 @@ def list_engines(_caller: CallerDep, ctx: ContextDep) -> dict:
 
 def job_model(ctx, name: str | None, engine: str) -> str | None:
     """The model a job asked for, checked (422 `unknown_model`); None: the default."""
-    if not name or name in OPENAI_ALIASES or engine != registry.LOCAL:
+    if not name or name in OPENAI_ALIASES or engine != EngineName.LOCAL:
         return None
     return model_registry.resolve(ctx.settings, name).name

@@ -23,11 +23,13 @@ from kazru_stt.api.forms import (
 from kazru_stt.api.routes.transcriptions import build_options
 from kazru_stt.api.schemas import InputModel
 from kazru_stt.db.models import Job
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError, KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters import export
 from kazru_stt.services import jobs as job_service
+from kazru_stt.services.job_request import JobRequest
 
 router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
 FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
@@ -55,7 +57,7 @@ class SyncSlots:
             raise KazruError(
                 "too many synchronous transcriptions are running; retry shortly or use "
                 "POST /api/v1/transcriptions",
-                code="server_busy",
+                code=ErrorCode.SERVER_BUSY,
             )
         self.used += 1
 
@@ -73,12 +75,12 @@ async def _wait(request: Request, ctx, job: Job, timeout_s: float) -> Job:
                 break
             if await request.is_disconnected():
                 await run_in_threadpool(_cancel_quietly, ctx, job)
-                raise KazruError("the client went away", code="client_disconnected")
+                raise KazruError("the client went away", code=ErrorCode.CLIENT_DISCONNECTED)
             if time.monotonic() > deadline:
                 await run_in_threadpool(_cancel_quietly, ctx, job)
                 raise KazruError(
                     "the transcription did not finish in time",
-                    code="timeout",
+                    code=ErrorCode.TIMEOUT,
                     details={"id": job.id},
                 )
     return await run_in_threadpool(job_service.reload_job, ctx, job)
@@ -135,9 +137,7 @@ async def openai_transcription(request: Request, ctx: ContextDep, caller: Caller
         async with discard_on_error(ctx, upload):
             if f.response_format not in FORMATS:
                 raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
-            options = build_options(
-                ctx, f.language or "auto", None, None, False, None, model=f.model
-            )
+            options = build_options(ctx, JobRequest(language=f.language or "auto", model=f.model))
             slots.take()
         try:
             job = await create_job_from(
@@ -155,7 +155,9 @@ async def openai_transcription(request: Request, ctx: ContextDep, caller: Caller
         if done.status != JobStatus.COMPLETED:
             raise KazruError(
                 done.error_message or f"transcription {done.status}",
-                code=done.error_code or done.status,
+                code=ErrorCode.CANCELED
+                if done.status == JobStatus.CANCELED
+                else ErrorCode.stored(done.error_code),
             )
         t = await run_in_threadpool(job_service.load_transcript, ctx, done)
     finally:

@@ -27,13 +27,14 @@ from kazru_stt.api.forms import (
 )
 from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import InputModel, JobOut, JobPage
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import get_format
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.services import engine_registry as registry
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services import webhook_targets
+from kazru_stt.services.job_request import JobRequest
 
 router = APIRouter(prefix="/api/v1/transcriptions", tags=["transcriptions"])
 StatusFilter = Literal[JobStatus.ALL]  # type: ignore[valid-type]
@@ -55,30 +56,9 @@ class UploadFields(InputModel):
     webhook_url: str | None = Field(None, max_length=2048)
 
 
-def build_options(
-    ctx,
-    language: str,
-    languages: str | None,
-    engine: str | None,
-    diarize: bool,
-    num_speakers: int | None,
-    min_speakers: int | None = None,
-    max_speakers: int | None = None,
-    model: str | None = None,
-) -> TranscribeOptions:
-    engine = engine or ctx.settings.engine
-    registry.get(engine)  # a name we know (422 otherwise); configured is checked by the job
-    codes = languages.split(",") if languages else ctx.settings.language_set
-    return TranscribeOptions(
-        language=language,
-        languages=tuple(c.strip() for c in codes if c.strip()),
-        engine=engine,
-        model=job_model(ctx, model, engine),
-        diarize=diarize or num_speakers is not None,
-        num_speakers=num_speakers,
-        min_speakers=min_speakers,
-        max_speakers=max_speakers,
-    )
+def build_options(ctx, request: JobRequest) -> TranscribeOptions:
+    """A job's options from its request, the model checked (422 `unknown_model`)."""
+    return request.options(ctx.settings, lambda name, engine: job_model(ctx, name, engine))
 
 
 @router.post(
@@ -100,14 +80,16 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
                 webhook_url = target.url
             options = build_options(
                 ctx,
-                f.language,
-                f.languages,
-                f.engine,
-                f.diarize,
-                f.num_speakers,
-                f.min_speakers,
-                f.max_speakers,
-                f.model,
+                JobRequest(
+                    language=f.language,
+                    languages=f.languages,
+                    engine=f.engine,
+                    model=f.model,
+                    diarize=f.diarize,
+                    num_speakers=f.num_speakers,
+                    min_speakers=f.min_speakers,
+                    max_speakers=f.max_speakers,
+                ),
             )
         job = await create_job_from(
             ctx, upload, options=options, owner=caller, webhook_url=webhook_url
@@ -180,7 +162,7 @@ def media_type_of(content_type: str | None, filename: str) -> str | None:
 def transcription_audio(job: OwnedJob, ctx: ContextDep) -> Response:
     if not job.storage_key:
         raise KazruError(
-            "the recording was deleted after its retention period", code="audio_deleted"
+            "the recording was deleted after its retention period", code=ErrorCode.AUDIO_DELETED
         )
     media_type = media_type_of(job.content_type, job.filename)
     headers = {"Cache-Control": "private, max-age=3600"}
@@ -203,7 +185,7 @@ async def transcription_events(
     if not streams.take(caller.user_id, s.sse_max_total, s.sse_max_per_user):
         raise TooManyRequests(
             "too many open event streams; close some or poll instead",
-            code="too_many_streams",
+            code=ErrorCode.TOO_MANY_STREAMS,
             retry_after_s=5,
         )
     watcher = request.app.state.job_watcher

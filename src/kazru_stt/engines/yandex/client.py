@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.engines.yandex.errors import (
     YandexAuthError,
     YandexError,
@@ -103,7 +104,7 @@ class YandexClient:
                 if status == 404:
                     raise YandexError(
                         f"Yandex does not know this request: {_message(response)}",
-                        code="engine_not_found",
+                        code=ErrorCode.ENGINE_NOT_FOUND,
                     )
                 if status != 429 and status < 500:
                     raise YandexError(f"Yandex answered HTTP {status}: {_message(response)}")
@@ -178,7 +179,7 @@ class YandexClient:
         r = self._request("POST", f"{self.config.stt_url}/stt/v3/recognizeFileAsync", json=body)
         op = r.json()
         if not op.get("id"):
-            raise YandexError("Yandex returned no operation id", code="engine_bad_response")
+            raise YandexError("Yandex returned no operation id", code=ErrorCode.ENGINE_BAD_RESPONSE)
         return op["id"]
 
     def wait(self, operation_id: str, progress=None) -> None:

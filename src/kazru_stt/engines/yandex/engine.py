@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 from kazru_stt.engines.yandex.client import YandexClient, YandexConfig
 from kazru_stt.engines.yandex.errors import YandexUnavailable
@@ -39,7 +40,7 @@ def _differ(stereo: np.ndarray) -> bool:
 
 
 class YandexEngine:
-    name = "yandex"
+    name = EngineName.YANDEX
     model_name = "speechkit-v3:general"
 
     def __init__(self, config: YandexConfig):

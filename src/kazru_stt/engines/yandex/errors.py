@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 
 
 class YandexError(KazruError):
-    code = "engine_failed"
+    code = ErrorCode.ENGINE_FAILED
     retryable = False
 
 
 class YandexAuthError(YandexError):
-    code = "engine_auth"
+    code = ErrorCode.ENGINE_AUTH
 
 
 class YandexRejectedInput(YandexError):
-    code = "engine_rejected_input"
+    code = ErrorCode.ENGINE_REJECTED_INPUT
 
 
 class YandexQuotaError(YandexError):
-    code = "engine_quota"
+    code = ErrorCode.ENGINE_QUOTA
     retryable = True
 
 
 class YandexUnavailable(YandexError):
     """Still failing after the retry budget (429/5xx/network/timeouts)."""
 
-    code = "engine_unavailable"
+    code = ErrorCode.ENGINE_UNAVAILABLE
     retryable = True

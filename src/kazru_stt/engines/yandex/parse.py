@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.transcript import Word
 from kazru_stt.engines.yandex.errors import YandexError
 
@@ -29,7 +30,8 @@ def iter_json_objects(body: str):
             obj, pos = decoder.raw_decode(body, pos)
         except json.JSONDecodeError as exc:
             raise YandexError(
-                f"malformed recognition result: {exc.msg} at {exc.pos}", code="engine_bad_response"
+                f"malformed recognition result: {exc.msg} at {exc.pos}",
+                code=ErrorCode.ENGINE_BAD_RESPONSE,
             ) from exc
         yield obj
 
@@ -77,7 +79,7 @@ def parse_results(body: str) -> list[Utterance]:
     for obj in iter_json_objects(body):
         result = obj.get("result", obj)
         if not isinstance(result, dict):
-            raise YandexError("malformed recognition result", code="engine_bad_response")
+            raise YandexError("malformed recognition result", code=ErrorCode.ENGINE_BAD_RESPONSE)
         channel = str(result.get("channelTag", "0"))
         index = str((result.get("audioCursors") or {}).get("finalIndex", len(finals)))
         if "final" in result:

@@ -16,7 +16,8 @@ from sqlalchemy import delete, select, update
 
 from kazru_stt import job_metrics, request_ids
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
-from kazru_stt.db.session import session_scope
+from kazru_stt.db.session import rows_changed, session_scope
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import CanceledError, KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.machine_text import machine_record
@@ -38,18 +39,20 @@ class JobLost(Exception):
 def claim(ctx: ServiceContext, job_id: str, worker_id: str) -> Job | None:
     with session_scope(ctx.db_url) as db:
         now = utcnow()
-        claimed = db.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-            .values(
-                status=JobStatus.PROCESSING,
-                worker_id=worker_id,
-                heartbeat_at=now,
-                started_at=now,
-                progress=0,
-                attempts=Job.attempts + 1,
+        claimed = rows_changed(
+            db.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+                .values(
+                    status=JobStatus.PROCESSING,
+                    worker_id=worker_id,
+                    heartbeat_at=now,
+                    started_at=now,
+                    progress=0,
+                    attempts=Job.attempts + 1,
+                )
             )
-        ).rowcount
+        )
         if not claimed:
             return None
         return db.get(Job, job_id)
@@ -80,11 +83,13 @@ class Heartbeat:
 
     def beat(self) -> None:
         with session_scope(self.ctx.db_url) as db:
-            n = db.execute(
-                update(Job)
-                .where(_still_mine(self.job_id, self.worker_id))
-                .values(heartbeat_at=utcnow(), progress=self.progress)
-            ).rowcount
+            n = rows_changed(
+                db.execute(
+                    update(Job)
+                    .where(_still_mine(self.job_id, self.worker_id))
+                    .values(heartbeat_at=utcnow(), progress=self.progress)
+                )
+            )
         self._last_written = self.progress
         if not n:
             self.lost = True
@@ -110,25 +115,27 @@ class Heartbeat:
 def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: Transcript) -> bool:
     """Replace the job's segments with the transcript and complete it, atomically."""
     with session_scope(ctx.db_url) as db:
-        done = db.execute(
-            update(Job)
-            .where(_still_mine(job_id, worker_id))
-            .values(
-                status=JobStatus.COMPLETED,
-                progress=100,
-                finished_at=utcnow(),
-                heartbeat_at=utcnow(),
-                error_code=None,
-                error_message=None,
-                result_meta={
-                    "duration": transcript.duration,
-                    "engine": transcript.engine,
-                    "model": transcript.model,
-                    "languages": transcript.languages,
-                    "warnings": transcript.warnings,
-                },
+        done = rows_changed(
+            db.execute(
+                update(Job)
+                .where(_still_mine(job_id, worker_id))
+                .values(
+                    status=JobStatus.COMPLETED,
+                    progress=100,
+                    finished_at=utcnow(),
+                    heartbeat_at=utcnow(),
+                    error_code=None,
+                    error_message=None,
+                    result_meta={
+                        "duration": transcript.duration,
+                        "engine": transcript.engine,
+                        "model": transcript.model,
+                        "languages": transcript.languages,
+                        "warnings": transcript.warnings,
+                    },
+                )
             )
-        ).rowcount
+        )
         if not done:
             db.rollback()
             return False
@@ -157,16 +164,18 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
 def fail(ctx: ServiceContext, job_id: str, worker_id: str, code: str, message: str) -> bool:
     with session_scope(ctx.db_url) as db:
         return bool(
-            db.execute(
-                update(Job)
-                .where(_still_mine(job_id, worker_id))
-                .values(
-                    status=JobStatus.FAILED,
-                    error_code=code,
-                    error_message=message[:2000],
-                    finished_at=utcnow(),
+            rows_changed(
+                db.execute(
+                    update(Job)
+                    .where(_still_mine(job_id, worker_id))
+                    .values(
+                        status=JobStatus.FAILED,
+                        error_code=code,
+                        error_message=message[:2000],
+                        finished_at=utcnow(),
+                    )
                 )
-            ).rowcount
+            )
         )
 
 
@@ -207,6 +216,7 @@ def _process(
 ) -> tuple[str, str]:
     """Transcribe and store; the job's final status as this worker saw it, and its code."""
     job_id = job.id
+    assert job.storage_key is not None  # a job's recording goes only once it has ended
     options = options_from_dict(job.options or {})
     try:
         with (
@@ -221,7 +231,7 @@ def _process(
         code, message = exc.code, exc.message
     except Exception as exc:  # never let one job take the worker down
         log.exception("job %s crashed", job_id)
-        code, message = "internal_error", f"transcription failed: {type(exc).__name__}"
+        code, message = ErrorCode.INTERNAL_ERROR, f"transcription failed: {type(exc).__name__}"
     else:
         if not store_result(ctx, job_id, worker_id, transcript):
             return JobStatus.CANCELED, ""

@@ -1,4 +1,5 @@
-"""The FastAPI application: routers, error handling, and the ASGI layers around it
+"""The ASGI application, where the API and the web pages are put together (the one module
+above both): routers, error handling, and the ASGI layers around it
 (outermost first): request id and access log, request guard (load shedding, Host, body
 limits, security headers), rate limits, CORS when configured, request metrics."""
 
@@ -38,6 +39,7 @@ from kazru_stt.api.routes.transcriptions import StreamCounter
 from kazru_stt.api.upload_slots import UploadSlots
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.context import ServiceContext
+from kazru_stt.tasks.runtime import queue_check, service_context
 from kazru_stt.web import pages
 
 WATCH_INTERVAL_S = 0.5
@@ -106,8 +108,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
 
 
 def create_default_app() -> FastAPI:
-    """For `uvicorn kazru_stt.api.app:create_default_app --factory`."""
-    from kazru_stt.tasks.runtime import queue_check, service_context
+    """For `uvicorn kazru_stt.asgi:create_default_app --factory`."""
 
     # httpx logs every request's full URL at INFO: webhook tokens must never reach a log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
