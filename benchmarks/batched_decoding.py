@@ -26,7 +26,7 @@ import numpy as np
 
 from common import EVAL_DIR, manifest, normalize
 from kazru_stt.domain.text_compare import error_counts
-from kazru_stt.engines.whisper_local import get_engine, resolved_compute_type
+from kazru_stt.engines.whisper import get_engine, resolved_compute_type
 from kazru_stt.media import load_audio
 from kazru_stt.media.encode import write_wav
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file

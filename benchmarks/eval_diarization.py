@@ -64,7 +64,7 @@ def overlap_floor(truth: Annotation) -> float:
 
 
 def _engine():
-    from kazru_stt.engines.whisper_local import get_engine
+    from kazru_stt.engines.whisper import get_engine
 
     return get_engine(None, Path(tempfile.gettempdir()) / "kazru-bench-models", device="cpu")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common import EVAL_DIR, manifest
 from kazru_stt.domain.text_compare import error_counts
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper import get_engine
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
 from kazru_stt.pipeline.guards import is_loop
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from common import EVAL_DIR
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper import get_engine
 from kazru_stt.media import load_audio
 from kazru_stt.media.encode import write_wav
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file

@@ -79,7 +79,7 @@ def russian_decode(raw) -> dict:
 
 
 def collect(cache: Path, eval_dir: Path) -> list[dict]:
-    from kazru_stt.engines.whisper_local import EncoderReuse, get_engine
+    from kazru_stt.engines.whisper import EncoderReuse, get_engine
     from lid_material import passages
 
     done = []

@@ -32,7 +32,7 @@ RATE = 16000
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper import get_engine
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
 
 path, cache, batch = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])

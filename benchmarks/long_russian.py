@@ -17,7 +17,7 @@ import numpy as np
 
 from common import EVAL_DIR, manifest
 from kazru_stt.domain.text_compare import ErrorCounts, error_counts
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper import get_engine
 from kazru_stt.media import load_audio
 from kazru_stt.media.encode import write_wav
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file

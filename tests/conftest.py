@@ -36,7 +36,7 @@ def model_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(model_cache):
-    from kazru_stt.engines.whisper_local import get_engine
+    from kazru_stt.engines.whisper import get_engine
 
     return get_engine(None, model_cache, device="cpu")
 

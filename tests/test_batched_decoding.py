@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from kazru_stt.domain.text_compare import error_counts, normalize
-from kazru_stt.engines import whisper_local
+from kazru_stt.engines import whisper
+from kazru_stt.engines.whisper import encoder_reuse
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
 from kazru_stt.pipeline.batched_decode import WINDOW_S, _rest_windows
 from kazru_stt.pipeline.speech_regions import PackedSpeech, Region, decode_spans
@@ -22,7 +23,7 @@ def _russian_clips(eval_dir, n):
 
 @pytest.fixture(scope="module")
 def batched_engine(model_cache):
-    return whisper_local.get_engine(None, model_cache, device="cpu", batch_size=4)
+    return whisper.get_engine(None, model_cache, device="cpu", batch_size=4)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_a_decode_that_stops_early_has_its_rest_decoded_again(
     words; here every first-round window loses its last segment (as if Whisper had
     stopped before it), and the words come back from the rest's decode."""
     path, spans, texts = built_russian
-    real = whisper_local.WhisperEngine.transcribe_clips
+    real = whisper.WhisperEngine.transcribe_clips
     calls = []
 
     def stopping_early(self, audio, clips, *args, **kwargs):
@@ -101,7 +102,7 @@ def test_a_decode_that_stops_early_has_its_rest_decoded_again(
             decoded = [segments[:-1] if len(segments) > 1 else segments for segments in decoded]
         return decoded
 
-    monkeypatch.setattr(whisper_local.WhisperEngine, "transcribe_clips", stopping_early)
+    monkeypatch.setattr(whisper.WhisperEngine, "transcribe_clips", stopping_early)
     transcript = transcribe_file(path, TranscribeOptions(language="ru"), batched_engine)
     assert len(calls) >= 2  # a second round decoded the rests
     assert _clips_heard(transcript, spans, texts) == len(spans)
@@ -119,7 +120,7 @@ def test_rests_that_say_the_same_phrase_are_each_kept(
     )
     audio, spans = concat_clips([commands, oleg] * 3, gap_s=0.4)  # three windows of ~27 s
     path = write_wav(tmp_path / "oleg.wav", audio)
-    real = whisper_local.WhisperEngine.transcribe_clips
+    real = whisper.WhisperEngine.transcribe_clips
     calls = []
 
     def stopping_early(self, audio, clips, *args, **kwargs):
@@ -129,7 +130,7 @@ def test_rests_that_say_the_same_phrase_are_each_kept(
             decoded = [segments[:-1] if len(segments) > 1 else segments for segments in decoded]
         return decoded
 
-    monkeypatch.setattr(whisper_local.WhisperEngine, "transcribe_clips", stopping_early)
+    monkeypatch.setattr(whisper.WhisperEngine, "transcribe_clips", stopping_early)
     transcript = transcribe_file(path, TranscribeOptions(language="ru"), batched_engine)
     # Three windows; their rests packed: in one window, or two when spread over two workers.
     assert calls[0] == 3 and calls[1] == min(2, batched_engine.workers)
@@ -149,7 +150,7 @@ def test_workers_sharing_a_batch_decode_each_clip_as_one_worker_does(
     path, spans, _texts = built_russian
     audio = load_audio(path)
     clips = [(a, b) for a, b in spans[:7]]
-    one = whisper_local.get_engine(None, model_cache, device="cpu", batch_size=4, cpu_threads=1)
+    one = whisper.get_engine(None, model_cache, device="cpu", batch_size=4, cpu_threads=1)
     assert one.workers == 1
     if batched_engine.workers == 1:
         pytest.skip("one core: no workers to share a batch")
@@ -234,7 +235,7 @@ def test_a_window_decoded_again_reuses_its_encoding_and_reads_its_language(engin
     kk = load_audio(eval_dir / "kk" / "kscd_example_1.wav")
     audio = np.concatenate([ru, np.zeros(8000, np.float32), kk])
     clips = [(0.0, ru.size / 16000), (ru.size / 16000 + 0.5, audio.size / 16000)]
-    reuse = whisper_local.EncoderReuse()
+    reuse = whisper.EncoderReuse()
     engine.transcribe_clips(audio, clips, "kk", reuse=reuse, detect=True)
     assert reuse.reused == 0 and len(reuse.outputs) == 2
     detected = reuse.detected
@@ -265,7 +266,7 @@ def test_a_window_the_detector_does_not_give_the_language_goes_at_beam_1(batched
     kk = load_audio(eval_dir / "kk" / "kscd_example_1.wav")
     audio = np.concatenate([ru, np.zeros(8000, np.float32), kk])
     clips = [(0.0, ru.size / 16000), (ru.size / 16000 + 0.5, audio.size / 16000)]
-    reuse = whisper_local.EncoderReuse(evidence_below=0.5)
+    reuse = whisper.EncoderReuse(evidence_below=0.5)
     mixed = batched_engine.transcribe_clips(audio, clips, "ru", reuse=reuse, detect=True)
     assert reuse.greedy == [False, True]
     full = batched_engine.transcribe_clips(audio, clips, "ru")
@@ -286,13 +287,13 @@ def test_russian_decoded_as_evidence_only_is_decoded_again_in_full(
     path = write_wav(tmp_path / "ru.wav", audio)
     given = transcribe_file(path, TranscribeOptions(language="ru"), engine=engine)
     flags = []  # per window generated in the first pass: at beam 1
-    generate = whisper_local._BeamPerClip.generate
+    generate = encoder_reuse.BeamPerClip.generate
 
     def spy(self, encoder_output, prompts, **options):
         flags.extend(self._greedy)
         return generate(self, encoder_output, prompts, **options)
 
-    monkeypatch.setattr(whisper_local._BeamPerClip, "generate", spy)
+    monkeypatch.setattr(encoder_reuse.BeamPerClip, "generate", spy)
     monkeypatch.setattr(lid, "EVIDENCE_ONLY_BELOW", 1.01)
     auto = transcribe_file(path, TranscribeOptions(language="auto"), engine=engine)
     assert flags and all(flags)
@@ -330,13 +331,13 @@ def test_the_detector_reads_each_passage_cut_to_its_length(batched_engine, eval_
     together = batched_engine.detect_languages(clips)
     assert sorted(seen) == [1000, 1000, 1348, 3000]
     monkeypatch.undo()
-    whisper = batched_engine.solo
+    solo = batched_engine.solo
     for audio, probs in zip(clips, together, strict=True):
-        features = whisper.feature_extractor(audio[: 30 * 16000])[..., :3000]
-        frames = whisper_local.detector_frames(features.shape[-1])
+        features = solo.feature_extractor(audio[: 30 * 16000])[..., :3000]
+        frames = whisper.detector_frames(features.shape[-1])
         cut = np.ascontiguousarray(pad_or_trim(features, frames)[None])
-        output = whisper.model.encode(ctranslate2.StorageView.from_array(cut))
-        alone = {t[2:-2]: p for t, p in whisper.model.detect_language(output)[0]}
+        output = solo.model.encode(ctranslate2.StorageView.from_array(cut))
+        alone = {t[2:-2]: p for t, p in solo.model.detect_language(output)[0]}
         assert max(probs, key=probs.get) == max(alone, key=alone.get)
         assert all(abs(probs[k] - alone[k]) < 0.02 for k in ("ru", "kk", "en"))
     assert batched_engine.detect_languages([]) == []
@@ -364,7 +365,7 @@ def test_a_batch_is_encoded_one_window_at_a_time_on_a_cpu(batched_engine, eval_d
             shapes.append(tuple(batch.shape))
             return batched_engine.model.encode(batch)
 
-    one_by_one = np.array(whisper_local._encode(Watched(batched_engine.model), features))
+    one_by_one = np.array(encoder_reuse.encode(Watched(batched_engine.model), features))
     assert shapes == [(1, *features.shape[1:])] * 3
     at_once = np.array(batched_engine.model.encode(features))
     assert one_by_one.shape == at_once.shape
@@ -374,7 +375,7 @@ def test_a_batch_is_encoded_one_window_at_a_time_on_a_cpu(batched_engine, eval_d
 def test_a_loaded_engine_has_turned_mkls_buffer_pool_off(engine):
     # CTranslate2 allocates through MKL on Intel CPUs; its pool kept freed buffers per thread. MKL
     # reads the switch once, at its first use: set after that, it does nothing.
-    from kazru_stt.engines.whisper_local import mkl_buffer_pool_off
+    from kazru_stt.allocator import mkl_buffer_pool_off
 
     if mkl_buffer_pool_off() is None:
         pytest.skip("CTranslate2 has no MKL here (not x86)")

@@ -110,7 +110,7 @@ def test_a_third_engine_registers_itself_and_runs(tmp_path, engines, eval_dir, m
 
 
 def test_compute_type_follows_the_device():
-    from kazru_stt.engines.whisper_local import resolved_compute_type
+    from kazru_stt.engines.whisper import resolved_compute_type
 
     assert resolved_compute_type("cpu", "default") == "int8"
     assert resolved_compute_type("cuda", "default") == "float16"

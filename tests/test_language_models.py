@@ -14,7 +14,7 @@ import pytest
 
 from kazru_stt.config import Settings
 from kazru_stt.domain.errors import InvalidSetting
-from kazru_stt.engines.whisper_local import get_engine
+from kazru_stt.engines.whisper import get_engine
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
 from kazru_stt.services import settings_check
 from tests.service_harness import Backend, Service

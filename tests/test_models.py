@@ -107,15 +107,16 @@ def test_import_list_and_use_by_name(checkpoint, tmp_path, eval_dir):
 def test_an_idle_model_is_unloaded_and_loaded_again(model_cache, engine):
     import numpy as np
 
-    from kazru_stt.engines import whisper_local
+    from kazru_stt.engines import whisper
+    from kazru_stt.engines.whisper import cache as whisper_cache
 
-    first = whisper_local.get_engine(None, model_cache, device="cpu", cpu_threads=1)
+    first = whisper.get_engine(None, model_cache, device="cpu", cpu_threads=1)
     first.detect_language(np.zeros(16000, np.float32))
-    assert whisper_local.unload_idle(3600) == []  # just used: kept
+    assert whisper.unload_idle(3600) == []  # just used: kept
     first.last_used -= 10
-    assert "whisper-base" in whisper_local.unload_idle(5)
-    assert first.config not in {e.config for e in whisper_local._engines.values()}
-    again = whisper_local.get_engine(None, model_cache, device="cpu", cpu_threads=1)
+    assert "whisper-base" in whisper.unload_idle(5)
+    assert first.config not in {e.config for e in whisper_cache._engines.values()}
+    again = whisper.get_engine(None, model_cache, device="cpu", cpu_threads=1)
     assert again is not first  # loaded anew on the next job
     assert again.detect_language(np.zeros(16000, np.float32))
 

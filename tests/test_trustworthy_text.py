@@ -65,7 +65,7 @@ def test_what_no_language_decodes_credibly_stays_empty_and_flagged(engine, eval_
     # its own is loaded, whose new threads start from it.
     import ctranslate2
 
-    from kazru_stt.engines.whisper_local import WhisperEngine
+    from kazru_stt.engines.whisper import WhisperEngine
 
     ctranslate2.set_random_seed(0)
     seeded = WhisperEngine(engine.config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kazru_stt.domain.transcript import Word
-from kazru_stt.engines.whisper_local import GREEDY_ONLY, TEMPERATURES, RawSegment, RawWord
+from kazru_stt.engines.whisper import GREEDY_ONLY, TEMPERATURES, RawSegment, RawWord
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.language_rounds import LanguageRounds
 from kazru_stt.pipeline.options import TranscribeOptions

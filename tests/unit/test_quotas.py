@@ -61,9 +61,7 @@ def test_a_users_own_limits_win_over_the_installs(api):
     admin = accounts.create_user(api.ctx, "admin@b.kz", admin=True)
     user = accounts.create_user(api.ctx, "a@b.kz")
     caller = accounts.Caller(admin["id"], admin["email"], True)
-    accounts.update_user(
-        api.ctx, user["id"], {"quota_active_jobs": 5}, actor=caller, address=None
-    )
+    accounts.update_user(api.ctx, user["id"], {"quota_active_jobs": 5}, actor=caller, address=None)
     used = quotas.usage(api.ctx, user["id"], uploading=3)
     assert used["active_jobs_limit"] == 5 and used["monthly_minutes_limit"] == 10
     assert used["uploading"] == 3

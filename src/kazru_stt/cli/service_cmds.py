@@ -262,7 +262,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from kazru_stt.config import get_settings
     from kazru_stt.db.migrate import upgrade
     from kazru_stt.domain.errors import InvalidOptionError
-    from kazru_stt.engines.whisper_local import resolve_model
+    from kazru_stt.engines.whisper import resolve_model
     from kazru_stt.services import settings_check
 
     settings = get_settings()

@@ -24,8 +24,11 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from kazru_stt.domain.languages import KAZAKH_RUSSIAN, RUSSIAN
+from kazru_stt.engines.yandex.languages import FROM_YANDEX, TO_YANDEX
+
 BODY_LIMIT = 60 * 1024 * 1024
-LANGS = {"kk-KZ": "kk", "kk-KK": "kk", "ru-RU": "ru", "en-US": "en", "auto": None}
+LANGS: dict[str, str | None] = {**FROM_YANDEX, "auto": None}
 TOP = {"content", "uri", "recognitionModel", "speakerLabeling"}
 MODEL = {"model", "audioFormat", "textNormalization", "languageRestriction", "audioProcessingType"}
 
@@ -77,7 +80,7 @@ class Recogniser:
 
     def __call__(self, wav_path: Path, channels: int, language: str | None, languages, label: bool):
         from kazru_stt.config import get_settings
-        from kazru_stt.engines.whisper_local import get_engine
+        from kazru_stt.engines.whisper import get_engine
         from kazru_stt.media import load_audio
         from kazru_stt.media.encode import write_wav
         from kazru_stt.pipeline import TranscribeOptions, transcribe_file
@@ -91,7 +94,7 @@ class Recogniser:
         )
         opts = TranscribeOptions(
             language=language or "auto",
-            languages=tuple(languages or ("kk", "ru")),
+            languages=tuple(languages or KAZAKH_RUSSIAN),
             diarize=label,
             max_speakers=2 if label else None,
         )
@@ -120,7 +123,7 @@ def render_results(results) -> str:
             tag = channel
             if seg.speaker and channel == "0":  # speaker labeling on mono: "0"/"1"
                 tag = str(int(seg.speaker.split("_")[1]) - 1)
-            code = {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-US"}.get(seg.language or "", "ru-RU")
+            code = TO_YANDEX.get(seg.language or "", TO_YANDEX[RUSSIAN])
             alt = {
                 "text": seg.text.lower().strip(" .,!?"),
                 "startTimeMs": _ms(seg.start),

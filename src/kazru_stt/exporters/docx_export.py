@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from docx import Document
 from docx.shared import Pt, RGBColor
 
+from kazru_stt.domain.languages import NATIVE_NAMES
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.timefmt import short_clock
 from kazru_stt.exporters.turns import speaker_turns
 
-_LANGUAGE_NAMES = {"kk": "қазақша", "ru": "русский", "en": "English"}
 # Characters XML 1.0 cannot hold (controls but tab/newline/CR, surrogates, U+FFFE/FFFF):
 # one of them in a filename or an edited segment would make the document unwritable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -33,7 +33,7 @@ def to_docx(transcript: Transcript, *, title: str | None = None, **_: object) ->
     doc.core_properties.comments = "KazRu-STT Pro"
     doc.add_heading(heading, level=1)
 
-    languages = ", ".join(_LANGUAGE_NAMES.get(c, c) for c in transcript.languages) or "—"
+    languages = ", ".join(NATIVE_NAMES.get(c, c) for c in transcript.languages) or "—"
     facts = [
         ("Duration", short_clock(transcript.duration)),
         ("Languages", languages),

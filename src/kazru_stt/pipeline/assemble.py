@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kazru_stt.domain.transcript import Segment, Word
-from kazru_stt.engines.whisper_local import RawSegment
+from kazru_stt.engines.whisper import RawSegment
 from kazru_stt.pipeline.guards import (
     MIN_WORD_S,
     clean_text,

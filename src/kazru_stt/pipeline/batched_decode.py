@@ -23,13 +23,11 @@ import bisect
 from collections.abc import Callable
 from dataclasses import replace
 
-from kazru_stt.engines.whisper_local import (
+from kazru_stt.engines.whisper import EncoderReuse, RawSegment, WhisperEngine
+from kazru_stt.engines.whisper.decoding import (
     MAX_COMPRESSION_RATIO,
     MIN_AVG_LOGPROB,
     NO_SPEECH_THRESHOLD,
-    EncoderReuse,
-    RawSegment,
-    WhisperEngine,
 )
 from kazru_stt.media import SAMPLE_RATE
 from kazru_stt.pipeline.guards import compression_ratio, is_loop

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from kazru_stt.domain.languages import KAZAKH, RUSSIAN
+
 # Russian when the detector gives it at least this. Not fitted here: the rule
 # "P(ru) >= 0.40 -> ru, else kk" was measured on 163 short clips of speakers outside the
 # eval folder (93.9%: kk 75/83, ru 78/80), where the detector alone at even odds missed
@@ -79,19 +81,19 @@ def choose(
 ) -> str:
     """The language of a passage of `seconds` from the detector's `probs`; `third`:
     languages outside the set a long passage may still be clearly in."""
-    if "ru" in allowed and probs.get("ru", 0.0) >= RUSSIAN_AT:
-        return "ru"
+    if RUSSIAN in allowed and probs.get(RUSSIAN, 0.0) >= RUSSIAN_AT:
+        return RUSSIAN
     if third and seconds > SHORT_PASSAGE_S:
         best = max(third, key=lambda code: probs.get(code, 0.0))
         if probs.get(best, 0.0) >= DETECTOR_OTHER_MIN:
             return best
-    others = [code for code in allowed if code not in ("ru", "kk")]
+    others = [code for code in allowed if code not in (RUSSIAN, KAZAKH)]
     if others:
         best = max(others, key=lambda code: probs.get(code, 0.0))
-        if probs.get(best, 0.0) >= DETECTOR_OTHER_MIN or "kk" not in allowed:
+        if probs.get(best, 0.0) >= DETECTOR_OTHER_MIN or KAZAKH not in allowed:
             return best
-    if "kk" in allowed:
-        return "kk"
+    if KAZAKH in allowed:
+        return KAZAKH
     return max(allowed, key=lambda code: probs.get(code, 0.0))
 
 
@@ -99,7 +101,7 @@ def holds_against(probs: dict[str, float], code: str, other: str) -> bool:
     """Whether the detector has decided for `code` (what `choose` gave this passage) over
     its neighbours' `other`. It does not name Kazakh, so for Kazakh that means decidedly
     not `other`."""
-    if code == "kk":
+    if code == KAZAKH:
         return probs.get(other, 0.0) <= DECIDED_AGAINST
     return probs.get(code, 0.0) >= DECIDED_FOR
 

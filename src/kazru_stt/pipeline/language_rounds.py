@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kazru_stt.domain.languages import OTHER_LANGUAGE
+from kazru_stt.domain.languages import OTHER_LANGUAGE, RUSSIAN
 from kazru_stt.domain.transcript import Segment
-from kazru_stt.engines.whisper_local import GREEDY_ONLY, TEMPERATURES
+from kazru_stt.engines.whisper import GREEDY_ONLY, TEMPERATURES
 from kazru_stt.pipeline import guards
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.assemble import segments_from_words
@@ -53,7 +53,7 @@ class LanguageRounds:
         self.decoder, self.regions, self.options = decoder, regions, options
         self.language_engines = language_engines or {}
         self.allowed, self.third = options.allowed, options.outside
-        self.primary = "ru" if "ru" in self.allowed else self.allowed[0]
+        self.primary = RUSSIAN if RUSSIAN in self.allowed else self.allowed[0]
         self.choosing = options.chooses_language
         n = len(regions)
         self.passes = Passes(n)

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from kazru_stt.domain.transcript import Word
-from kazru_stt.engines.whisper_local import TEMPERATURES, EncoderReuse, RawSegment, WhisperEngine
+from kazru_stt.engines.whisper import TEMPERATURES, EncoderReuse, RawSegment, WhisperEngine
 from kazru_stt.media import SAMPLE_RATE
 from kazru_stt.pipeline.assemble import words_by_region
 from kazru_stt.pipeline.batched_decode import WINDOW_S, decode_batched

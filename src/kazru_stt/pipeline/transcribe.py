@@ -15,7 +15,7 @@ from typing import TypeVar
 import numpy as np
 
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
-from kazru_stt.engines.whisper_local import EncoderReuse, WhisperEngine
+from kazru_stt.engines.whisper import EncoderReuse, WhisperEngine
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
 from kazru_stt.pipeline.language_rounds import LanguageRounds

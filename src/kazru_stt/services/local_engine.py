@@ -9,7 +9,7 @@ from kazru_stt import idle_models
 from kazru_stt.config import Settings
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.engines.whisper_local import WhisperEngine, get_engine
+from kazru_stt.engines.whisper import WhisperEngine, get_engine
 from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.pipeline.transcribe import transcribe_file
 from kazru_stt.services import model_registry

@@ -17,6 +17,7 @@ from pathlib import Path
 from kazru_stt.config import Settings
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError, InvalidSetting, ModelError
+from kazru_stt.domain.languages import RUSSIAN
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME
 
 MARKER = "kazru-model.json"
@@ -220,7 +221,7 @@ def check_loads(path: Path) -> None:
             str(path), device="cpu", compute_type="int8", cpu_threads=1, local_files_only=True
         )
         silence = np.zeros(16000, np.float32)
-        list(model.transcribe(silence, language="ru", beam_size=1)[0])
+        list(model.transcribe(silence, language=RUSSIAN, beam_size=1)[0])
         model.detect_language(silence)  # needs the language tokens (automatic language)
     except Exception as exc:
         raise ModelError(f"the converted model does not load: {type(exc).__name__}: {exc}") from exc

@@ -14,9 +14,11 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-LOCALES = ("kk", "ru", "en")
-DEFAULT_LOCALE = "ru"
-LOCALE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+from kazru_stt.domain.languages import ENGLISH, KAZAKH, NATIVE_NAMES, RUSSIAN
+
+LOCALES = (KAZAKH, RUSSIAN, ENGLISH)
+DEFAULT_LOCALE = RUSSIAN
+LOCALE_NAMES = {code: NATIVE_NAMES[code][:1].upper() + NATIVE_NAMES[code][1:] for code in LOCALES}
 CATALOGUES = Path(__file__).parent / "locales"
 COOKIE = "kazru_lang"
 

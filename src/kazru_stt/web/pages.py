@@ -95,6 +95,9 @@ def render(
             "caller": caller,
             "static_url": static_url,
             "js_strings": view.js_strings(trans.gettext),
+            # The job statuses templates and scripts test (domain/job_status, one home).
+            "active_statuses": sorted(JobStatus.ACTIVE),
+            "terminal_statuses": sorted(JobStatus.TERMINAL),
             "registration": ctx.settings.registration,
             "path": request.url.path,
             **context,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
-from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH_RUSSIAN
+from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.services import engines as registry
 from kazru_stt.web.i18n import _
@@ -112,7 +112,7 @@ def language_choices(current: str | None) -> list[str]:
 
 def weak_kazakh(t: Transcript, settings: Settings) -> bool:
     """Kazakh passages from the small bundled model: its Kazakh text is not to be trusted."""
-    kazakh = any(s.language == "kk" for s in t.segments)
+    kazakh = any(s.language == KAZAKH for s in t.segments)
     bundled = t.engine == EngineName.LOCAL and (
         settings.model_path is None or BUNDLED_MODEL_MARK in (t.model or "")
     )

@@ -37,7 +37,7 @@ def _check(results: dict[str, str], name: str, probe) -> None:
 
 def _checks(ctx) -> dict[str, str]:
     # On a readiness check only: faster-whisper takes seconds to import.
-    from kazru_stt.engines.whisper_local import resolve_model  # noqa: PLC0415
+    from kazru_stt.engines.whisper import resolve_model  # noqa: PLC0415
 
     results: dict[str, str] = {}
     _check(results, "database", lambda: stats.ping_database(ctx))

@@ -18,13 +18,13 @@ from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 from kazru_stt.engines.yandex.client import YandexClient, YandexConfig
 from kazru_stt.engines.yandex.errors import YandexUnavailable
+from kazru_stt.engines.yandex.languages import TO_YANDEX
 from kazru_stt.engines.yandex.parse import parse_results
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.media.encode import write_wav
 
 log = logging.getLogger(__name__)
 
-YANDEX_LANGUAGES = {"kk": "kk-KZ", "ru": "ru-RU", "en": "en-US"}
 # 20 min of 16-bit 16 kHz mono is 38 MB, 51 MB as base64: inside the 60 MB body limit.
 CHUNK_SECONDS_MONO = 20 * 60
 RESUBMITS = 2  # operation failed with a retryable code: start it again this many times
@@ -53,9 +53,9 @@ class YandexEngine:
         channels = 2 if info.channels >= 2 else 1
         chunk_s = CHUNK_SECONDS_MONO // channels
         if options.language != "auto":
-            codes = [YANDEX_LANGUAGES.get(options.language, options.language)]
+            codes = [TO_YANDEX.get(options.language, options.language)]
         else:
-            codes = [YANDEX_LANGUAGES.get(c, c) for c in options.languages]
+            codes = [TO_YANDEX.get(c, c) for c in options.languages]
         client = YandexClient(self.config)
         segments: list[Segment] = []
         per_channel = False

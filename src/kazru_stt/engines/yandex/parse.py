@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.transcript import Word
 from kazru_stt.engines.yandex.errors import YandexError
-
-LANGUAGE_CODES = {"kk-KZ": "kk", "kk-KK": "kk", "ru-RU": "ru", "en-US": "en"}
+from kazru_stt.engines.yandex.languages import FROM_YANDEX
 
 
 def iter_json_objects(body: str):
@@ -59,9 +58,7 @@ def _utterance(channel: str, alt: dict) -> Utterance:
     ]
     langs = sorted(alt.get("languages") or [], key=lambda x: -float(x.get("probability", 0)))
     language = (
-        LANGUAGE_CODES.get(langs[0]["languageCode"], langs[0]["languageCode"][:2])
-        if langs
-        else None
+        FROM_YANDEX.get(langs[0]["languageCode"], langs[0]["languageCode"][:2]) if langs else None
     )
     return Utterance(
         channel=channel,

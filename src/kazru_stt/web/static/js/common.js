@@ -2,6 +2,8 @@
 "use strict";
 window.kazru = (() => {
   const strings = JSON.parse(document.getElementById("i18n").textContent);
+  // The job statuses, from domain/job_status (active: queued or running; terminal: ended).
+  const statuses = JSON.parse(document.getElementById("job-statuses").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
   async function api(method, url, body) {
@@ -29,5 +31,5 @@ window.kazru = (() => {
       try { await api("POST", "/api/v1/auth/logout"); } finally { location.href = "/login"; }
     });
   });
-  return { api, t, csrf };
+  return { api, t, csrf, statuses };
 })();

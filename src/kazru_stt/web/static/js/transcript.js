@@ -4,7 +4,7 @@
 // in place and everywhere at once, review and consent, delete after a confirmation.
 "use strict";
 (() => {
-  const { api, t } = window.kazru;
+  const { api, t, statuses } = window.kazru;
   const root = document.getElementById("transcript");
   const jobId = root.dataset.job;
   const base = `/api/v1/transcriptions/${jobId}`;
@@ -180,7 +180,7 @@
     source.addEventListener("status", (e) => {
       const state = JSON.parse(e.data);
       bar.value = state.progress;
-      if (!["queued", "processing"].includes(state.status)) { source.close(); location.reload(); }
+      if (!statuses.active.includes(state.status)) { source.close(); location.reload(); }
     });
     source.addEventListener("timeout", () => { source.close(); followProgress(); });
   }

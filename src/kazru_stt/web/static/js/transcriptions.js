@@ -2,7 +2,7 @@
 // status of the listed jobs over server-sent events.
 "use strict";
 (() => {
-  const { t, csrf } = window.kazru;
+  const { t, csrf, statuses } = window.kazru;
   const MAX_STREAMS = 8;  // the server allows a few streams per user; the rest refresh later
 
   function uploadOne(file, form, list) {
@@ -69,7 +69,7 @@
       badge.className = `badge status-${state.status}`;
       const bar = row.querySelector("progress");
       if (bar) bar.value = state.progress;
-      if (["completed", "failed", "canceled", "expired"].includes(state.status)) {
+      if (statuses.terminal.includes(state.status)) {
         source.close();
         if (bar) bar.remove();
         htmx.ajax("GET", location.pathname === "/app" ? `/app/jobs${location.search}` : "/app/jobs",
@@ -90,7 +90,8 @@
     for (const [id, source] of watched) {  // rows replaced by a swap: close their streams
       if (!document.querySelector(`tr[data-job="${id}"]`)) { source.close(); watched.delete(id); }
     }
-    const rows = document.querySelectorAll('tr[data-status="queued"], tr[data-status="processing"]');
+    const rows = statuses.active
+      .flatMap((status) => [...document.querySelectorAll(`tr[data-status="${status}"]`)]);
     for (const row of rows) {
       if (watched.size >= MAX_STREAMS) break;
       const old = watched.get(row.dataset.job);
