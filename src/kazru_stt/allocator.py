@@ -2,12 +2,9 @@
 else the C library's.
 
 A batched decode frees and allocates hundreds of MB a second in buffers of every size, from
-several threads. glibc keeps what was freed in heaps that fragment, so a worker's peak grew
-with the recording (15 minutes: 987 MB, 2 hours: 1234 MB, 1.25x) and its many trims and
-page faults cost time. jemalloc, with every size in its ordinary arenas and freed pages
-handed back by a background thread, held 1030/1081 and 1055/1112 MB (1.05x twice) and took
-198 s for the 2 hours against 231-236 s (`benchmarks/long_recording_memory.py`, two runs
-each, AMD EPYC VM).
+several threads; glibc's heaps fragment, so a worker's peak grew with the recording, and
+jemalloc's did not (docs/decisions.md#jemalloc). The glibc and MKL settings for a worker
+that runs without jemalloc are here too.
 
 A preloaded library must be there when the process starts, so a worker that finds it is
 not loaded starts itself again (same pid) with it preloaded."""
@@ -22,10 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 # oversize_threshold:0: large buffers (a window's encoder activations) stay in the ordinary
-# arenas, not in one that hands them back at every free (the 2 hours: 253 s with that).
-# background_thread: freed pages go back after jemalloc's 10 s decay, off the decoding
-# threads (without it: 1.09x and 203 s, but ~25 fewer wake-ups a minute when idle, of 55-83).
-# An operator's MALLOC_CONF wins.
+# arenas; background_thread: freed pages go back after jemalloc's 10 s decay, off the
+# decoding threads (docs/decisions.md#jemalloc). An operator's MALLOC_CONF wins.
 JEMALLOC_CONF = "oversize_threshold:0,background_thread:true"
 _REEXEC_MARK = "KAZRU_ALLOCATOR_REEXEC"  # set once: a preload that failed is not retried
 _ALL_ARENAS = 4096  # MALLCTL_ARENAS_ALL
@@ -92,11 +87,8 @@ _M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 def limit_malloc_arenas(count: int) -> None:
     """At most `count` glibc heaps: glibc gives threads that allocate at once heaps of their
-    own (up to 8 per core), each keeping what it freed, and the model's workers and the
-    threads that feed them made a worker's peak grow with the recording (2 hours: 1654 MB
-    against 1430 MB for 15 minutes; capped at 2: 1473 against 1294, same time). An
-    operator's MALLOC_ARENA_MAX wins. glibc only: under jemalloc (see allocator) this changes
-    nothing."""
+    own, each keeping what it freed (docs/decisions.md#malloc-arenas). An operator's
+    MALLOC_ARENA_MAX wins. glibc only: under jemalloc this changes nothing."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return
     try:
@@ -107,9 +99,8 @@ def limit_malloc_arenas(count: int) -> None:
 
 def disable_mkl_buffer_pool() -> None:
     """On Intel CPUs, CTranslate2 allocates through Intel MKL, whose own allocator keeps every
-    buffer a thread freed for that thread's reuse, out of malloc_trim's reach. Without it
-    a worker peaked lower and flatter (15 and 120 minutes: 990-998 and 1056-1063 MB against
-    1066-1071 and 1159-1175 MB, two runs each) in the same time. MKL reads the setting once,
+    buffer a thread freed for that thread's reuse, out of malloc_trim's reach
+    (docs/decisions.md#mkl-pool). MKL reads the setting once,
     at its first use (the first model's load, unless something used MKL before): see
     mkl_buffer_pool_off. An operator's MKL_DISABLE_FAST_MM wins. On AMD CPUs CTranslate2
     uses oneDNN, not MKL: there this changes nothing."""

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from kazru_stt.domain.languages import KAZAKH, RUSSIAN
 
+# The constants' reasons and figures: docs/decisions.md (language of a passage).
 # Russian when the detector gives it at least this. Not fitted here: the rule
 # "P(ru) >= 0.40 -> ru, else kk" was measured on 163 short clips of speakers outside the
 # eval folder (93.9%: kk 75/83, ru 78/80), where the detector alone at even odds missed

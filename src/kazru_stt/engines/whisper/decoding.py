@@ -41,11 +41,8 @@ _GATES = {
 
 
 # Whisper's detector on a passage of its own reads the passage cut to its length plus 1 s,
-# at least 10 s, not padded to 30 s: the encoder's time grows with its input (4.3x less over
-# the passages of benchmarks/lid_passages.py: 0.44 s a passage against 1.9 s, 2 cores). The
-# language rule is fitted on this read and on the 30 s window's alike (there: 94.6% right on
-# either, sources held out). 10 s was chosen among 3, 5, 10 and 15 s by that held-out score
-# (5 s: 94.2% on this read but 93.3% on the window's), so the score is a little kind.
+# at least 10 s, not padded to 30 s: the encoder's time grows with its input, and the
+# language rule scores alike on both reads (docs/decisions.md#detector-read).
 DETECTOR_MIN_FRAMES = 1000  # 10 ms each
 DETECTOR_PAD_FRAMES = 100
 
@@ -79,11 +76,9 @@ def resolved_compute_type(device: str, compute_type: str) -> str:
 
 def decode_workers(config: EngineConfig) -> tuple[int, int]:
     """(model workers, threads each). Batched decoding on a CPU runs one single-threaded
-    worker per core, each decoding its own share of a batch: the decoder's steps hardly
-    use a second thread (0.34 s a window on one, 0.37 on two, beam 5 at batch 8 on this
-    2-core machine) while the encoder's do, so a worker encoding beside one decoding keeps
-    both cores busy (10.6 min of Russian: 22 s against 28 s). One by one, or on a GPU: one
-    worker with every thread."""
+    worker per core, each decoding its own share of a batch: the decoder's steps hardly use
+    a second thread while the encoder's do (docs/decisions.md#decode-workers). One by one,
+    or on a GPU: one worker with every thread."""
     threads = config.cpu_threads or min(4, os.cpu_count() or 1)
     if config.batch_size > 1 and threads > 1 and resolved_device(config.device) == "cpu":
         return threads, 1

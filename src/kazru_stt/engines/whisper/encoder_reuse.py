@@ -36,9 +36,8 @@ class EncoderReuse:
 
 def encode(model, features: np.ndarray):
     """The encoder's outputs for a batch of windows' features. On a CPU, one window at a
-    time: the activations of several 30 s windows overflow the caches, and a batch of 4
-    took 1.27x as long as the same 4 one by one, with the same outputs (a worker of one
-    thread each, both busy). On a GPU, the batch at once."""
+    time: the activations of several 30 s windows overflow the caches
+    (docs/decisions.md#one-window-encode). On a GPU, the batch at once."""
     if features.ndim == 2 or len(features) == 1 or model.model.device != "cpu":
         return model.encode(features)
     import ctranslate2
