@@ -125,3 +125,15 @@ def test_several_formats_without_output_dir_is_a_usage_error(eval_dir, model_cac
     )
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith("error: invalid_option: ")
+
+
+def test_a_vocabulary_file_spells_its_terms(tmp_path, eval_dir, model_cache, engine):
+    terms = tmp_path / "terms.txt"
+    terms.write_text("Тинькофф\n\n  Египет \n", encoding="utf-8")
+    clip = str(eval_dir / "ru" / "tinkoff_sample_1.mp3")
+    proc = run(["transcribe", clip, "--vocabulary", str(terms), "-q"], model_cache)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().startswith("Тинькофф")
+    missing = run(["transcribe", clip, "--vocabulary", str(tmp_path / "none.txt")], model_cache)
+    assert missing.returncode == 1
+    assert missing.stderr.decode().startswith("error: invalid_option: none.txt:")

@@ -32,6 +32,7 @@ from kazru_stt.api.routes import (
     models,
     openai_compat,
     transcriptions,
+    vocabulary,
     voices,
 )
 from kazru_stt.api.routes.openai_compat import SyncSlots
@@ -82,6 +83,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         models,
         me,
         voices,
+        vocabulary,
         keys,
         auth,
         admin,

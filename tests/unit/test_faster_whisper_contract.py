@@ -44,12 +44,22 @@ def test_the_batched_pipeline_takes_the_options_we_give_it():
         "clip_timestamps",
         "without_timestamps",
         "batch_size",
+        "hotwords",  # a job's terms (WhisperEngine.hinted)
         *decoding._GATES,
     }
     assert given <= set(inspect.signature(BatchedInferencePipeline.transcribe).parameters)
     sequential = set(inspect.signature(WhisperModel.transcribe).parameters)
     assert given - {"batch_size", "clip_timestamps"} <= sequential
     assert "condition_on_previous_text" in sequential and "task" in sequential
+
+
+def test_a_hint_costs_its_tokens_and_four_more_before_the_window():
+    # WhisperEngine._max_new_tokens leaves room for the prompt get_prompt builds:
+    # sot_prev, the hint's tokens, then the start sequence (sot, language, task).
+    source = inspect.getsource(WhisperModel.get_prompt)
+    assert "prompt.append(tokenizer.sot_prev)" in source
+    assert "hotwords and not prefix" in source
+    assert "prompt.extend(tokenizer.sot_sequence)" in source
 
 
 def test_the_model_pieces_the_detector_reads():

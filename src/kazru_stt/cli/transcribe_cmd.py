@@ -13,6 +13,7 @@ from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.domain.vocabulary import clean_terms
 from kazru_stt.exporters import FORMATS, get_format
 from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.services import engines as registry
@@ -56,6 +57,13 @@ def register(commands) -> None:
         help="a model's name (`kazru model list`) or a CTranslate2 Whisper model directory",
     )
     p.add_argument("--timestamps", action="store_true", help="txt: put times before each line")
+    p.add_argument(
+        "--vocabulary",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="names and terms to spell as written there, one a line (UTF-8)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -70,7 +78,20 @@ def _options(args: argparse.Namespace) -> TranscribeOptions:
         num_speakers=args.speakers,
         min_speakers=args.min_speakers,
         max_speakers=args.max_speakers,
+        terms=tuple(_terms(args.vocabulary)),
     ).options(get_settings())
+
+
+def _terms(path: Path | None) -> list[str]:
+    if path is None:
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KazruError(
+            f"{path.name}: the vocabulary cannot be read ({exc})", code=ErrorCode.INVALID_OPTION
+        ) from exc
+    return clean_terms(lines)
 
 
 def _transcriber(args: argparse.Namespace):

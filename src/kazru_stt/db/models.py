@@ -81,6 +81,8 @@ class User(Base):
     # Random, per account: its derived secrets (webhooks) differ from any other account's,
     # even one that had the same id. None: an account from before (id-derived secrets).
     secret_salt: Mapped[str | None] = mapped_column(String(32))
+    # Terms its transcripts should spell as it does (domain.vocabulary); None: none.
+    vocabulary: Mapped[list[str] | None] = mapped_column(JSON)
 
     @property
     def is_admin(self) -> bool:

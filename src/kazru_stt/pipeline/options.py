@@ -35,6 +35,8 @@ class TranscribeOptions:
     beam_size: int | None = None
     max_duration_s: float | None = None  # decoding stops with `duration_limit` past this
     stereo: str = "auto"  # a stereo recording's channels (domain.channels.STEREO_MODES)
+    # Terms (and a request's prompt) the engine is given as a hint (domain.vocabulary).
+    hint: str | None = None
 
     @property
     def allowed(self) -> list[str]:

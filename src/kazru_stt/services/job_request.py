@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kazru_stt.config import Settings
+from kazru_stt.domain.vocabulary import hint_of
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import engines
 
@@ -25,6 +26,8 @@ class JobRequest:
     num_speakers: int | None = None  # implies diarize
     min_speakers: int | None = None
     max_speakers: int | None = None
+    terms: tuple[str, ...] = ()  # the requester's vocabulary (services.vocabulary)
+    prompt: str | None = None  # the request's own hint (the OpenAI route's `prompt`)
 
     def options(
         self,
@@ -45,4 +48,5 @@ class JobRequest:
             num_speakers=self.num_speakers,
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,
+            hint=hint_of(list(self.terms), self.prompt),
         )

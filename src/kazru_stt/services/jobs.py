@@ -121,6 +121,7 @@ def options_to_dict(o: TranscribeOptions) -> dict[str, Any]:
         "min_speakers": o.min_speakers,
         "max_speakers": o.max_speakers,
         "max_duration_s": o.max_duration_s,
+        "hint": o.hint,
     }
 
 
@@ -135,6 +136,7 @@ def options_from_dict(d: dict[str, Any]) -> TranscribeOptions:
         min_speakers=d.get("min_speakers"),
         max_speakers=d.get("max_speakers"),
         max_duration_s=d.get("max_duration_s"),
+        hint=d.get("hint"),
     )
 
 

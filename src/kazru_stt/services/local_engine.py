@@ -51,7 +51,10 @@ class LocalPipeline:
             }
 
     def transcribe_file(self, path, options, progress=None) -> Transcript:
-        return transcribe_file(path, options, self.whisper, progress, self.by_language)
+        # The job's terms reach every model that writes its passages.
+        whisper = self.whisper.hinted(options.hint)
+        by_language = {code: model.hinted(options.hint) for code, model in self.by_language.items()}
+        return transcribe_file(path, options, whisper, progress, by_language)
 
 
 def unload_idle_models(settings: Settings) -> None:

@@ -27,7 +27,8 @@ from kazru_stt.api.routes.transcriptions import media_type_of
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.services import accounts, accuracy, corrections, quotas
+from kazru_stt.domain.vocabulary import MAX_TERMS
+from kazru_stt.services import accounts, accuracy, corrections, quotas, vocabulary
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.web import i18n, view
@@ -355,6 +356,7 @@ async def account_page(request: Request) -> Response:
     caller, user = signed
     ctx = request.app.state.ctx
     usage = await run_in_threadpool(quotas.usage, ctx, caller.user_id)
+    terms = await run_in_threadpool(vocabulary.terms, ctx, caller.user_id)
     return render(
         request,
         "account.html",
@@ -363,6 +365,8 @@ async def account_page(request: Request) -> Response:
         user=user,
         usage=usage,
         settings=ctx.settings,
+        terms=terms,
+        max_terms=MAX_TERMS,
     )
 
 

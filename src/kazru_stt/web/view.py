@@ -138,6 +138,10 @@ def js_strings(gettext) -> dict[str, str]:
     keys = {
         "saved": _("Saved"),
         "save_failed": _("Could not save"),
+        "vocabulary_refused": _(
+            "Not saved: a term is longer than 80 characters, holds a control character, "
+            "or there are too many."
+        ),
         "undo": _("Undo"),
         "split_hint": _("Put the cursor where the passage should be split, then press Ctrl+Enter"),
         "reviewed": _("Reviewed"),

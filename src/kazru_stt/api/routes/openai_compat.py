@@ -137,7 +137,11 @@ async def openai_transcription(request: Request, ctx: ContextDep, caller: Caller
         async with discard_on_error(ctx, upload):
             if f.response_format not in FORMATS:
                 raise InvalidOptionError(f"response_format must be one of {', '.join(FORMATS)}")
-            options = build_options(ctx, JobRequest(language=f.language or "auto", model=f.model))
+            options = await build_options(
+                ctx,
+                caller,
+                JobRequest(language=f.language or "auto", model=f.model, prompt=f.prompt),
+            )
             slots.take()
         try:
             job = await create_job_from(

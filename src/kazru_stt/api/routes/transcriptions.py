@@ -9,6 +9,7 @@ import mimetypes
 import time
 import unicodedata
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -33,7 +34,8 @@ from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import get_format
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import jobs as job_service
-from kazru_stt.services import webhook_targets
+from kazru_stt.services import vocabulary, webhook_targets
+from kazru_stt.services.accounts import Caller
 from kazru_stt.services.job_request import JobRequest
 
 router = APIRouter(prefix="/api/v1/transcriptions", tags=["transcriptions"])
@@ -54,11 +56,21 @@ class UploadFields(InputModel):
     min_speakers: int | None = Field(None, ge=1, le=32)
     max_speakers: int | None = Field(None, ge=1, le=32)
     webhook_url: str | None = Field(None, max_length=2048)
+    prompt: str | None = Field(
+        None,
+        max_length=1000,
+        description="this recording's own names and terms (or a sentence about it), read "
+        "after my vocabulary",
+    )
 
 
-def build_options(ctx, request: JobRequest) -> TranscribeOptions:
-    """A job's options from its request, the model checked (422 `unknown_model`)."""
-    return request.options(ctx.settings, lambda name, engine: job_model(ctx, name, engine))
+async def build_options(ctx, caller: Caller, request: JobRequest) -> TranscribeOptions:
+    """A job's options from its request and the caller's vocabulary, the model checked
+    (422 `unknown_model`)."""
+    terms = await run_in_threadpool(vocabulary.terms, ctx, caller.user_id)
+    return replace(request, terms=tuple(terms)).options(
+        ctx.settings, lambda name, engine: job_model(ctx, name, engine)
+    )
 
 
 @router.post(
@@ -78,8 +90,9 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
                     webhook_targets.resolve, f.webhook_url, ctx.settings
                 )
                 webhook_url = target.url
-            options = build_options(
+            options = await build_options(
                 ctx,
+                caller,
                 JobRequest(
                     language=f.language,
                     languages=f.languages,
@@ -89,6 +102,7 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
                     num_speakers=f.num_speakers,
                     min_speakers=f.min_speakers,
                     max_speakers=f.max_speakers,
+                    prompt=f.prompt,
                 ),
             )
         job = await create_job_from(

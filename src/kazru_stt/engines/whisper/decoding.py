@@ -27,6 +27,10 @@ _TOKENS_PER_SECOND = 20
 TEMPERATURES = (0.0, 0.2, 0.4)
 GREEDY_ONLY = (0.0,)  # for evidence: a loop at temperature 0 already says "not this language"
 _MAX_TOKENS = 440
+# A job's hint (its terms) is read as the text before each window, as much of it as fits
+# here: a window keeps room for 380 tokens of its own (Whisper writes 448 after its prompt
+# at most), and a long hint makes the model more likely to write the hint, not the speech.
+HINT_MAX_TOKENS = 64
 # Whisper's own fallback gates (faster-whisper's defaults): a window decoded above this
 # compression ratio or below this mean log-probability is retried at the next temperature,
 # unless its no-speech probability says it is silence.

@@ -5,6 +5,7 @@ Whisper's language detector."""
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import queue
 import threading
@@ -19,8 +20,10 @@ import numpy as np
 from kazru_stt.allocator import disable_mkl_buffer_pool, limit_malloc_arenas
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.errors import ModelError
+from kazru_stt.domain.vocabulary import full_stop
 from kazru_stt.engines.whisper.decoding import (
     _GATES,
+    HINT_MAX_TOKENS,
     TEMPERATURES,
     EngineConfig,
     decode_workers,
@@ -106,6 +109,40 @@ class WhisperEngine:
         # only thrash the cores one job's workers already use; serialise per process.
         self._lock = threading.Lock()
         self.last_used = time.monotonic()  # for unload_idle
+        # The hint a job's decodes are given (`hinted`); this object is the cache's, with none.
+        self.hint: str | None = None
+        self._hint_tokens = 0
+        self._origin = self
+
+    def hinted(self, hint: str | None) -> WhisperEngine:
+        """This model, decoding with `hint` (a job's terms and prompt) as the text before
+        each window: as much of it as fits in HINT_MAX_TOKENS, cut between words. Shares
+        the loaded model, its lock and its idle clock with this one."""
+        if not hint:
+            return self
+        kept: list[str] = []
+        count = 0
+        for word in hint.split():
+            text = " " + full_stop(" ".join([*kept, word]))
+            tokens = len(self.model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
+            if tokens > HINT_MAX_TOKENS:
+                break
+            kept.append(word)
+            count = tokens
+        if not kept:
+            return self
+        view = copy.copy(self)
+        view.hint, view._hint_tokens = full_stop(" ".join(kept)), count
+        return view
+
+    def _touch(self) -> None:
+        self._origin.last_used = time.monotonic()
+
+    def _max_new_tokens(self, seconds: float) -> int:
+        # Whisper writes at most 448 tokens after its prompt: the hint's, the previous-text
+        # token and the start sequence (3) come off that.
+        room = self.model.max_length - (self._hint_tokens + 4 if self.hint else 0)
+        return min(max_tokens_for(seconds), room)
 
     @property
     def supported_languages(self) -> set[str]:
@@ -124,7 +161,7 @@ class WhisperEngine:
         if audio.size == 0:
             return []
         with self._lock:
-            self.last_used = time.monotonic()
+            self._touch()
             segments, _info = self.solo.transcribe(
                 audio,
                 language=language,
@@ -136,7 +173,8 @@ class WhisperEngine:
                 vad_filter=False,  # the pipeline ran VAD already
                 without_timestamps=False,
                 task="transcribe",
-                max_new_tokens=max_tokens_for(audio.size / 16000.0),
+                max_new_tokens=self._max_new_tokens(audio.size / 16000.0),
+                hotwords=self.hint,
             )
             return [raw_segment(s, s.temperature or 0.0) for s in segments]
 
@@ -169,7 +207,8 @@ class WhisperEngine:
             "language": language,
             "beam_size": beam_size or self.config.beam_size,
             "temperature": temperature,
-            "max_new_tokens": max_tokens_for(max(b - a for a, b in clips)),
+            "max_new_tokens": self._max_new_tokens(max(b - a for a, b in clips)),
+            "hotwords": self.hint,
         }
         batch, shares, chosen = self._shares(len(clips))
         from faster_whisper import BatchedInferencePipeline
@@ -200,7 +239,7 @@ class WhisperEngine:
             return decoded
 
         with self._lock:
-            self.last_used = time.monotonic()
+            self._touch()
             results = _in_parallel(decode, shares, self.workers, on_segment)
         for share, decoded in zip(shares, results, strict=True):
             for i, segments in zip(share, decoded.segments, strict=True):
@@ -253,5 +292,5 @@ class WhisperEngine:
             return probs
 
         with self._lock:
-            self.last_used = time.monotonic()
+            self._touch()
             return [p for part in _in_parallel(detect, shares, self.workers, None) for p in part]

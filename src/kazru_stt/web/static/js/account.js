@@ -1,4 +1,5 @@
-// Change my password; delete my data: everything of this account goes, after a confirmation.
+// My vocabulary; change my password; delete my data: everything of this account goes, after a
+// confirmation.
 "use strict";
 (() => {
   const { api, t } = window.kazru;
@@ -18,6 +19,19 @@
       } catch (error) {
         const key = `password_${error.code}`;
         status.textContent = t(key) === key ? t("save_failed") : t(key);
+      }
+    });
+    const terms = document.getElementById("vocabulary-form");
+    const saved = document.getElementById("vocabulary-status");
+    terms.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const lines = new FormData(terms).get("terms").split("\n");
+      try {
+        const answer = await api("PUT", "/api/v1/vocabulary", { terms: lines });
+        terms.elements.terms.value = answer.terms.join("\n");
+        saved.textContent = t("saved");
+      } catch (error) {
+        saved.textContent = t("vocabulary_refused");
       }
     });
     document.getElementById("erase").addEventListener("click", async () => {
