@@ -238,8 +238,16 @@ def _is_loopback(host: str) -> bool:
 
 
 def _announce(settings, host: str) -> None:
-    from kazru_stt.services import accounts
+    from kazru_stt.domain.languages import KAZAKH
+    from kazru_stt.services import accounts, model_registry
     from kazru_stt.services.context import ServiceContext
+
+    if settings.model_path is None and KAZAKH not in model_registry.language_models(settings):
+        log.warning(
+            "Kazakh passages are written by the bundled base model, whose Kazakh is often "
+            "wrong: with a network, `kazru model pull HUB_ID --for kk` fetches a Kazakh model "
+            "(docs/models.md lists them); or enable Yandex SpeechKit"
+        )
 
     if settings.single_user:
         log.warning(
