@@ -19,6 +19,7 @@ from kazru_stt.api.deps import KeyCache
 from kazru_stt.api.guard import RequestGuard
 from kazru_stt.api.job_watch import JobWatcher
 from kazru_stt.api.metrics import RequestMetrics
+from kazru_stt.api.paths import STATIC_URL
 from kazru_stt.api.rate_limit import RateLimit
 from kazru_stt.api.request_context import RequestContext
 from kazru_stt.api.routes import (
@@ -93,7 +94,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         app.include_router(module.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.include_router(pages.router)
-    app.mount("/static", pages.VersionedStatic(directory=pages.STATIC), name="static")
+    app.mount(STATIC_URL, pages.VersionedStatic(directory=pages.STATIC), name="static")
 
     app.add_middleware(RequestMetrics)
     if settings.cors_origins.strip():

@@ -15,6 +15,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kazru_stt.api.errors import error_body
+from kazru_stt.api.paths import DOCS_ASSETS_URL, STATIC_URL
 from kazru_stt.config import Settings
 from kazru_stt.domain.error_codes import ErrorCode
 
@@ -54,6 +55,11 @@ def host_allowed(host: str, allowed: list[str]) -> bool:
         if name == pattern or (pattern.startswith("*.") and name.endswith(pattern[1:])):
             return True
     return False
+
+
+# Files the same for everyone (the page's scripts and styles, the API docs' assets): the
+# browser may keep them; every other answer is `no-store` unless it says otherwise.
+CACHEABLE_PREFIXES = (f"{STATIC_URL}/", f"{DOCS_ASSETS_URL}/")
 
 
 def security_headers(path: str, https: bool) -> list[tuple[bytes, bytes]]:
@@ -119,6 +125,7 @@ class RequestGuard:
                 return
 
         extra = security_headers(path, scope.get("scheme") == "https")
+        cacheable = path.startswith(CACHEABLE_PREFIXES)
         started = rejected = False
         received = 0
 
@@ -146,7 +153,13 @@ class RequestGuard:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = [*message.get("headers", []), *extra]
+                said = any(k.lower() == b"cache-control" for k, _ in headers)
+                if not cacheable and not said:
+                    # Signed-in pages and API answers are nobody's to keep: on a shared
+                    # office computer, Back after signing out must not show a transcript.
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
             await send(message)
 
         if counted:

@@ -23,6 +23,7 @@ from kazru_stt.api.deps import (
     resolve_caller,
     set_session_cookie,
 )
+from kazru_stt.api.paths import STATIC_URL
 from kazru_stt.api.routes.transcriptions import media_type_of
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
@@ -55,7 +56,7 @@ class VersionedStatic(StaticFiles):
 def static_url(name: str) -> str:
     """A versioned URL (content hash), so browsers may cache static files for long."""
     digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
-    return f"/static/{name}?v={digest}"
+    return f"{STATIC_URL}/{name}?v={digest}"
 
 
 async def _caller(request: Request) -> Caller | None:

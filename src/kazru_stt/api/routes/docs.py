@@ -11,10 +11,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from kazru_stt.api.deps import ContextDep, OptionalCallerDep
+from kazru_stt.api.paths import DOCS_ASSETS_URL
 from kazru_stt.domain.errors import AuthError
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
-ASSETS_URL = "/docs/assets"
+ASSETS_URL = DOCS_ASSETS_URL
 router = APIRouter(include_in_schema=False)
 
 

@@ -1,0 +1,7 @@
+"""Where the service mounts the files that are the same for everyone (one home for the
+prefixes the request guard lets browsers cache)."""
+
+from __future__ import annotations
+
+STATIC_URL = "/static"  # the pages' scripts, styles and images (web/static)
+DOCS_ASSETS_URL = "/docs/assets"  # Swagger UI's files, served from the package
