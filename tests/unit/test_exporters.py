@@ -122,3 +122,35 @@ def test_control_characters_never_break_an_export():
     texts = [p.text for p in doc.paragraphs]
     assert texts[0] == "meeting.wav"
     assert any("бірекі үш" in x and "Айгүл:" in x for x in texts)
+
+
+def _with_unreadable() -> Transcript:
+    t = sample(speakers=True)
+    lost = Segment(2, 12.0, 18.0, "", "ru", speaker="SPEAKER_1", low_confidence=True)
+    t.segments.append(lost)
+    return t
+
+
+@pytest.mark.parametrize(
+    "lang, word", [("ru", "неразборчиво"), ("kk", "түсініксіз"), ("en", "inaudible")]
+)
+def test_an_unreadable_passage_is_marked_in_every_document(lang, word):
+    marker = f"[{word} 0:00:12–0:00:18]"
+    t = _with_unreadable()
+    for fmt in ("txt", "srt", "vtt"):
+        assert marker in export(t, fmt, lang=lang).decode(), fmt
+    doc = docx.Document(io.BytesIO(export(t, "docx", lang=lang)))
+    assert any(marker in p.text for p in doc.paragraphs)
+    # Machine-readable JSON keeps the passage as it is; markers can be left out.
+    assert json.loads(export(t, "json", lang=lang))["segments"][2]["text"] == ""
+    assert word not in export(t, "txt", lang=lang, inaudible_markers=False).decode()
+    assert t.segments[2].text == ""  # the transcript itself is untouched
+
+
+def test_markers_default_to_the_transcripts_language():
+    t = _with_unreadable()
+    assert t.language == "ru"  # most of its speech
+    assert "[неразборчиво" in export(t, "txt").decode()
+    for seg in t.segments:
+        seg.language = "tr"
+    assert "[inaudible" in export(t, "txt").decode()

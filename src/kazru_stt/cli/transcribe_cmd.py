@@ -14,7 +14,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.domain.vocabulary import clean_terms
-from kazru_stt.exporters import FORMATS, get_format
+from kazru_stt.exporters import FORMATS, export
 from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.services import engines as registry
 from kazru_stt.services.engines import make_transcriber
@@ -128,7 +128,7 @@ def _progress_bar(name: str, quiet: bool):
 
 def _write(transcript: Transcript, path: Path, formats: list[str], out: Path | None, args) -> None:
     for fmt in formats:
-        data = get_format(fmt).render(transcript, timestamps=args.timestamps, title=path.name)
+        data = export(transcript, fmt, timestamps=args.timestamps, title=path.name)
         if out is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

@@ -9,6 +9,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.docx_export import to_docx
+from kazru_stt.exporters.inaudible import reader_language, with_inaudible_markers
 from kazru_stt.exporters.json_export import to_json
 from kazru_stt.exporters.subtitles import to_srt, to_vtt
 from kazru_stt.exporters.text import to_txt
@@ -21,13 +22,14 @@ class ExportFormat:
     content_type: str
     extension: str
     binary: bool = False
+    document: bool = True  # read by people: unreadable passages are marked (inaudible.py)
 
 
 FORMATS: dict[str, ExportFormat] = {
     "txt": ExportFormat("txt", to_txt, "text/plain; charset=utf-8", "txt"),
     "srt": ExportFormat("srt", to_srt, "application/x-subrip; charset=utf-8", "srt"),
     "vtt": ExportFormat("vtt", to_vtt, "text/vtt; charset=utf-8", "vtt"),
-    "json": ExportFormat("json", to_json, "application/json", "json"),
+    "json": ExportFormat("json", to_json, "application/json", "json", document=False),
     "docx": ExportFormat(
         "docx",
         to_docx,
@@ -48,5 +50,17 @@ def get_format(name: str) -> ExportFormat:
         ) from None
 
 
-def export(transcript: Transcript, fmt: str, **options: object) -> bytes:
-    return get_format(fmt).render(transcript, **options)
+def export(
+    transcript: Transcript,
+    fmt: str,
+    *,
+    lang: str | None = None,
+    inaudible_markers: bool = True,
+    **options: object,
+) -> bytes:
+    """`fmt` of the transcript; in a document, a passage that could not be read is marked
+    in the reader's language `lang` (default: the transcript's), unless asked not to."""
+    chosen = get_format(fmt)
+    if chosen.document and inaudible_markers:
+        transcript = with_inaudible_markers(transcript, reader_language(lang, transcript))
+    return chosen.render(transcript, **options)

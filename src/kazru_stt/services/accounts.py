@@ -208,6 +208,14 @@ def get_user(ctx: ServiceContext, user_id: int) -> dict:
         return user_dict(user)
 
 
+def locale_of(ctx: ServiceContext, user_id: int) -> str | None:
+    """The account's interface language, if it chose one (none for single-user mode's
+    caller, which has no row)."""
+    with session_scope(ctx.db_url) as db:
+        user = db.get(User, user_id)
+        return user.locale if user else None
+
+
 def list_users(ctx: ServiceContext, limit: int, offset: int) -> tuple[list[dict], int]:
     with session_scope(ctx.db_url) as db:
         total = db.scalar(select(func.count()).select_from(User)) or 0

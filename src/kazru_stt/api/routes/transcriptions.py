@@ -31,10 +31,10 @@ from kazru_stt.api.schemas import InputModel, JobOut, JobPage
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.exporters import get_format
+from kazru_stt.exporters import export, get_format
 from kazru_stt.pipeline.options import TranscribeOptions
+from kazru_stt.services import accounts, vocabulary, webhook_targets
 from kazru_stt.services import jobs as job_service
-from kazru_stt.services import vocabulary, webhook_targets
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.job_request import JobRequest
 
@@ -150,10 +150,26 @@ def export_transcription(
     address: AddressDep,
     format: Annotated[str, Query(max_length=8, description="txt|srt|vtt|json|docx")] = "txt",
     timestamps: bool = False,
+    lang: Annotated[
+        str | None,
+        Query(pattern="^(kk|ru|en)$", description="the reader's language; default: the account's"),
+    ] = None,
+    inaudible_markers: Annotated[
+        bool, Query(description="mark passages that could not be read (not in json)")
+    ] = True,
 ) -> Response:
     fmt = get_format(format)
     transcript = job_service.completed_transcript(ctx, job)
-    data = fmt.render(transcript, timestamps=timestamps, title=job.filename)
+    if lang is None:
+        lang = accounts.locale_of(ctx, caller.user_id)
+    data = export(
+        transcript,
+        fmt.name,
+        lang=lang,
+        inaudible_markers=inaudible_markers,
+        timestamps=timestamps,
+        title=job.filename,
+    )
     job_service.record_export(ctx, caller, job, fmt.extension, address)
     name = _download_name(job.filename, fmt.extension)
     disposition = f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"

@@ -1,0 +1,52 @@
+"""The export route writes an unreadable passage's marker in the reader's language: the one
+asked for (`lang=`), else the account's, else the transcript's; `inaudible_markers=false`
+leaves them out, and JSON never has them."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from kazru_stt.domain.transcript import Segment, Transcript
+from kazru_stt.media.encode import write_wav
+from kazru_stt.services import accounts, run_job
+from tests.api_app import ApiApp
+
+DONE = Transcript(
+    duration=9.0,
+    engine="local",
+    model="whisper-base",
+    segments=[
+        Segment(0, 0.0, 2.5, "Добрый день", "ru"),
+        Segment(1, 3.0, 7.0, "", "ru", low_confidence=True),
+    ],
+)
+
+
+def test_markers_in_the_readers_language(tmp_path):
+    api = ApiApp(tmp_path)
+    key = api.user("a@b.kz")
+    wav = io.BytesIO()
+    write_wav(wav, np.sin(np.arange(16000) / 8).astype(np.float32) * 0.3)
+    with api.client(key) as c:
+        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", wav.getvalue())}).json()
+        assert run_job.claim(api.ctx, job["id"], "test-worker") is not None
+        assert run_job.store_result(api.ctx, job["id"], "test-worker", DONE)
+        url = f"/api/v1/transcriptions/{job['id']}/export"
+
+        def txt(**params) -> str:
+            r = c.get(url, params={"format": "txt", **params})
+            assert r.status_code == 200, r.text
+            return r.text
+
+        assert "[неразборчиво 0:00:03–0:00:07]" in txt()  # the transcript's own language
+        user = accounts.find_user(api.ctx, "a@b.kz")
+        accounts.set_locale(api.ctx, user["id"], "kk")
+        assert "[түсініксіз 0:00:03–0:00:07]" in txt()  # the account's
+        assert "[inaudible 0:00:03–0:00:07]" in txt(lang="en")  # the one asked for
+        assert "[" not in txt(inaudible_markers="false")
+        assert c.get(url, params={"format": "txt", "lang": "de"}).status_code == 422
+        srt = c.get(url, params={"format": "srt"}).text
+        assert "00:00:03,000 --> 00:00:07,000" in srt and "түсініксіз" in srt
+        assert c.get(url, params={"format": "json"}).json()["segments"][1]["text"] == ""
