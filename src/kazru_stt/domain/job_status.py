@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from enum import StrEnum, nonmember
 
-class JobStatus:
+
+class JobStatus(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELED = "canceled"
     EXPIRED = "expired"
-    ALL = (QUEUED, PROCESSING, COMPLETED, FAILED, CANCELED, EXPIRED)
-    ACTIVE = frozenset({QUEUED, PROCESSING})
-    TERMINAL = frozenset({COMPLETED, FAILED, CANCELED, EXPIRED})
+    # The sets code and pages test a status against (not statuses themselves; in the
+    # class body the names above are still their strings).
+    ACTIVE = nonmember(frozenset({QUEUED, PROCESSING}))
+    TERMINAL = nonmember(frozenset({COMPLETED, FAILED, CANCELED, EXPIRED}))
+    ALL = nonmember((QUEUED, PROCESSING, COMPLETED, FAILED, CANCELED, EXPIRED))
