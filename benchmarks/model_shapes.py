@@ -40,22 +40,14 @@ DECODED = 60  # tokens a decode writes (a random model never ends one itself)
 
 
 def tokenizer_for(vocab: int) -> dict:
-    """Base's tokenizer (bundled), or large-v3's made from it: <|yue|> at 50358 and the
-    special tokens after it one id further."""
+    """Base's tokenizer (bundled), or large-v3's made from it."""
+    from tests.tiny_whisper import v3_tokenizer  # importable once common ran
+
     from kazru_stt.engines.model_store import bundled_model_dir
 
     base = bundled_model_dir(Path(tempfile.gettempdir()) / "kazru-bench-models")
     tok = json.loads((base / "tokenizer.json").read_text())
-    if vocab == 51865:
-        return tok
-    for token in tok["added_tokens"]:
-        if token["id"] >= 50358:
-            token["id"] += 1
-    yue = {**tok["added_tokens"][0], "id": 50358, "content": "<|yue|>"}
-    tok["added_tokens"] = sorted([*tok["added_tokens"], yue], key=lambda t: t["id"])
-    for special in tok["post_processor"]["special_tokens"].values():
-        special["ids"] = [i + 1 if i >= 50358 else i for i in special["ids"]]
-    return tok
+    return tok if vocab == 51865 else v3_tokenizer(tok)
 
 
 def build(name: str, root: Path) -> Path:

@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import jiwer
+from tests.conftest import words_inside  # importable once common ran
 
 from common import EVAL_DIR, manifest, normalize
 from kazru_stt.domain.vocabulary import MAX_TERMS, hint_of
@@ -57,14 +58,6 @@ def rest_wer(reference: str, hypothesis: str, terms: list[str]) -> float:
     ref = " ".join(w for w in normalize(reference).split() if w not in drop)
     hyp = " ".join(w for w in normalize(hypothesis).split() if w not in drop)
     return jiwer.wer(ref, hyp) if ref else 0.0
-
-
-def words_inside(transcript) -> bool:
-    return all(
-        seg.start - 0.02 <= w.start <= w.end <= seg.end + 0.02
-        for seg in transcript.segments
-        for w in seg.words
-    )
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -55,6 +56,23 @@ def concat_clips(
         pieces += [a, gap]
         t += (a.size + gap.size) / 16000
     return np.concatenate(pieces), spans
+
+
+def tone_wav(seconds: float = 1.0) -> bytes:
+    """A WAV of a quiet 220 Hz tone: a real upload that no worker needs to transcribe."""
+    buf = io.BytesIO()
+    t = np.arange(int(seconds * 16000)) / 16000
+    write_wav(buf, (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+    return buf.getvalue()
+
+
+def words_inside(transcript) -> bool:
+    """Every word's time lies inside its passage (20 ms of rounding allowed)."""
+    return all(
+        s.start - 0.02 <= w.start <= w.end <= s.end + 0.02
+        for s in transcript.segments
+        for w in s.words
+    )
 
 
 def write_undeclared_mkv(path: Path, seconds: int) -> Path:

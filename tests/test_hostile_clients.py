@@ -7,16 +7,14 @@ password can be changed (other sessions end)."""
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import subprocess
 import sys
 import threading
 
 import httpx
-import numpy as np
 import pytest
 
-from kazru_stt.media.encode import write_wav
+from tests.conftest import tone_wav
 from tests.service_harness import Backend, Service
 
 PROXY_SEES = "203.0.113.7"  # what our proxy (the test, on 127.0.0.1) says the client is
@@ -44,13 +42,6 @@ def _audit(svc: Service, **params) -> list[dict]:
         r = c.get("/api/v1/admin/audit", params={"limit": 500, **params})
         assert r.status_code == 200, r.text
         return r.json()["items"]
-
-
-def _wav_bytes(seconds: float = 1.0) -> bytes:
-    buf = io.BytesIO()
-    t = np.arange(int(seconds * 16000)) / 16000
-    write_wav(buf, (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
-    return buf.getvalue()
 
 
 def test_an_account_after_an_erasure_gets_a_new_id_and_secret(svc):
@@ -91,7 +82,7 @@ def test_failed_sign_ins_are_audited_from_the_address_the_proxy_saw(svc):
 
 
 def test_audio_with_a_page_inside_is_never_served_as_a_page(svc):
-    body = _wav_bytes() + b"<html><form action='https://evil.example/'><input></form></html>"
+    body = tone_wav() + b"<html><form action='https://evil.example/'><input></form></html>"
     with svc.client() as c:
         r = c.post(
             "/api/v1/transcriptions",
@@ -105,7 +96,7 @@ def test_audio_with_a_page_inside_is_never_served_as_a_page(svc):
         csp = audio.headers["content-security-policy"]
         assert "form-action 'none'" in csp and "sandbox" in csp
         # A real audio type stays playable inline.
-        r = c.post("/api/v1/transcriptions", files={"file": ("a.wav", _wav_bytes(), "audio/wav")})
+        r = c.post("/api/v1/transcriptions", files={"file": ("a.wav", tone_wav(), "audio/wav")})
         audio = c.get(f"/api/v1/transcriptions/{r.json()['id']}/audio")
         assert audio.headers["content-type"] == "audio/wav"
         assert "content-disposition" not in audio.headers
@@ -114,7 +105,7 @@ def test_audio_with_a_page_inside_is_never_served_as_a_page(svc):
 def test_45_event_streams_at_once_get_at_most_the_cap(svc):
     key = svc.add_user("streams@example.com")
     with svc.client(key) as c:
-        r = c.post("/api/v1/transcriptions", files={"file": ("a.wav", _wav_bytes())})
+        r = c.post("/api/v1/transcriptions", files={"file": ("a.wav", tone_wav())})
         job_id = r.json()["id"]
     start = threading.Barrier(45)
     opened = threading.Event()
@@ -149,12 +140,12 @@ def test_control_and_bidirectional_characters_are_refused_or_cleaned(svc):
         assert r.status_code == 422
         r = c.post(
             "/api/v1/transcriptions",
-            files={"file": ("report\u202egpj.wav", _wav_bytes())},
+            files={"file": ("report\u202egpj.wav", tone_wav())},
             data={"language": "kk\u0007"},
         )
         assert r.status_code == 422
         # A file's own name is cleaned, not refused.
-        r = c.post("/api/v1/transcriptions", files={"file": ("report\u202egpj.wav", _wav_bytes())})
+        r = c.post("/api/v1/transcriptions", files={"file": ("report\u202egpj.wav", tone_wav())})
         assert r.status_code == 202 and r.json()["filename"] == "reportgpj.wav"
 
 

@@ -16,60 +16,19 @@ from kazru_stt.config import Settings
 from kazru_stt.engines.whisper import WhisperEngine, get_engine
 from kazru_stt.pipeline import TranscribeOptions, transcribe_file
 from kazru_stt.services.model_registry import import_checkpoint
-
-YUE_ID = 50358  # large-v3 put Cantonese after <|su|>: translate, transcribe… moved up one
-V3_FEATURES = {
-    "feature_size": 128,
-    "sampling_rate": 16000,
-    "hop_length": 160,
-    "chunk_length": 30,
-    "n_fft": 400,
-    "n_samples": 480000,
-    "nb_max_frames": 3000,
-}
-
-
-def v3_tokenizer(base: dict) -> dict:
-    """large-v3's tokenizer from base's: <|yue|> inserted, the special tokens after it moved."""
-    tok = json.loads(json.dumps(base))
-    for token in tok["added_tokens"]:
-        if token["id"] >= YUE_ID:
-            token["id"] += 1
-    yue = {**tok["added_tokens"][0], "id": YUE_ID, "content": "<|yue|>"}
-    tok["added_tokens"] = sorted([*tok["added_tokens"], yue], key=lambda t: t["id"])
-    for special in tok["post_processor"]["special_tokens"].values():
-        special["ids"] = [i + 1 if i >= YUE_ID else i for i in special["ids"]]
-    return tok
+from tests.conftest import words_inside
+from tests.tiny_whisper import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def turbo_shaped(tmp_path_factory, engine) -> Path:
-    import torch
-    from transformers import WhisperConfig, WhisperForConditionalGeneration
-
-    out = tmp_path_factory.mktemp("hf-tiny-turbo")
-    config = WhisperConfig(
-        vocab_size=51866,
-        d_model=64,
+    return tiny_checkpoint(
+        tmp_path_factory.mktemp("hf-tiny-turbo"),
+        Path(engine.config.model_dir),
+        v3=True,
         encoder_layers=2,
         decoder_layers=4,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=128,
-        decoder_ffn_dim=128,
-        num_mel_bins=128,
     )
-    torch.manual_seed(0)
-    model = WhisperForConditionalGeneration(config)
-    base = json.loads((Path(engine.config.model_dir) / "tokenizer.json").read_text())
-    tokenizer = v3_tokenizer(base)
-    languages = [t for t in tokenizer["added_tokens"] if YUE_ID - 99 <= t["id"] <= YUE_ID]
-    assert len(languages) == 100 and languages[0]["content"] == "<|en|>"
-    model.generation_config.lang_to_id = {t["content"]: t["id"] for t in languages}
-    model.save_pretrained(out)
-    (out / "tokenizer.json").write_text(json.dumps(tokenizer), encoding="utf-8")
-    (out / "preprocessor_config.json").write_text(json.dumps(V3_FEATURES))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +42,6 @@ def turbo(turbo_shaped, tmp_path_factory, model_cache):
         == 128
     )
     return get_engine(entry.path, model_cache, device="cpu", batch_size=4, name="tiny-turbo")
-
-
-def _words_inside(transcript) -> bool:
-    return all(
-        s.start - 0.02 <= w.start <= w.end <= s.end + 0.02
-        for s in transcript.segments
-        for w in s.words
-    )
 
 
 def test_its_detector_knows_100_languages(turbo, eval_dir):
@@ -109,7 +60,7 @@ def test_a_code_switched_recording_automatic_batched_with_word_times(turbo, eval
     assert t.model == "tiny-turbo"
     assert t.segments and abs(t.duration - 9.54) < 0.1
     assert {s.language for s in t.segments} <= {"kk", "ru"}
-    assert _words_inside(t)
+    assert words_inside(t)
     assert all(0 <= s.start <= s.end <= t.duration + 0.05 for s in t.segments)
 
 
@@ -134,4 +85,4 @@ def test_as_the_kazakh_passages_model_beside_the_bundled_one(engine, turbo, eval
     assert any(name == "tiny-turbo" and lang == "kk" and n for name, lang, n in decoded)
     assert all(name != "tiny-turbo" or lang == "kk" for name, lang, _n in decoded)
     assert [s.text for s in routed.segments] == [s.text for s in plain.segments]
-    assert _words_inside(routed)
+    assert words_inside(routed)

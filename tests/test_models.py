@@ -14,36 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.service_harness import Backend, Service
+from tests.tiny_whisper import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory, model_cache, engine) -> Path:
-    import torch
-    from transformers import WhisperConfig, WhisperForConditionalGeneration
-
-    out = tmp_path_factory.mktemp("hf-tiny-whisper")
-    config = WhisperConfig(
-        vocab_size=51865,  # the multilingual tokenizer's, copied below
-        d_model=64,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=128,
-        decoder_ffn_dim=128,
-        num_mel_bins=80,
+    return tiny_checkpoint(
+        tmp_path_factory.mktemp("hf-tiny-whisper"), Path(engine.config.model_dir)
     )
-    torch.manual_seed(0)
-    model = WhisperForConditionalGeneration(config)
-    # The language tokens, as a real checkpoint's generation config lists them (the
-    # converter writes them into the model, and language detection reads them).
-    tokenizer = Path(engine.config.model_dir) / "tokenizer.json"
-    codes = set(json.loads((Path(engine.config.model_dir) / "config.json").read_text())["lang_ids"])
-    added = json.loads(tokenizer.read_text())["added_tokens"]
-    model.generation_config.lang_to_id = {t["content"]: t["id"] for t in added if t["id"] in codes}
-    model.save_pretrained(out)
-    shutil.copy(tokenizer, out / "tokenizer.json")
-    return out
 
 
 def kazru(args: list[str], env: dict, **kw) -> subprocess.CompletedProcess:

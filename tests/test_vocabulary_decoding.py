@@ -9,14 +9,7 @@ from kazru_stt.config import Settings
 from kazru_stt.domain.vocabulary import hint_of
 from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.services.engines import make_transcriber
-
-
-def _words_inside(transcript) -> bool:
-    return all(
-        seg.start - 0.02 <= w.start <= w.end <= seg.end + 0.02
-        for seg in transcript.segments
-        for w in seg.words
-    )
+from tests.conftest import words_inside
 
 
 def test_a_listed_name_is_spelled_as_listed_and_nothing_else_is_lost(
@@ -33,5 +26,5 @@ def test_a_listed_name_is_spelled_as_listed_and_nothing_else_is_lost(
     assert words[0] == "Тинькофф"
     assert "иностранным" in hinted.text  # the sentence's end is still there
     assert len(words) >= len(plain.text.split()) - 1
-    assert _words_inside(hinted) and _words_inside(plain)
+    assert words_inside(hinted) and words_inside(plain)
     assert all(0 <= s.start < s.end <= hinted.duration + 0.05 for s in hinted.segments)

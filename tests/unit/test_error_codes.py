@@ -4,11 +4,9 @@ job's code."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 
-import numpy as np
 import pytest
 from sqlalchemy import select, update
 
@@ -18,8 +16,8 @@ from kazru_stt.db.session import session_scope
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.media.encode import write_wav
 from tests.api_app import ApiApp
+from tests.conftest import tone_wav
 
 SERVER_SIDE = [
     ErrorCode.INTERNAL_ERROR,
@@ -75,8 +73,6 @@ def _fail_the_job(ctx, code: str, stop: threading.Event) -> None:
 def test_a_failed_job_through_the_openai_endpoint_is_not_a_400(tmp_path, code, status):
     api = ApiApp(tmp_path)
     key = api.user("a@b.kz")
-    wav = io.BytesIO()
-    write_wav(wav, np.sin(np.arange(16000) / 8).astype(np.float32) * 0.3)
     stop = threading.Event()
     worker = threading.Thread(target=_fail_the_job, args=(api.ctx, code, stop))
     worker.start()
@@ -84,7 +80,7 @@ def test_a_failed_job_through_the_openai_endpoint_is_not_a_400(tmp_path, code, s
         with api.client(key) as c:
             r = c.post(
                 "/v1/audio/transcriptions",
-                files={"file": ("a.wav", wav.getvalue())},
+                files={"file": ("a.wav", tone_wav())},
                 data={"model": "whisper-1"},
             )
     finally:

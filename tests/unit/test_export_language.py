@@ -4,14 +4,10 @@ leaves them out, and JSON never has them."""
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
-
 from kazru_stt.domain.transcript import Segment, Transcript
-from kazru_stt.media.encode import write_wav
 from kazru_stt.services import accounts, run_job
 from tests.api_app import ApiApp
+from tests.conftest import tone_wav
 
 DONE = Transcript(
     duration=9.0,
@@ -27,10 +23,8 @@ DONE = Transcript(
 def test_markers_in_the_readers_language(tmp_path):
     api = ApiApp(tmp_path)
     key = api.user("a@b.kz")
-    wav = io.BytesIO()
-    write_wav(wav, np.sin(np.arange(16000) / 8).astype(np.float32) * 0.3)
     with api.client(key) as c:
-        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", wav.getvalue())}).json()
+        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", tone_wav())}).json()
         assert run_job.claim(api.ctx, job["id"], "test-worker") is not None
         assert run_job.store_result(api.ctx, job["id"], "test-worker", DONE)
         url = f"/api/v1/transcriptions/{job['id']}/export"

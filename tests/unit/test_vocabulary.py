@@ -3,19 +3,16 @@ and given to every job they start, after a recording's own prompt."""
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 import pytest
 
 from kazru_stt.config import Settings
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.vocabulary import MAX_TERMS, clean_terms, hint_of
-from kazru_stt.media.encode import write_wav
 from kazru_stt.services import audit
 from kazru_stt.services.job_request import JobRequest
 from tests.api_app import ApiApp
+from tests.conftest import tone_wav
 
 
 def test_terms_are_trimmed_and_kept_once_in_their_order():
@@ -43,12 +40,6 @@ def test_the_hint_is_the_prompt_then_the_terms():
     assert options.hint == "суд. Астана."
 
 
-def _wav() -> bytes:
-    out = io.BytesIO()
-    write_wav(out, np.sin(np.arange(16000) / 8).astype(np.float32) * 0.3)
-    return out.getvalue()
-
-
 def test_an_accounts_vocabulary_reaches_its_jobs_and_no_one_elses(tmp_path):
     api = ApiApp(tmp_path)
     mine, other = api.user("a@b.kz"), api.user("c@d.kz")
@@ -60,17 +51,17 @@ def test_an_accounts_vocabulary_reaches_its_jobs_and_no_one_elses(tmp_path):
         bad = c.put("/api/v1/vocabulary", json={"terms": ["x\x07y"]})
         assert bad.status_code == 422
         assert c.get("/api/v1/vocabulary").json()["terms"] == ["Тинькофф", "Олег"]  # kept
-        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", _wav())}).json()
+        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", tone_wav())}).json()
         assert job["options"]["hint"] == "Тинькофф, Олег."
         job = c.post(
             "/api/v1/transcriptions",
-            files={"file": ("a.wav", _wav())},
+            files={"file": ("a.wav", tone_wav())},
             data={"prompt": "Заседание суда, истец Ахметов"},
         ).json()
         assert job["options"]["hint"] == "Заседание суда, истец Ахметов. Тинькофф, Олег."
     with api.client(other) as c:
         assert c.get("/api/v1/vocabulary").json() == {"terms": []}
-        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", _wav())}).json()
+        job = c.post("/api/v1/transcriptions", files={"file": ("a.wav", tone_wav())}).json()
         assert job["options"]["hint"] is None
     with api.client(mine) as c:
         assert c.put("/api/v1/vocabulary", json={"terms": []}).json() == {"terms": []}

@@ -5,14 +5,12 @@ pyannote's segmentation-3.0 (change_points.py)."""
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import threading
 import time
 from pathlib import Path
 
 from kazru_stt import idle_models
-from kazru_stt.allocator import return_freed_memory
 
 _loaded: dict[str, object] = {}
 _loaded_lock = threading.Lock()
@@ -63,8 +61,6 @@ def unload_idle(max_idle_s: float) -> list[str]:
             return []
         gone = sorted(_loaded)
         _loaded.clear()
-    gc.collect()
-    return_freed_memory()
     return [f"speakers/{name}" for name in gone]
 
 

@@ -3,9 +3,11 @@ kept between jobs, dropped when idle)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from kazru_stt import idle_models
+from kazru_stt.allocator import return_freed_memory
 from kazru_stt.config import Settings
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.transcript import Transcript
@@ -62,5 +64,9 @@ def unload_idle_models(settings: Settings) -> None:
     Whisper models, and the speaker models where diarization has loaded them."""
     if settings.model_idle_s <= 0:
         return
-    for name in idle_models.unload_idle(settings.model_idle_s):
+    gone = idle_models.unload_idle(settings.model_idle_s)
+    for name in gone:
         log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)
+    if gone:  # their memory back to the system now, not at the next allocation
+        gc.collect()
+        return_freed_memory()

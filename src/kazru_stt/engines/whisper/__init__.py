@@ -8,7 +8,7 @@ previous text (a loop cannot feed itself), a short temperature ladder, and the
 compression-ratio / log-prob / no-speech gates; the pipeline adds its own filters.
 """
 
-from kazru_stt.engines.whisper.cache import get_engine, loaded_models, resolve_model, unload_idle
+from kazru_stt.engines.whisper.cache import get_engine, resolve_model, unload_idle
 from kazru_stt.engines.whisper.decoding import (
     GREEDY_ONLY,
     TEMPERATURES,
@@ -30,7 +30,6 @@ __all__ = [
     "WhisperEngine",
     "detector_frames",
     "get_engine",
-    "loaded_models",
     "resolve_model",
     "resolved_compute_type",
     "unload_idle",

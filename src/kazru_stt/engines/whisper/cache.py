@@ -3,14 +3,12 @@ unused (registered with idle_models)."""
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
 from pathlib import Path
 
 from kazru_stt import idle_models
-from kazru_stt.allocator import return_freed_memory
 from kazru_stt.engines.model_store import BUNDLED_MODEL_NAME, bundled_model_dir, verify_model_dir
 from kazru_stt.engines.whisper.decoding import EngineConfig
 from kazru_stt.engines.whisper.model import WhisperEngine
@@ -38,25 +36,16 @@ def _cached_engine(config: EngineConfig) -> WhisperEngine:
 
 
 def unload_idle(max_idle_s: float) -> list[str]:
-    """Forget the models unused for `max_idle_s` (the next job loads them again) and give
-    their memory back to the system; returns their names. A job still holding one keeps
-    it until it ends."""
+    """Forget the models unused for `max_idle_s` (the next job loads them again); returns
+    their names. A job still holding one keeps it until it ends. (The memory goes back to
+    the system once for every kind of model: services.local_engine.unload_idle_models.)"""
     now = time.monotonic()
     with _engines_lock:
         idle = [c for c, e in _engines.items() if now - e.last_used >= max_idle_s]
-        gone = [_engines.pop(c).model_name for c in idle]
-    if gone:
-        gc.collect()
-        return_freed_memory()
-    return gone
+        return [_engines.pop(c).model_name for c in idle]
 
 
 idle_models.register("whisper", unload_idle)
-
-
-def loaded_models() -> list[str]:
-    with _engines_lock:
-        return [e.model_name for e in _engines.values()]
 
 
 def get_engine(
