@@ -211,3 +211,49 @@ def _multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, str]:
         out += value + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_player_seeks_in_a_recording_wherever_it_is_stored(s3, tmp_path, where, request):
+    """The editor's player asks for ranges of the recording: each storage answers 206 with
+    those bytes (S3 by range requests, nothing copied whole), the whole file without a
+    Range, 416 past its end; a range of a file nobody can see is the same 404."""
+    from tests.api_app import ApiApp
+    from tests.conftest import tone_wav
+    from tests.service_harness import Backend
+
+    # S3 storage is for a cluster, so it comes with PostgreSQL and Redis (nothing consumes).
+    backend = Backend.scaled() if where == "s3" else Backend.embedded()
+    request.addfinalizer(backend.close)
+    env = {**backend.env, **(s3.env("audio-test") if where == "s3" else {})}
+    api = ApiApp(tmp_path, **{k[6:].lower(): v for k, v in env.items()})
+    owner, stranger = api.user("owner@example.com"), api.user("stranger@example.com")
+    data = tone_wav(3.0)
+    with api.client(owner) as c:
+        job = c.post(
+            "/api/v1/transcriptions", files={"file": ("tone.wav", data, "audio/wav")}
+        ).json()
+        url = f"/api/v1/transcriptions/{job['id']}/audio"
+        whole = c.get(url)
+        assert whole.status_code == 200, whole.text
+        assert whole.content == data and whole.headers["accept-ranges"] == "bytes"
+        assert whole.headers["content-type"] == "audio/wav"
+        for asked, first, last in [
+            ("bytes=0-1", 0, 1),
+            ("bytes=1000-", 1000, len(data) - 1),
+            ("bytes=-500", len(data) - 500, len(data) - 1),
+            ("bytes=40000-9999999", 40000, len(data) - 1),
+        ]:
+            part = c.get(url, headers={"Range": asked})
+            assert part.status_code == 206, (asked, part.text)
+            assert part.content == data[first : last + 1], asked
+            assert part.headers["content-range"] == f"bytes {first}-{last}/{len(data)}"
+        beyond = c.get(url, headers={"Range": f"bytes={len(data)}-"})
+        assert beyond.status_code == 416
+        assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+        several = c.get(url, headers={"Range": "bytes=0-1,5-6"})  # not served: the whole
+        assert several.status_code == 200 and several.content == data
+    if where == "s3":
+        assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    with api.client(stranger) as c:
+        assert c.get(url, headers={"Range": "bytes=0-1"}).status_code == 404

@@ -322,3 +322,33 @@ def test_screenshots_and_phone_width(web, browser, eval_dir, width):
     page.keyboard.press("Escape")
     assert first.inner_text() == before
     visit.close()
+
+
+def test_the_player_plays_a_recording_stored_in_s3(
+    browser, model_cache, engine, eval_dir, tmp_path
+):
+    """The scaled-out mode keeps recordings in S3 (SeaweedFS here): the editor's player
+    loads the recording by range requests through the API, seeks to a clicked word and
+    plays from there."""
+    from tests.s3_server import start_s3
+
+    s3 = start_s3(tmp_path / "seaweed")
+    backend = Backend.scaled()
+    env = {k[6:].lower(): v for k, v in s3.env("player").items()}
+    svc = Service(tmp_path / "svc", model_cache, backend, **env)
+    try:
+        svc.start(embedded_workers=1)
+        key = svc.add_user("s3@example.kz", password=PASSWORD)
+        job_id = svc.upload(eval_dir / "ru" / "vosk_commands.wav", key=key, language="ru")["id"]
+        assert svc.wait(job_id)["status"] == "completed"
+        visit = Visit(browser, svc)
+        page = visit.sign_in("s3@example.kz")
+        page.goto(f"{svc.url}/app/t/{job_id}")
+        start = _word_seek(page)
+        page.evaluate("document.getElementById('media').play()")
+        _until(page, f"document.getElementById('media').currentTime > {start} + 0.3")
+        visit.close()
+    finally:
+        svc.stop()
+        backend.close()
+        s3.stop()

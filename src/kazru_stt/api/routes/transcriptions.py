@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,7 @@ from kazru_stt.api.forms import (
     read_upload,
     upload_slot,
 )
+from kazru_stt.api.ranged import ranged_response
 from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import InputModel, JobOut, JobPage
 from kazru_stt.domain.error_codes import ErrorCode
@@ -188,8 +189,11 @@ def media_type_of(content_type: str | None, filename: str) -> str | None:
     return None
 
 
-@router.get("/{job_id}/audio", summary="The original recording, until retention removes it")
-def transcription_audio(job: OwnedJob, ctx: ContextDep) -> Response:
+@router.get(
+    "/{job_id}/audio",
+    summary="The original recording, until retention removes it (Range requests served)",
+)
+def transcription_audio(job: OwnedJob, ctx: ContextDep, request: Request) -> Response:
     if not job.storage_key:
         raise KazruError(
             "the recording was deleted after its retention period", code=ErrorCode.AUDIO_DELETED
@@ -198,10 +202,13 @@ def transcription_audio(job: OwnedJob, ctx: ContextDep) -> Response:
     headers = {"Cache-Control": "private, max-age=3600"}
     if media_type is None:  # not playable by its type: a download, never shown inline
         headers["Content-Disposition"] = "attachment"
-    with ctx.storage.local_path(job.storage_key) as path:  # local storage: the file stays
-        return FileResponse(
-            path, media_type=media_type or "application/octet-stream", headers=headers
-        )
+    return ranged_response(
+        ctx.storage,
+        job.storage_key,
+        request.headers.get("range"),
+        media_type or "application/octet-stream",
+        headers,
+    )
 
 
 @router.get("/{job_id}/events", summary="Server-sent events with status and progress")
