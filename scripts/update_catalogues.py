@@ -1,4 +1,4 @@
-"""Re-extract the web interface's strings and merge them into the Kazakh and Russian
+"""Re-extract the strings people read (web pages, documents) and merge them into the Kazakh and Russian
 catalogues (new strings arrive untranslated; a translator fills them in the .po files).
 
     .venv/bin/python scripts/update_catalogues.py
@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WEB = ROOT / "src" / "kazru_stt" / "web"
-POT = WEB / "locales" / "messages.pot"
+PACKAGE = ROOT / "src" / "kazru_stt"
+POT = PACKAGE / "locales" / "messages.pot"
 BIN = Path(sys.executable).parent
 
 
@@ -29,12 +29,12 @@ def main() -> None:
             "--omit-header",
             "-o",
             POT,
-            WEB,
+            PACKAGE,
         ],
         check=True,
     )
     for locale in ("kk", "ru"):
-        po = WEB / "locales" / locale / "LC_MESSAGES" / "messages.po"
+        po = PACKAGE / "locales" / locale / "LC_MESSAGES" / "messages.po"
         if po.exists():
             subprocess.run(
                 [

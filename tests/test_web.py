@@ -14,7 +14,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from kazru_stt.web.i18n import catalogue_ids
+from kazru_stt.i18n import catalogue_ids
+from kazru_stt.web.i18n import LOCALE_NAMES
 from tests.service_harness import Backend, Service
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -281,6 +282,7 @@ def _visible_strings(page) -> list[str]:
 def test_every_page_is_translated(web, browser, eval_dir, lang):
     catalogue = catalogue_ids(lang)
     english = {m for m, t in catalogue.items() if t and t != m}
+    english -= set(LOCALE_NAMES.values())  # the language menu names each in its own words
     assert all(catalogue.values()), "a string without translation in the catalogue"
     key = web.add_user(f"{lang}@example.kz", admin=True, password=PASSWORD)
     job = web.upload(eval_dir / "ru" / "tinkoff_sample_4.wav", key=key, diarize="true")

@@ -7,6 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -241,6 +242,13 @@ class Settings(BaseSettings):
     rate_limit_uploads: str = Field("60/minute", description="Uploads per user.")
     rate_limit_login: str = Field("10/minute", description="Sign-in attempts per address.")
 
+    # -- Documents
+    timezone: str = Field(
+        "Asia/Almaty",
+        description="The time zone documents (DOCX) give their times in, with the zone named "
+        "(an IANA name: Asia/Almaty, Asia/Aqtobe, Europe/Moscow, UTC).",
+    )
+
     # -- Retention
     retention_audio_hours: float = Field(
         24.0, description="Original audio is deleted this long after its job ends."
@@ -308,6 +316,15 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is no address or CIDR") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is no IANA time zone (such as Asia/Almaty)") from exc
         return value
 
     @field_validator("webhook_secret")

@@ -15,6 +15,7 @@ SECTIONS = {
     "single_user": "Accounts and access",
     "quota_active_jobs": "Quotas (per user)",
     "rate_limit_storage": "Rate limits",
+    "timezone": "Documents",
     "retention_audio_hours": "Retention",
     "webhook_secret": "Webhooks",
     "log_level": "Observability",

@@ -83,7 +83,10 @@ def test_txt_plain_and_with_timestamps_and_speakers():
     assert plain.splitlines()[0] == KAZAKH
     stamped = export(sample(True), "txt", timestamps=True).decode()
     assert stamped.splitlines()[0] == f"[0:00:00] Айгүл: {KAZAKH}"
-    assert stamped.splitlines()[1].startswith("[0:00:06] SPEAKER_2: сегодня")
+    # An unnamed speaker in the reader's language (here the transcript's: Russian).
+    assert stamped.splitlines()[1].startswith("[0:00:06] Спикер 2: сегодня")
+    assert "Speaker 2: сегодня" in export(sample(True), "txt", lang="en").decode()
+    assert '"SPEAKER_2"' in export(sample(True), "json").decode()  # programs keep the label
 
 
 def test_docx_round_trip_keeps_kazakh_and_turns():
@@ -93,8 +96,46 @@ def test_docx_round_trip_keeps_kazakh_and_turns():
     assert texts[0] == "Отырыс.wav"
     assert any(KAZAKH in t and "Айгүл:" in t for t in texts)
     facts = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
-    assert facts["Languages"] == "русский, қазақша"
+    assert facts["Языки"] == "Русский, Казахский"  # the transcript's language: Russian
     assert doc.core_properties.title == "Отырыс.wav"
+
+
+def test_docx_for_a_kazakh_reader_is_a4_in_local_time():
+    """Headers, language names and unnamed speakers in Kazakh; A4; the upload's time in
+    Almaty with its zone; a paragraph per speaker turn, or per passage without speakers."""
+    from datetime import UTC, datetime
+
+    t = sample(True)
+    t.segments.append(Segment(2, 14.0, 15.0, "тағы да", "kk", speaker="SPEAKER_2"))
+    created = datetime(2026, 3, 1, 19, 30, tzinfo=UTC)
+    data = export(t, "docx", lang="kk", created=created, timezone="Asia/Almaty")
+    doc = docx.Document(io.BytesIO(data))
+    facts = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+    assert facts["Тілдер"] == "Орыс тілі, Қазақ тілі"
+    assert facts["Сөйлеушілер"] == "Айгүл, Сөйлеуші 2"
+    assert facts["Құрылған уақыты"] == "02.03.2026 00:30 (Asia/Almaty, UTC+05:00)"
+    assert "Exported" not in facts and "Duration" not in facts
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert doc.core_properties.author == "KazRu-STT Pro"
+    turns = [p.text for p in doc.paragraphs if p.text.startswith("[")]
+    assert turns[0] == f"[0:00:00] Айгүл: {KAZAKH}"
+    assert turns[1].startswith("[0:00:06] Сөйлеуші 2: сегодня") and turns[1].endswith("тағы да")
+    assert len(turns) == 2  # one turn: both passages of speaker 2
+
+    plain = docx.Document(io.BytesIO(export(sample(), "docx", lang="ru")))
+    passages = [p.text for p in plain.paragraphs if p.text.startswith("[")]
+    assert [p[:11] for p in passages] == ["[0:00:00] " + KAZAKH[:1], "[0:00:06] с"]
+
+
+def test_a_time_zone_must_exist():
+    from pydantic import ValidationError
+
+    from kazru_stt.config import Settings
+
+    assert Settings(timezone="Asia/Aqtobe").timezone == "Asia/Aqtobe"
+    with pytest.raises(ValidationError, match="IANA"):
+        Settings(timezone="Almaty")
 
 
 def test_empty_transcript_exports_cleanly():

@@ -128,7 +128,13 @@ def _progress_bar(name: str, quiet: bool):
 
 def _write(transcript: Transcript, path: Path, formats: list[str], out: Path | None, args) -> None:
     for fmt in formats:
-        data = export(transcript, fmt, timestamps=args.timestamps, title=path.name)
+        data = export(
+            transcript,
+            fmt,
+            timestamps=args.timestamps,
+            title=path.name,
+            timezone=get_settings().timezone,
+        )
         if out is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

@@ -13,7 +13,7 @@ import numpy as np
 from kazru_stt.diarization.change_points import LocalSpeakers
 from kazru_stt.diarization.cluster import SpeakerBounds, cluster_windows
 from kazru_stt.diarization.embed import SpeakerEmbedder, Window
-from kazru_stt.domain.transcript import Segment, Speaker, Transcript
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript, speaker_label
 
 
 def _speaker_at(turns: list[tuple[float, float, int]], starts: list[float], a: float, b: float):
@@ -87,7 +87,7 @@ def assign_speakers(
 
     def label(index: int) -> str:
         if index not in name_of:
-            name_of[index] = f"SPEAKER_{len(name_of) + 1}"
+            name_of[index] = speaker_label(len(name_of) + 1)
         return name_of[index]
 
     out: list[Segment] = []

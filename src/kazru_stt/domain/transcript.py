@@ -94,6 +94,21 @@ class Segment:
         )
 
 
+SPEAKER_PREFIX = "SPEAKER_"  # labels are SPEAKER_1, SPEAKER_2, ... (stable in the API)
+
+
+def speaker_label(number: int) -> str:
+    return f"{SPEAKER_PREFIX}{number}"
+
+
+def speaker_number(label: str) -> int | None:
+    """The number of a label speaker_label made, else None (a label from elsewhere)."""
+    digits = label.removeprefix(SPEAKER_PREFIX)
+    if digits == label or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(digits)
+
+
 @dataclass
 class Speaker:
     label: str

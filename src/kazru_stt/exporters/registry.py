@@ -9,7 +9,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.docx_export import to_docx
-from kazru_stt.exporters.inaudible import reader_language, with_inaudible_markers
+from kazru_stt.exporters.for_reader import for_reader, reader_language
 from kazru_stt.exporters.json_export import to_json
 from kazru_stt.exporters.subtitles import to_srt, to_vtt
 from kazru_stt.exporters.text import to_txt
@@ -22,7 +22,7 @@ class ExportFormat:
     content_type: str
     extension: str
     binary: bool = False
-    document: bool = True  # read by people: unreadable passages are marked (inaudible.py)
+    document: bool = True  # read by people: written in the reader's language (for_reader.py)
 
 
 FORMATS: dict[str, ExportFormat] = {
@@ -58,9 +58,11 @@ def export(
     inaudible_markers: bool = True,
     **options: object,
 ) -> bytes:
-    """`fmt` of the transcript; in a document, a passage that could not be read is marked
-    in the reader's language `lang` (default: the transcript's), unless asked not to."""
+    """`fmt` of the transcript. A document is written in the reader's language `lang`
+    (default: the transcript's): its labels, unnamed speakers, and a marker where a passage
+    could not be read, unless asked not to."""
     chosen = get_format(fmt)
-    if chosen.document and inaudible_markers:
-        transcript = with_inaudible_markers(transcript, reader_language(lang, transcript))
-    return chosen.render(transcript, **options)
+    locale = reader_language(lang, transcript)
+    if chosen.document:
+        transcript = for_reader(transcript, locale, inaudible_markers=inaudible_markers)
+    return chosen.render(transcript, locale=locale, **options)

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from kazru_stt.domain.transcript import Segment, Speaker, Transcript
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript, speaker_label
 from kazru_stt.engines.whisper import EncoderReuse, WhisperEngine
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
@@ -218,7 +218,7 @@ def _transcribe_call(path, info, options, engine, progress, language_engines) ->
     segments: list[Segment] = []
     duration = 0.0
     for channel in (0, 1):
-        label = f"SPEAKER_{channel + 1}"
+        label = speaker_label(channel + 1)
         done = channel * (total or 0.0)
         blocks = party_blocks(path, channel, BLOCK_SECONDS, options.max_duration_s)
 

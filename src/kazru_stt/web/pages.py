@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from kazru_stt import i18n as catalogues
 from kazru_stt.api.deps import (
     JobId,
     check_same_origin,
@@ -29,11 +30,11 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
+from kazru_stt.i18n import _
 from kazru_stt.services import accounts, accuracy, corrections, quotas, vocabulary
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.web import i18n, view
-from kazru_stt.web.i18n import _
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -84,7 +85,7 @@ def render(
     **context,
 ) -> HTMLResponse:
     locale = _locale(request, stored_locale)
-    trans = i18n.translations(locale)
+    trans = catalogues.translations(locale)
     ctx = request.app.state.ctx
     response = templates.TemplateResponse(
         request,
@@ -106,7 +107,7 @@ def render(
         },
         status_code=status,
     )
-    if request.query_params.get("lang") in i18n.LOCALES:
+    if request.query_params.get("lang") in catalogues.LOCALES:
         response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax")
     return response
 
@@ -131,7 +132,7 @@ async def _signed_in(request: Request) -> tuple[Caller, dict] | None:
     ctx = request.app.state.ctx
     user = await run_in_threadpool(accounts.get_user, ctx, caller.user_id)
     wanted = request.query_params.get("lang")
-    if wanted in i18n.LOCALES and wanted != user.get("locale"):
+    if wanted in catalogues.LOCALES and wanted != user.get("locale"):
         await run_in_threadpool(accounts.set_locale, ctx, caller.user_id, wanted)
         user["locale"] = wanted
     return caller, user
@@ -299,7 +300,11 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         caller,
         stored_locale=user["locale"],
         job={**view.job_row(job), "own": job.owner_id == caller.user_id},
-        transcript=view.transcript_view(transcript) if transcript else None,
+        transcript=(
+            view.transcript_view(transcript, _locale(request, user["locale"]))
+            if transcript
+            else None
+        ),
         undo_state=undo_state,
         language_choices=view.language_choices,
         weak_kazakh=view.weak_kazakh(transcript, ctx.settings) if transcript else False,

@@ -7,8 +7,8 @@ from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.i18n import _, speaker_title
 from kazru_stt.services import engines as registry
-from kazru_stt.web.i18n import _
 
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
 SPEAKER_COLOURS = ["#1f5fa8", "#a8321f", "#2a7a3b", "#7a2a7a", "#8a5a00", "#1f7a7a"]
@@ -58,8 +58,12 @@ def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
     }
 
 
-def transcript_view(t: Transcript) -> dict:
+def transcript_view(t: Transcript, locale: str) -> dict:
     order = [s.label for s in t.speakers]
+    # A speaker nobody named is "Сөйлеуші 1" / "Спикер 1", as in the exports.
+    untitled = {s.label: speaker_title(s.label, locale) for s in t.speakers}
+    names = {s.label: s.name or untitled[s.label] for s in t.speakers}
+
     colours = {label: SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)] for i, label in enumerate(order)}
     return {
         "segments": [
@@ -71,7 +75,9 @@ def transcript_view(t: Transcript) -> dict:
                 "text": s.text,
                 "language": s.language,
                 "speaker": s.speaker,
-                "speaker_name": t.speaker_name(s.speaker) if s.speaker else None,
+                "speaker_name": (
+                    names.get(s.speaker) or speaker_title(s.speaker, locale) if s.speaker else None
+                ),
                 "colour": colours.get(s.speaker or "", "#444"),
                 "words": [
                     {
@@ -91,6 +97,8 @@ def transcript_view(t: Transcript) -> dict:
             {
                 "label": s.label,
                 "name": s.name,
+                "title": names[s.label],
+                "untitled": untitled[s.label],
                 "suggested_name": s.suggested_name,  # a remembered voice matched
                 "colour": colours[s.label],
             }

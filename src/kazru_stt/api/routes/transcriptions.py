@@ -170,6 +170,8 @@ def export_transcription(
         inaudible_markers=inaudible_markers,
         timestamps=timestamps,
         title=job.filename,
+        created=job.created_at,
+        timezone=ctx.settings.timezone,
     )
     job_service.record_export(ctx, caller, job, fmt.extension, address)
     name = _download_name(job.filename, fmt.extension)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kazru_stt.domain.engine_names import EngineName
-from kazru_stt.domain.transcript import Segment, Speaker, Transcript
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript, speaker_label
 from kazru_stt.engines.yandex.client import YandexClient, YandexConfig
 from kazru_stt.engines.yandex.errors import YandexUnavailable
 from kazru_stt.engines.yandex.languages import TO_YANDEX
@@ -75,7 +75,7 @@ class YandexEngine:
                     for w in utt.words:
                         w.start += offset
                         w.end += offset
-                    speaker = f"SPEAKER_{int(utt.channel) + 1}" if (stereo or label) else None
+                    speaker = speaker_label(int(utt.channel) + 1) if (stereo or label) else None
                     for w in utt.words:
                         w.speaker = speaker
                     segments.append(

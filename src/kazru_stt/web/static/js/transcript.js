@@ -163,8 +163,11 @@
   async function nameSpeaker(label, name) {
     try {
       const saved = await api("PATCH", `${base}/speakers/${encodeURIComponent(label)}`, { name });
-      for (const el of root.querySelectorAll(`.speaker-name[data-speaker="${CSS.escape(label)}"]`)) {
-        el.textContent = saved.name || saved.label;
+      const selector = `.speaker-name[data-speaker="${CSS.escape(label)}"]`;
+      // A cleared name shows the speaker's number in the page's language ("Спикер 1").
+      const untitled = root.querySelector(`.speakers ${selector}`)?.dataset.untitled;
+      for (const el of root.querySelectorAll(selector)) {
+        el.textContent = saved.name || untitled || saved.label;
       }
       root.querySelector(`.speaker-suggestion:has([data-speaker="${CSS.escape(label)}"])`)?.remove();
       say(t("saved"));
