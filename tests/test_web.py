@@ -326,6 +326,25 @@ def test_screenshots_and_phone_width(web, browser, eval_dir, width):
     visit.close()
 
 
+def test_a_recording_without_speech_says_so(web, browser, tmp_path):
+    """Half a second of silence ends completed with no passage: the page says no speech was
+    found (in the reader's language), not a blank list."""
+    import numpy as np
+
+    from kazru_stt.media.encode import write_wav
+
+    key = web.add_user("silent@example.kz", password=PASSWORD)
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, np.zeros(8000, np.float32))
+    job = web.wait(web.upload(quiet, key=key)["id"])
+    assert job["status"] == "completed"
+    visit = Visit(browser, web)
+    page = visit.sign_in("silent@example.kz", lang="kk")
+    page.goto(f"{web.url}/app/t/{job['id']}")
+    assert "сөйлеу табылмады" in page.locator("#no-speech").inner_text()
+    visit.close()
+
+
 def test_the_player_plays_a_recording_stored_in_s3(
     browser, model_cache, engine, eval_dir, tmp_path
 ):

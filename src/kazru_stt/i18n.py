@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import ENGLISH, KAZAKH, RUSSIAN
 from kazru_stt.domain.transcript import speaker_number
 
@@ -29,6 +30,13 @@ def _(message: str) -> str:
 
 # A language's name as a reader of another one says it (gettext it): "орыс тілі" in Kazakh.
 LANGUAGE_NAMES = {KAZAKH: _("Kazakh"), RUSSIAN: _("Russian"), ENGLISH: _("English")}
+
+
+# The built-in engines' names (another engine shows its own label).
+ENGINE_LABELS: dict[str, str] = {
+    EngineName.LOCAL: _("Local (offline)"),
+    EngineName.YANDEX: _("Yandex SpeechKit (cloud)"),
+}
 
 
 @lru_cache(maxsize=len(LOCALES))
@@ -68,3 +76,10 @@ def speaker_title(label: str, locale: str) -> str:
 def language_name(code: str, locale: str) -> str:
     """A language's name in `locale`'s words; an unknown code as it is."""
     return translations(locale).gettext(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else code
+
+
+def recognition(engine: str, model: str, locale: str) -> str:
+    """What wrote a transcript, as its reader says it: "Жергілікті (офлайн), whisper-base"."""
+    label = ENGINE_LABELS.get(engine)
+    said = translations(locale).gettext(label) if label else engine
+    return f"{said}, {model}" if model else said

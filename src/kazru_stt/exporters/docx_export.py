@@ -14,12 +14,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import ENGLISH, KAZAKH, RUSSIAN
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.timefmt import short_clock
 from kazru_stt.exporters.turns import speaker_turns
-from kazru_stt.i18n import _, language_name, translations
+from kazru_stt.i18n import _, language_name, recognition, translations
 
 PRODUCT = "KazRu-STT Pro"
 # The language Word checks the spelling in, per reader's language.
@@ -44,14 +43,9 @@ def local_time(moment: datetime, zone: str, locale: str) -> str:
     here = moment.astimezone(ZoneInfo(zone))
     clock = here.strftime(DATE_FORMAT.get(locale, DATE_FORMAT[ENGLISH]))
     offset = here.strftime("%z")
+    if zone == "UTC":
+        return f"{clock} (UTC)"
     return f"{clock} ({zone}, UTC{offset[:3]}:{offset[3:]})"
-
-
-def _recognition(transcript: Transcript, gettext) -> str:
-    if transcript.engine == EngineName.YANDEX:
-        return "Yandex SpeechKit"
-    where = gettext(_("on this server"))
-    return f"{transcript.model}, {where}" if transcript.model else where
 
 
 def _page(doc, locale: str) -> None:
@@ -92,7 +86,7 @@ def to_docx(
     facts = [
         (_("Duration"), short_clock(transcript.duration)),
         (_("Languages"), languages),
-        (_("Engine"), _recognition(transcript, gettext)),
+        (_("Engine"), recognition(transcript.engine, transcript.model, locale)),
         (_("Speakers"), speakers),
     ]
     if created is not None:

@@ -11,8 +11,10 @@ from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.docx_export import to_docx
 from kazru_stt.exporters.for_reader import for_reader, reader_language
 from kazru_stt.exporters.json_export import to_json
+from kazru_stt.exporters.redaction import Redactions, redacted
 from kazru_stt.exporters.subtitles import to_srt, to_vtt
 from kazru_stt.exporters.text import to_txt
+from kazru_stt.i18n import translations
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,17 @@ def export(
     *,
     lang: str | None = None,
     inaudible_markers: bool = True,
+    redactions: Redactions | None = None,
     **options: object,
 ) -> bytes:
     """`fmt` of the transcript. A document is written in the reader's language `lang`
     (default: the transcript's): its labels, unnamed speakers, and a marker where a passage
-    could not be read, unless asked not to."""
+    could not be read, unless asked not to. With `redactions`, an anonymised copy
+    (redaction.py), what was found counted into it."""
     chosen = get_format(fmt)
     locale = reader_language(lang, transcript)
+    if redactions is not None:
+        transcript = redacted(transcript, translations(locale).gettext, redactions)
     if chosen.document:
         transcript = for_reader(transcript, locale, inaudible_markers=inaudible_markers)
     return chosen.render(transcript, locale=locale, **options)

@@ -32,6 +32,7 @@ from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.languages import KAZAKH_RUSSIAN
 from kazru_stt.domain.text_safety import clean_name
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
+from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.media import check_duration, media_name, probe
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import audit, quotas
@@ -253,8 +254,16 @@ def completed_transcript(ctx: ServiceContext, job: Job) -> Transcript:
 
 
 def record_export(
-    ctx: ServiceContext, caller: Caller, job: Job, fmt: str, address: str | None
+    ctx: ServiceContext,
+    caller: Caller,
+    job: Job,
+    fmt: str,
+    address: str | None,
+    redactions: Redactions | None = None,
 ) -> None:
+    details: dict = {"format": fmt}
+    if redactions is not None:  # the counts per kind; the text hidden is never recorded
+        details["redacted"] = dict(redactions.counts)
     with session_scope(ctx.db_url) as db:
         audit.record(
             db,
@@ -262,7 +271,7 @@ def record_export(
             actor_id=caller.user_id,
             target=f"job:{job.id}",
             address=address,
-            details={"format": fmt},
+            details=details,
         )
 
 

@@ -7,7 +7,7 @@ from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.i18n import _, speaker_title
+from kazru_stt.i18n import ENGINE_LABELS, _, language_name, recognition, speaker_title
 from kazru_stt.services import engines as registry
 
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
@@ -105,6 +105,9 @@ def transcript_view(t: Transcript, locale: str) -> dict:
             for s in t.speakers
         ],
         "languages": t.languages,
+        "language_names": [language_name(code, locale) for code in t.languages],
+        "recognition": recognition(t.engine, t.model, locale),
+        "no_speech": not t.segments,
         "duration": clock(t.duration),
         "engine": t.engine,
         "model": t.model,
@@ -125,13 +128,6 @@ def weak_kazakh(t: Transcript, settings: Settings) -> bool:
         settings.model_path is None or BUNDLED_MODEL_MARK in (t.model or "")
     )
     return kazakh and bundled
-
-
-# The built-in engines' names for the catalogues (another engine shows its own label).
-ENGINE_LABELS: dict[str, str] = {
-    EngineName.LOCAL: _("Local (offline)"),
-    EngineName.YANDEX: _("Yandex SpeechKit (cloud)"),
-}
 
 
 def engines(settings: Settings) -> list[tuple[str, str]]:

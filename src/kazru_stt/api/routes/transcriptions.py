@@ -33,6 +33,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import export, get_format
+from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import accounts, vocabulary, webhook_targets
 from kazru_stt.services import jobs as job_service
@@ -158,25 +159,45 @@ def export_transcription(
     inaudible_markers: Annotated[
         bool, Query(description="mark passages that could not be read (not in json)")
     ] = True,
+    redact: Annotated[
+        Literal["pii"] | None,
+        Query(
+            description="pii: an anonymised copy (IIN/BIN, card numbers, IBANs, phone "
+            "numbers, e-mail addresses, in digits or spoken, and redact_terms)"
+        ),
+    ] = None,
+    redact_terms: Annotated[
+        str | None,
+        Query(max_length=2000, description="names to hide as well, comma-separated"),
+    ] = None,
 ) -> Response:
     fmt = get_format(format)
     transcript = job_service.completed_transcript(ctx, job)
     if lang is None:
         lang = accounts.locale_of(ctx, caller.user_id)
+    redactions = None
+    if redact is not None:
+        redactions = Redactions(terms=(redact_terms or "").split(","))
     data = export(
         transcript,
         fmt.name,
         lang=lang,
         inaudible_markers=inaudible_markers,
+        redactions=redactions,
         timestamps=timestamps,
         title=job.filename,
         created=job.created_at,
         timezone=ctx.settings.timezone,
     )
-    job_service.record_export(ctx, caller, job, fmt.extension, address)
+    job_service.record_export(ctx, caller, job, fmt.extension, address, redactions)
     name = _download_name(job.filename, fmt.extension)
     disposition = f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type=fmt.content_type, headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": disposition}
+    if redactions is not None:  # how many of each kind were hidden, never what
+        headers["Kazru-Redactions"] = ", ".join(
+            f"{kind}={count}" for kind, count in sorted(redactions.counts.items())
+        )
+    return Response(data, media_type=fmt.content_type, headers=headers)
 
 
 def media_type_of(content_type: str | None, filename: str) -> str | None:
