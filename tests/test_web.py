@@ -96,12 +96,18 @@ def _until(page, expression: str, timeout: float = 30.0) -> None:
 
 
 def _word_seek(page) -> float:
+    """A click on a word plays the recording from that word (and lights the word up)."""
     _until(page, "document.getElementById('media').readyState >= 1")
     words = page.locator(".segment .w")
     target = words.nth(min(2, words.count() - 1))
     start = float(target.get_attribute("data-start"))
     target.click()
-    _until(page, f"Math.abs(document.getElementById('media').currentTime - {start}) < 0.05")
+    _until(
+        page,
+        "(m => !m.paused && m.currentTime >= "
+        f"{start} - 0.05 && m.currentTime < {start} + 2)(document.getElementById('media'))",
+    )
+    page.evaluate("document.getElementById('media').pause()")
     assert "now" in (target.get_attribute("class") or "")
     return start
 
@@ -230,6 +236,35 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
 
     act(add_mark)
     assert page.locator(".segment .text").first.inner_text().strip() == original + "!"
+    # The keyboard stays on the passage just saved: the next is one Tab away.
+    _until(page, "document.activeElement.closest('.segment')?.dataset.index === '0'")
+
+    # The player's keys work while a passage has the focus; Ctrl+Z undoes outside a field.
+    media = "document.getElementById('media')"
+    page.keyboard.press("Control+Space")
+    _until(page, f"!{media}.paused")
+    page.keyboard.press("Control+Space")
+    _until(page, f"{media}.paused")
+    page.evaluate(f"{media}.currentTime = 3.4")  # the recording is 3.5 s long
+    page.keyboard.press("Control+Comma")
+    _until(page, f"Math.abs({media}.currentTime - 0.4) < 0.1")
+    page.keyboard.press("Control+BracketLeft")
+    _until(page, f"{media}.playbackRate === 0.75")
+    act(lambda: page.keyboard.press("Control+KeyZ"))
+    assert page.locator(".segment .text").first.inner_text().strip() == original
+    act(lambda: page.keyboard.press("Control+KeyY"))
+    assert page.locator(".segment .text").first.inner_text().strip() == original + "!"
+
+    # A passage left without text can be opened with one click and written in.
+    segment_url = f"/api/v1/transcriptions/{job_id}/segments/0"
+    page.evaluate(f"window.kazru.api('PATCH', '{segment_url}', {{text: ''}})")
+    page.reload()
+    empty = page.locator(".segment .text").first
+    assert empty.bounding_box()["height"] >= 40
+    empty.click()
+    _until(page, "document.querySelector('.segment .text').isContentEditable")
+    act(lambda: (page.keyboard.type(original), page.keyboard.press("Enter")))
+    assert page.locator(".segment .text").first.inner_text().strip() == original
 
     # Reviewed: the accuracy page shows a figure for this engine (the language was changed).
     act(lambda: page.click("#review"))

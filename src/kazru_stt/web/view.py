@@ -160,6 +160,7 @@ def js_strings(gettext) -> dict[str, str]:
         "password_weak_password": _("The new password needs at least 8 characters."),
         "confirm_revoke": _("Revoke this key? Programs using it will stop working."),
         "rename_prompt": _("Name of this speaker"),
+        "speed": _("Speed"),
         "copied": _("Copied"),
         "open": _("Open"),
         **STATUS_LABELS,

@@ -47,9 +47,22 @@
     highlight();
   }
 
+  // The passage to come back to after the list is rendered again: the one being worked on
+  // keeps the keyboard's place (the next one is a Tab away, not the whole page).
+  function focusPassage(index) {
+    if (index === null || index === undefined) return;
+    const segments = [...root.querySelectorAll(".segment")];
+    const wanted = segments.find((s) => s.dataset.index === String(index)) || segments.at(-1);
+    wanted?.querySelector(".text")?.focus();
+  }
+
+  function workingOn() {
+    return document.activeElement?.closest?.(".segment")?.dataset.index ?? null;
+  }
+
   // After any correction the passages are rendered again by the server (a split or merge
   // renumbers them), and the undo/redo buttons follow the server's history.
-  async function refresh() {
+  async function refresh(focusIndex = null) {
     const response = await fetch(`/app/t/${jobId}/segments`, { credentials: "same-origin" });
     if (!response.ok) return;
     const holder = document.createElement("div");
@@ -61,16 +74,17 @@
     current = null;
     indexWords();
     highlight();
+    focusPassage(focusIndex);
   }
 
-  async function correct(method, url, body) {
+  async function correct(method, url, body, focusIndex = workingOn()) {
     try {
       await api(method, url, body);
       say(t("saved"));
     } catch (error) {
       say(`${t("save_failed")}: ${error.message}`);
     }
-    await refresh();
+    await refresh(focusIndex);
   }
 
   const segmentUrl = (segment, tail = "") => `${base}/segments/${segment.dataset.index}${tail}`;
@@ -101,12 +115,14 @@
       textEl.contentEditable = "false";
       const text = textEl.textContent.trim();
       const changed = keep && text !== previousText.trim();
-      if (!changed && splitAt === null) { textEl.innerHTML = previousHTML; return; }
-      if (changed) await correct("PATCH", segmentUrl(segment), { text });
+      const index = Number(segment.dataset.index);
+      if (!changed && splitAt === null) { textEl.innerHTML = previousHTML; textEl.focus(); return; }
+      if (changed) await correct("PATCH", segmentUrl(segment), { text }, index);
       if (splitAt !== null) {
-        // The offset counts in the edited text; the server splits its saved text.
+        // The offset counts in the edited text; the server splits its saved text. The
+        // keyboard goes on in the second half, where the caret was.
         const at = splitAt - (textEl.textContent.length - textEl.textContent.trimStart().length);
-        await correct("POST", segmentUrl(segment, "/split"), { at: Math.max(1, at) });
+        await correct("POST", segmentUrl(segment, "/split"), { at: Math.max(1, at) }, index + 1);
       }
     };
     const onKey = (e) => {
@@ -123,13 +139,49 @@
   }
 
   async function step(which) {
+    const focusIndex = workingOn();
     try {
       await api("POST", `${base}/${which}`);
       say(t("saved"));
     } catch (error) {
       say(error.message);
     }
-    await refresh();
+    await refresh(focusIndex);
+  }
+
+  // The player's keys, as transcribers' tools have them; they work while typing too. By
+  // the key's place, not its letter, so a Kazakh or Russian layout presses the same keys.
+  const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
+  const SKIP_S = 3;
+  function playerKey(e) {
+    if (!media || !(e.ctrlKey || e.metaKey) || e.altKey) return false;
+    const speed = SPEEDS.indexOf(media.playbackRate);
+    switch (e.code) {
+      case "Space":
+        if (media.paused) media.play().catch(() => {}); else media.pause();
+        return true;
+      case "Comma": seek(Math.max(0, media.currentTime - SKIP_S)); return true;
+      case "Period": seek(Math.min(media.duration || Infinity, media.currentTime + SKIP_S)); return true;
+      case "BracketLeft":
+      case "BracketRight": {
+        const next = e.code === "BracketLeft" ? Math.max(0, speed - 1) : Math.min(SPEEDS.length - 1, speed + 1);
+        media.playbackRate = SPEEDS[speed === -1 ? 2 : next];
+        say(`${t("speed")} ${media.playbackRate}×`);
+        return true;
+      }
+      default: return false;
+    }
+  }
+
+  function historyKey(e) {
+    const field = e.target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName);
+    if (field || !(e.ctrlKey || e.metaKey) || e.altKey) return false;  // a field's own undo
+    if (e.code === "KeyZ" && !e.shiftKey && !undoButton.disabled) { step("undo"); return true; }
+    if ((e.code === "KeyY" || (e.code === "KeyZ" && e.shiftKey)) && !redoButton.disabled) {
+      step("redo");
+      return true;
+    }
+    return false;
   }
 
   // Rename in place: the label becomes a text field; Enter saves everywhere, Escape cancels.
@@ -200,8 +252,12 @@
       const word = e.target.closest(".w");
       if (word && !word.parentElement.isContentEditable) {
         seek(parseFloat(word.dataset.start));
+        media?.play().catch(() => {});  // "click a word to hear it"
         return;
       }
+      // A passage left without text: one click or tap opens it to be written in.
+      const empty = e.target.closest(".text");
+      if (empty && !empty.isContentEditable && !empty.textContent.trim()) { startEdit(empty); return; }
       const time = e.target.closest("[data-seek]");
       if (time) { seek(parseFloat(time.dataset.seek)); media?.play().catch(() => {}); return; }
       const speaker = e.target.closest(".speaker-name");
@@ -247,6 +303,9 @@
     root.addEventListener("keydown", (e) => {
       const text = e.target.closest(".text");
       if (text && !text.isContentEditable && e.key === "Enter") { e.preventDefault(); startEdit(text); }
+    });
+    document.addEventListener("keydown", (e) => {
+      if (playerKey(e) || historyKey(e)) e.preventDefault();
     });
     const segments = document.getElementById("segments");
     if (segments) {
