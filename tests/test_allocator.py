@@ -78,6 +78,37 @@ def test_freed_memory_goes_back_to_the_system_under_jemalloc():
     assert float(out.stdout) > 1000, out.stdout
 
 
+TRIM_CHILD = """
+import os
+from kazru_stt import allocator
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+assert not allocator.jemalloc_loaded()
+held = [bytearray(3000) for _ in range(300_000)]  # 900 MB of small blocks in the main heap
+kept = held[::64]  # the heap's top stays in use: free() alone gives nothing back
+del held
+before = rss_mb()
+allocator.return_freed_memory()
+print(before - rss_mb())
+"""
+
+
+def test_freed_memory_goes_back_to_the_system_on_glibc():
+    """What a worker does after each job: glibc keeps freed pages below a live block for
+    good (a long job's decode, then hours of idleness) unless trimmed."""
+    out = subprocess.run(
+        [sys.executable, "-c", TRIM_CHILD],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert float(out.stdout) > 500, out.stdout
+
+
 def test_jemalloc_demanded_but_missing_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(allocator, "jemalloc_library", lambda: None)
     settings = Settings(data_dir=tmp_path, allocator="jemalloc")

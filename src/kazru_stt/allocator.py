@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
 from collections.abc import Mapping
@@ -67,8 +68,11 @@ def restart_on(choice: str) -> None:
 
 
 def return_freed_memory() -> None:
-    """Hand the heap's freed pages back to the system now (RSS drops): jemalloc's purge of
-    every arena, or glibc's malloc_trim."""
+    """Hand what is free back to the system now (RSS drops): Python's unreachable cycles
+    collected, then jemalloc's purge of every arena, or glibc's malloc_trim. Run after each
+    job: glibc otherwise keeps the pages of a long job's decode for good
+    (docs/decisions.md#memory-between-jobs)."""
+    gc.collect()
     try:
         process = ctypes.CDLL(None)
     except OSError:

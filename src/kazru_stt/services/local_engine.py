@@ -3,7 +3,6 @@ kept between jobs, dropped when idle)."""
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from kazru_stt import idle_models
@@ -68,5 +67,4 @@ def unload_idle_models(settings: Settings) -> None:
     for name in gone:
         log.info("model %s unloaded after %g s unused", name, settings.model_idle_s)
     if gone:  # their memory back to the system now, not at the next allocation
-        gc.collect()
         return_freed_memory()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import delete, select, update
 
 from kazru_stt import job_metrics, request_ids
+from kazru_stt.allocator import return_freed_memory
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.domain.error_codes import ErrorCode
@@ -199,6 +200,7 @@ def _run_claimed(ctx: ServiceContext, job: Job, worker_id: str, transcriber: Tra
     started = time.perf_counter()
     status, code = _process(ctx, job, worker_id, transcriber)
     elapsed = time.perf_counter() - started
+    return_freed_memory()  # what the job's decode took, not kept for the next job
     if status in (JobStatus.COMPLETED, JobStatus.FAILED):
         job_metrics.record_job(job.engine, status, code, elapsed, job.duration_s)
         log.info(
