@@ -135,7 +135,10 @@ class Service:
             start_new_session=True,
         )
 
-    def start(self, embedded_workers: int = 1, timeout: float = 90.0) -> Service:
+    def start(
+        self, embedded_workers: int = 1, timeout: float = 90.0, *, make_admin: bool = True
+    ) -> Service:
+        """Start the API; `make_admin` (default) also creates an admin and its key."""
         self.api = self._popen(
             ["serve", "--port", str(self.port), "--workers", str(embedded_workers)], "api.log"
         )
@@ -145,7 +148,7 @@ class Service:
                 raise RuntimeError(f"service exited: {self.read_logs()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    if self.key is None:
+                    if self.key is None and make_admin:
                         self.key = self.add_user("admin@example.com", admin=True)
                     return self
             except httpx.HTTPError:

@@ -363,7 +363,8 @@ def test_screenshots_and_phone_width(web, browser, eval_dir, width):
 
 def test_a_recording_without_speech_says_so(web, browser, tmp_path):
     """Half a second of silence ends completed with no passage: the page says no speech was
-    found (in the reader's language), not a blank list."""
+    found (in the reader's language), not a blank list; a file that is no recording is
+    refused in that language too."""
     import numpy as np
 
     from kazru_stt.media.encode import write_wav
@@ -377,7 +378,39 @@ def test_a_recording_without_speech_says_so(web, browser, tmp_path):
     page = visit.sign_in("silent@example.kz", lang="kk")
     page.goto(f"{web.url}/app/t/{job['id']}")
     assert "сөйлеу табылмады" in page.locator("#no-speech").inner_text()
+    # A refused upload is explained in the page's language, not the API's English.
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("not audio " * 100)
+    page.goto(f"{web.url}/app")
+    page.set_input_files("#files", str(not_audio))
+    refusal = page.locator(".error.small").first
+    refusal.wait_for()
+    assert "Бұл сервер оқи алатын аудио не бейне файл емес." in refusal.inner_text()
     visit.close()
+
+
+def test_a_fresh_install_starts_at_its_first_run_page(browser, model_cache, tmp_path):
+    """The README's steps: start the service, open http://127.0.0.1:PORT/ in a browser on
+    the same machine; the first-run page creates the administrator and signs them in."""
+    svc = Service(tmp_path / "svc", model_cache, Backend.embedded())
+    try:
+        svc.start(embedded_workers=0, make_admin=False)
+        assert "/setup?token=" in svc.read_logs()  # the link for another machine
+        visit = Visit(browser, svc, locale="ru-RU")
+        page = visit.page
+        page.goto(f"{svc.url}/")
+        page.wait_for_url(re.compile(r"/setup$"))
+        assert page.inner_text("h1") == "Первый запуск"
+        page.fill("#email", "admin@court.kz")
+        page.fill("#password", PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_url(re.compile(r"/app$"))
+        assert "Администрирование" in page.inner_text("body")  # signed in, as the admin
+        page.goto(f"{svc.url}/setup")  # gone once the administrator exists
+        page.wait_for_url(re.compile(r"/app$|/login$"))
+        visit.close()
+    finally:
+        svc.stop()
 
 
 def test_the_player_plays_a_recording_stored_in_s3(

@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from kazru_stt.domain.engine_names import EngineName
+from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.languages import ENGLISH, KAZAKH, RUSSIAN
 from kazru_stt.domain.transcript import speaker_number
 
@@ -37,6 +38,48 @@ ENGINE_LABELS: dict[str, str] = {
     EngineName.LOCAL: _("Local (offline)"),
     EngineName.YANDEX: _("Yandex SpeechKit (cloud)"),
 }
+
+
+# What a person is told when one of these codes reaches a page (an upload refused, a job
+# failed): the API's own messages are English and may carry a program's detail.
+E = ErrorCode
+ERROR_MESSAGES: dict[str, str] = {
+    E.UNSUPPORTED_MEDIA: _("This is not an audio or video file this server can read."),
+    E.NO_AUDIO_STREAM: _("The file has no sound track."),
+    E.EMPTY_AUDIO: _("The recording is empty."),
+    E.CORRUPT_MEDIA: _("The file is damaged and cannot be read."),
+    E.FILE_TOO_LARGE: _("The file is larger than this server accepts."),
+    E.PAYLOAD_TOO_LARGE: _("The file is larger than this server accepts."),
+    E.DURATION_LIMIT: _("The recording is longer than this server accepts."),
+    E.UPLOAD_TIMEOUT: _("The upload stalled and was stopped. Try again."),
+    E.CLIENT_DISCONNECTED: _("The upload was interrupted. Try again."),
+    E.QUOTA_EXCEEDED: _(
+        "Your quota is used up: wait for your jobs to finish, or ask an administrator."
+    ),
+    E.RATE_LIMITED: _("Too many requests. Wait a minute and try again."),
+    E.TOO_MANY_STREAMS: _("Too many pages follow progress at once. Close some of them."),
+    E.SERVER_BUSY: _("The server is busy. Try again in a minute."),
+    E.BAD_CREDENTIALS: _("Wrong email or password."),
+    E.SESSION_EXPIRED: _("Your session has ended. Sign in again."),
+    E.CSRF_FAILED: _("This page is out of date. Reload it and try again."),
+    E.NOT_FOUND: _("Not found."),
+    E.AUDIO_DELETED: _("The recording was deleted after its retention period; the text stays."),
+    E.ENGINE_NOT_CONFIGURED: _("That recognition engine is not set up on this server."),
+    E.ENGINE_FAILED: _("The cloud recognition service failed on this recording."),
+    E.ENGINE_AUTH: _("The cloud recognition service refused this server's key."),
+    E.ENGINE_REJECTED_INPUT: _("The cloud recognition service refused this recording."),
+    E.ENGINE_QUOTA: _("The cloud recognition service's quota is used up."),
+    E.ENGINE_UNAVAILABLE: _("The cloud recognition service cannot be reached. Try again later."),
+    E.WORKER_LOST: _("The worker transcribing this recording stopped. Upload it again."),
+    E.TIMEOUT: _("The transcription took too long and was stopped."),
+    E.MODEL_UNAVAILABLE: _("The recognition model is not available on this server."),
+    E.MODEL_CORRUPT: _("The recognition model on this server is damaged."),
+    E.STORAGE_UNAVAILABLE: _("The storage cannot be reached. Try again later."),
+    E.FILE_MISSING: _("The recording is missing from the storage."),
+    E.DATABASE_UNAVAILABLE: _("The database cannot be reached. Try again later."),
+    E.INTERNAL_ERROR: _("Something went wrong on the server."),
+}
+del E
 
 
 @lru_cache(maxsize=len(LOCALES))

@@ -88,3 +88,14 @@ def test_a_failed_job_through_the_openai_endpoint_is_not_a_400(tmp_path, code, s
         worker.join()
     assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == code
+
+
+def test_every_message_a_page_shows_is_for_a_code_and_translated():
+    from kazru_stt.domain.error_codes import ErrorCode
+    from kazru_stt.i18n import ERROR_MESSAGES, catalogue_ids
+
+    assert set(ERROR_MESSAGES) <= set(ErrorCode)
+    for locale in ("kk", "ru"):
+        catalogue = catalogue_ids(locale)
+        missing = [m for m in ERROR_MESSAGES.values() if not catalogue.get(m)]
+        assert not missing, (locale, missing)

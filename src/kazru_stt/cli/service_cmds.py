@@ -237,9 +237,9 @@ def _is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
-def _announce(settings, host: str) -> None:
+def _announce(settings, host: str, port: int) -> None:
     from kazru_stt.domain.languages import KAZAKH
-    from kazru_stt.services import accounts, model_registry
+    from kazru_stt.services import first_run, model_registry
     from kazru_stt.services.context import ServiceContext
 
     if settings.model_path is None and KAZAKH not in model_registry.language_models(settings):
@@ -255,11 +255,17 @@ def _announce(settings, host: str) -> None:
             "local admin; served to this machine only"
         )
         return
-    users, _ = accounts.list_users(ServiceContext(settings=settings), 1, 0)
-    if not users:
+    ctx = ServiceContext(settings=settings)
+    if first_run.needed(ctx):
+        shown = host if _is_loopback(host) else "THIS-SERVER"
         log.warning(
-            "no accounts yet: create one with `kazru user create EMAIL --password-stdin` and a "
-            "key with `kazru key create EMAIL` (the first account is an admin)"
+            "no accounts yet: open http://127.0.0.1:%d/setup on this machine to create the "
+            "administrator, or from elsewhere http://%s:%d/setup?token=%s (or `kazru user "
+            "create EMAIL --password-stdin`; the first account is an admin)",
+            port,
+            "[::1]" if shown == "::1" else shown,
+            port,
+            first_run.setup_token(ctx),
         )
 
 
@@ -290,7 +296,7 @@ def run_serve(args: argparse.Namespace) -> int:
     upgrade(settings.resolved_database_url)
     # Assemble the bundled model once here, before workers race to do it.
     resolve_model(settings.model_path, settings.resolved_model_cache_dir)
-    _announce(settings, args.host)
+    _announce(settings, args.host, args.port)
     metrics_dir = settings.data_dir / "metrics"  # this serve's workers only: start empty
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)

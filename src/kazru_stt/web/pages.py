@@ -31,7 +31,7 @@ from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
 from kazru_stt.i18n import _
-from kazru_stt.services import accounts, accuracy, corrections, quotas, vocabulary
+from kazru_stt.services import accounts, accuracy, corrections, first_run, quotas, vocabulary
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.web import i18n, view
@@ -146,7 +146,71 @@ async def index(request: Request) -> Response:
 
 @router.get("/login")
 async def login_page(request: Request, next: str | None = None) -> Response:
+    if await run_in_threadpool(first_run.needed, request.app.state.ctx):
+        return RedirectResponse("/setup", status_code=303)  # nobody to sign in yet
     return render(request, "login.html", None, next=_safe_next(next), mode="login")
+
+
+def _account_refusal(code: str) -> str:
+    """Why an account could not be made, for the registration and first-run forms."""
+    refusals: dict[str, str] = {
+        ErrorCode.WEAK_PASSWORD: _("The password needs at least 8 characters."),
+        ErrorCode.INVALID_EMAIL: _("This is not an email address."),
+    }
+    return refusals.get(code, _("The account could not be created."))
+
+
+async def _may_set_up(request: Request, token: str | None) -> bool:
+    forwarded = any(h in request.headers for h in ("x-forwarded-for", "forwarded"))
+    return await run_in_threadpool(
+        first_run.allowed,
+        request.app.state.ctx,
+        await client_address(request),
+        forwarded,
+        token,
+    )
+
+
+@router.get("/setup")
+async def setup_page(request: Request, token: str | None = None) -> Response:
+    """The first run: the administrator's account, made here (see services/first_run.py)."""
+    if not await run_in_threadpool(first_run.needed, request.app.state.ctx):
+        return RedirectResponse("/login", status_code=303)
+    if not await _may_set_up(request, token):
+        return render(request, "login.html", None, status=403, mode="setup", allowed=False)
+    return render(request, "login.html", None, mode="setup", allowed=True, token=token or "")
+
+
+@router.post("/setup")
+async def setup_form(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    token: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    check_same_origin(request)
+    ctx = request.app.state.ctx
+    if not await run_in_threadpool(first_run.needed, ctx):
+        return RedirectResponse("/login", status_code=303)
+    if not await _may_set_up(request, token):
+        return render(request, "login.html", None, status=403, mode="setup", allowed=False)
+    address = await client_address(request)
+    try:
+        await run_in_threadpool(first_run.create_administrator, ctx, email, password, address)
+    except KazruError as exc:
+        return render(
+            request,
+            "login.html",
+            None,
+            status=409 if exc.code == ErrorCode.CONFLICT else 422,
+            mode="setup",
+            allowed=True,
+            token=token or "",
+            error=_account_refusal(exc.code),
+            email=email,
+        )
+    caller = await run_in_threadpool(accounts.authenticate_password, ctx, email, password, address)
+    return await _start_session(request, caller, "/app")
 
 
 @router.post("/login")
@@ -198,10 +262,7 @@ async def register_form(
             accounts.register, ctx, email, password, address=await client_address(request)
         )
     except KazruError as exc:
-        message = {
-            ErrorCode.WEAK_PASSWORD: _("The password needs at least 8 characters."),
-            ErrorCode.INVALID_EMAIL: _("This is not an email address."),
-        }.get(exc.code, _("The account could not be created."))
+        message = _account_refusal(exc.code)
         return render(
             request,
             "login.html",

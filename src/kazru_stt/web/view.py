@@ -7,7 +7,14 @@ from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.i18n import ENGINE_LABELS, _, language_name, recognition, speaker_title
+from kazru_stt.i18n import (
+    ENGINE_LABELS,
+    ERROR_MESSAGES,
+    _,
+    language_name,
+    recognition,
+    speaker_title,
+)
 from kazru_stt.services import engines as registry
 
 # Speaker colours with enough contrast on white for text and borders (WCAG AA for text).
@@ -52,6 +59,8 @@ def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
         "languages": meta.get("languages") or [],
         "created": job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "",
         "error": job.error_message if job.error_code else None,
+        # An English msgid the templates translate, where the code has one.
+        "error_text": ERROR_MESSAGES.get(job.error_code or ""),
         "owner": emails.get(job.owner_id) if emails and job.owner_id is not None else None,
         "reviewed": job.reviewed_at is not None,
         "eval_consent": bool(job.eval_consent),
@@ -161,6 +170,7 @@ def js_strings(gettext) -> dict[str, str]:
         "confirm_revoke": _("Revoke this key? Programs using it will stop working."),
         "rename_prompt": _("Name of this speaker"),
         "speed": _("Speed"),
+        **{f"error_{code}": message for code, message in ERROR_MESSAGES.items()},
         "copied": _("Copied"),
         "open": _("Open"),
         **STATUS_LABELS,

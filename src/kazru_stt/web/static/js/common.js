@@ -16,7 +16,7 @@ window.kazru = (() => {
     if (!response.ok) {
       let message = response.statusText, code = "";
       try { ({ message, code } = (await response.json()).error); } catch (e) { /* not JSON */ }
-      const error = new Error(message);
+      const error = new Error(strings[`error_${code}`] || message);  // the page's language
       error.code = code;  // for a message in the page's language
       throw error;
     }

@@ -37,7 +37,10 @@
           resolve(true);
         } else {
           let message = xhr.statusText;
-          try { message = JSON.parse(xhr.responseText).error.message; } catch (e) { /* keep */ }
+          try {
+            const { code, message: said } = JSON.parse(xhr.responseText).error;
+            message = t(`error_${code}`) === `error_${code}` ? said : t(`error_${code}`);
+          } catch (e) { /* keep */ }
           note.textContent = `${t("upload_failed")}: ${message}`;
           note.className = "error small";
           resolve(false);
