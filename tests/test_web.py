@@ -156,6 +156,12 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
     assert page.locator(".speaker-suggestion").count() == 0
     assert page.locator(".segment .seg-lang").first.input_value() == "ru"
     _word_seek(page)  # a click on a word moves the player there, and it lights up
+    # Printing prints the transcript: no menus, buttons or player.
+    page.emulate_media(media="print")
+    assert page.locator(".segment .text").first.is_visible()
+    for chrome in ("header.top", ".actions", "#media", ".seg-tools"):
+        assert not page.locator(chrome).first.is_visible(), chrome
+    page.emulate_media(media="screen")
     page.screenshot(path=SCREENSHOTS / "transcript-1280.png", full_page=True)
 
     # Rename the speaker in place: every label of it changes, exports too.
@@ -186,6 +192,12 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
     document = docx.Document(io.BytesIO(Path(got.value.path()).read_bytes()))
     body = "\n".join(p.text for p in document.paragraphs)
     assert "Шесть часов сорок пять минут" in body and "Айгүл" in body
+    with page.expect_download() as got:
+        page.click("a[href$='format=pdf']")
+    import pypdf
+
+    pdf_text = pypdf.PdfReader(got.value.path()).pages[0].extract_text()
+    assert "Шесть часов сорок пять минут" in pdf_text and "Айгүл" in pdf_text
     page.click("#undo")
     _until(page, "document.getElementById('status-line').textContent === 'Saved'")
     page.reload()

@@ -128,6 +128,28 @@ def test_docx_for_a_kazakh_reader_is_a4_in_local_time():
     assert [p[:11] for p in passages] == ["[0:00:00] " + KAZAKH[:1], "[0:00:06] с"]
 
 
+def test_pdf_for_a_kazakh_reader_is_a4_with_every_letter():
+    """The PDF says what the DOCX says: Kazakh headers and speakers, A4, the upload's time
+    in Almaty, a paragraph per turn, the unreadable passage's marker; its text can be
+    searched and copied (every Kazakh letter is in the embedded font)."""
+    from datetime import UTC, datetime
+
+    import pypdf
+
+    t = _with_unreadable()
+    t.segments[0].text = "Сәлеметсіз бе: ә ғ қ ң ө ұ ү һ і Ә Ғ Қ Ң Ө Ұ Ү Һ І"
+    created = datetime(2026, 3, 1, 19, 30, tzinfo=UTC)
+    data = export(t, "pdf", lang="kk", created=created, timezone="Asia/Almaty", title="Іс.wav")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    page = reader.pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+    text = page.extract_text()
+    assert "Іс.wav" in text and "Құрылған уақыты 02.03.2026 00:30 (Asia/Almaty, UTC+05:00)" in text
+    assert "Сәлеметсіз бе: ә ғ қ ң ө ұ ү һ і Ә Ғ Қ Ң Ө Ұ Ү Һ І" in text
+    assert "[түсініксіз 0:00:12–0:00:18]" in text
+    assert reader.metadata.author == "KazRu-STT Pro"
+
+
 def test_a_time_zone_must_exist():
     from pydantic import ValidationError
 

@@ -11,6 +11,7 @@ from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.docx_export import to_docx
 from kazru_stt.exporters.for_reader import for_reader, reader_language
 from kazru_stt.exporters.json_export import to_json
+from kazru_stt.exporters.pdf_export import to_pdf
 from kazru_stt.exporters.redaction import Redactions, redacted
 from kazru_stt.exporters.subtitles import to_srt, to_vtt
 from kazru_stt.exporters.text import to_txt
@@ -39,6 +40,7 @@ FORMATS: dict[str, ExportFormat] = {
         "docx",
         binary=True,
     ),
+    "pdf": ExportFormat("pdf", to_pdf, "application/pdf", "pdf", binary=True),
 }
 
 

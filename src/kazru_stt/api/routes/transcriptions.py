@@ -144,13 +144,15 @@ def _download_name(filename: str, extension: str) -> str:
     return f"{stem or 'transcript'}.{extension}"
 
 
-@router.get("/{job_id}/export", summary="Download the transcript as txt, srt, vtt, json or docx")
+@router.get(
+    "/{job_id}/export", summary="Download the transcript as txt, srt, vtt, json, docx or pdf"
+)
 def export_transcription(
     job: OwnedJob,
     ctx: ContextDep,
     caller: CallerDep,
     address: AddressDep,
-    format: Annotated[str, Query(max_length=8, description="txt|srt|vtt|json|docx")] = "txt",
+    format: Annotated[str, Query(max_length=8, description="txt|srt|vtt|json|docx|pdf")] = "txt",
     timestamps: bool = False,
     lang: Annotated[
         str | None,

@@ -1,0 +1,100 @@
+"""What a filed document (DOCX, PDF) says, whatever its file format: a title, the
+recording's facts in the reader's language with local times and their zone, then a
+paragraph per speaker turn (per passage when nobody was told apart), each with its time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from kazru_stt.domain.languages import ENGLISH, KAZAKH, RUSSIAN
+from kazru_stt.domain.transcript import Transcript
+from kazru_stt.exporters.timefmt import short_clock
+from kazru_stt.exporters.turns import speaker_turns
+from kazru_stt.i18n import _, language_name, recognition, translations
+
+PRODUCT = "KazRu-STT Pro"
+# The document's language tag (a reader's spelling checker and screen reader use it).
+LANGUAGE_TAGS = {KAZAKH: "kk-KZ", RUSSIAN: "ru-RU", ENGLISH: "en-GB"}
+# Day first where the reader's language writes it so.
+DATE_FORMAT = {KAZAKH: "%d.%m.%Y %H:%M", RUSSIAN: "%d.%m.%Y %H:%M", ENGLISH: "%Y-%m-%d %H:%M"}
+
+
+# Characters no document can hold (controls but tab/newline/CR, surrogates, U+FFFE/FFFF; XML
+# 1.0 refuses them): one of them in a filename or an edited passage must not break the file.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
+
+
+def local_time(moment: datetime, zone: str, locale: str) -> str:
+    """`moment` as a clock in `zone` reads it, with the zone: "07.12.2026 11:50 (Asia/Almaty,
+    UTC+05:00)". A naive moment is UTC (the database's)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    here = moment.astimezone(ZoneInfo(zone))
+    clock = here.strftime(DATE_FORMAT.get(locale, DATE_FORMAT[ENGLISH]))
+    offset = here.strftime("%z")
+    if zone == "UTC":
+        return f"{clock} (UTC)"
+    return f"{clock} ({zone}, UTC{offset[:3]}:{offset[3:]})"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    clock: str  # "0:01:05", where it starts
+    speaker: str | None  # the speaker's name, when speakers were told apart
+    text: str
+
+
+@dataclass(frozen=True)
+class FiledDocument:
+    title: str
+    locale: str
+    facts: list[tuple[str, str]]  # (label, value), both in the reader's language
+    paragraphs: list[Paragraph]
+    now: datetime
+
+
+def filed_document(
+    transcript: Transcript,
+    *,
+    title: str | None = None,
+    locale: str = ENGLISH,
+    created: datetime | None = None,
+    timezone: str = "UTC",
+    **_other: object,  # the export's options for other formats
+) -> FiledDocument:
+    gettext = translations(locale).gettext
+    now = datetime.now(UTC)
+    languages = ", ".join(language_name(c, locale) for c in transcript.languages) or "—"
+    facts = [
+        (_("Duration"), short_clock(transcript.duration)),
+        (_("Languages"), languages),
+        (_("Engine"), recognition(transcript.engine, transcript.model, locale)),
+        (_("Speakers"), ", ".join(s.display for s in transcript.speakers) or "—"),
+    ]
+    if created is not None:
+        facts.append((_("Created"), local_time(created, timezone, locale)))
+    facts.append((_("Exported"), local_time(now, timezone, locale)))
+    has_speakers = any(seg.speaker for seg in transcript.segments)
+    paragraphs = [
+        Paragraph(
+            short_clock(part.start),
+            printable(transcript.speaker_name(part.speaker) or "") if part.speaker else None,
+            printable(part.text),
+        )
+        for part in (speaker_turns(transcript) if has_speakers else transcript.segments)
+        if part.text  # left without text and not marked (inaudible_markers=false)
+    ]
+    return FiledDocument(
+        title=printable(title or "") or gettext(_("Transcript")),
+        locale=locale,
+        facts=[(gettext(label), printable(value)) for label, value in facts],
+        paragraphs=paragraphs,
+        now=now,
+    )
