@@ -345,6 +345,26 @@ def test_every_page_is_translated(web, browser, eval_dir, lang):
     visit.close()
 
 
+def _small_controls(page) -> list[str]:
+    """Visible controls a finger cannot hit: under 44 x 44 px (checkboxes: under 24, their
+    label around them counts); a word of the text is a link within text, exempt."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+              'button, select, input, a, summary, [role=button]')]
+          .filter(el => el.offsetParent !== null && el.type !== 'hidden'
+                        && !el.classList.contains('visually-hidden'))
+          .filter(el => !el.closest('.text, p, li.small, .muted'))
+          .filter(el => {
+            const r = el.getBoundingClientRect();
+            const least = el.type === 'checkbox' ? 24 : 44;
+            return r.width < least || r.height < least;
+          })
+          .map(el => `${el.tagName}.${el.className} ${el.textContent.trim().slice(0, 20)}`
+                     + ` ${Math.round(el.getBoundingClientRect().width)}x`
+                     + `${Math.round(el.getBoundingClientRect().height)}`)"""
+    )
+
+
 @pytest.mark.parametrize("width", [1280, 360])
 def test_screenshots_and_phone_width(web, browser, eval_dir, width):
     key = web.add_user(f"shots{width}@example.kz", password=PASSWORD)
@@ -355,6 +375,10 @@ def test_screenshots_and_phone_width(web, browser, eval_dir, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"upload-list-kk-{width}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    if width == 360:
+        row = page.locator("#jobs tr[data-job]").first.bounding_box()
+        assert row["width"] <= width - 10  # a card inside the screen, not a cut-off table
+        assert not _small_controls(page), _small_controls(page)
     page.goto(f"{web.url}/app/t/{job['id']}")
     # The bundled model wrote Kazakh here: the page says not to trust it.
     assert page.locator(".notice").count() == 1
@@ -362,6 +386,8 @@ def test_screenshots_and_phone_width(web, browser, eval_dir, width):
     # Nothing wider than the screen (usable at phone width).
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= width + 1, overflow
+    if width == 360:
+        assert not _small_controls(page), _small_controls(page)
     # Keyboard: Enter on a passage starts editing it; Escape leaves it unchanged.
     first = page.locator(".segment .text").first
     before = first.inner_text()

@@ -157,6 +157,7 @@ def js_strings(gettext) -> dict[str, str]:
         ),
         "undo": _("Undo"),
         "split_hint": _("Put the cursor where the passage should be split, then press Ctrl+Enter"),
+        "split_hint_touch": _("Tap where the passage should be split, then tap Split again"),
         "reviewed": _("Reviewed"),
         "mark_reviewed": _("Mark as reviewed"),
         "uploading": _("Uploading"),

@@ -281,7 +281,9 @@
       if (split) {
         if (split.dataset.used) { delete split.dataset.used; return; }
         const text = split.closest(".segment").querySelector(".text");
-        if (!text.isContentEditable) { startEdit(text); say(t("split_hint")); }
+        // A finger has no Ctrl+Enter: it taps the place, then Split again.
+        const touch = window.matchMedia("(pointer: coarse)").matches;
+        if (!text.isContentEditable) { startEdit(text); say(t(touch ? "split_hint_touch" : "split_hint")); }
         return;
       }
       const merge = e.target.closest(".merge");
