@@ -267,6 +267,14 @@ def test_the_whole_flow_in_a_browser(web, browser, eval_dir):
     act(lambda: page.keyboard.press("Control+KeyY"))
     assert page.locator(".segment .text").first.inner_text().strip() == original + "!"
 
+    # The history panel shows each correction, newest first, with what was and what became.
+    page.click("#history summary")
+    _until(page, "document.querySelectorAll('#history li').length === 4")
+    history = page.inner_text("#history")
+    for what in ("Text corrected", "Language changed", "Split", "Merged", original + "!"):
+        assert what in history, what
+    assert page.locator("#history li").first.locator("ins").inner_text() == original + "!"
+
     # A passage left without text can be opened with one click and written in.
     segment_url = f"/api/v1/transcriptions/{job_id}/segments/0"
     page.evaluate(f"window.kazru.api('PATCH', '{segment_url}', {{text: ''}})")

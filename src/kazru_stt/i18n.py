@@ -6,9 +6,11 @@ step: a catalogue is compiled in memory when first used). The web pages and the 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -28,6 +30,9 @@ def _(message: str) -> str:
     """Marks a string for extraction; translated where it is used."""
     return message
 
+
+# Day first where the reader's language writes it so.
+DATE_FORMAT = {KAZAKH: "%d.%m.%Y %H:%M", RUSSIAN: "%d.%m.%Y %H:%M", ENGLISH: "%Y-%m-%d %H:%M"}
 
 # A language's name as a reader of another one says it (gettext it): "орыс тілі" in Kazakh.
 LANGUAGE_NAMES = {KAZAKH: _("Kazakh"), RUSSIAN: _("Russian"), ENGLISH: _("English")}
@@ -126,3 +131,16 @@ def recognition(engine: str, model: str, locale: str) -> str:
     label = ENGINE_LABELS.get(engine)
     said = translations(locale).gettext(label) if label else engine
     return f"{said}, {model}" if model else said
+
+
+def local_time(moment: datetime, zone: str, locale: str) -> str:
+    """`moment` as a clock in `zone` reads it, with the zone: "07.12.2026 11:50 (Asia/Almaty,
+    UTC+05:00)". A naive moment is UTC (the database's)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    here = moment.astimezone(ZoneInfo(zone))
+    clock = here.strftime(DATE_FORMAT.get(locale, DATE_FORMAT[ENGLISH]))
+    offset = here.strftime("%z")
+    if zone == "UTC":
+        return f"{clock} (UTC)"
+    return f"{clock} ({zone}, UTC{offset[:3]}:{offset[3:]})"

@@ -7,19 +7,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from kazru_stt.domain.languages import ENGLISH, KAZAKH, RUSSIAN
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.timefmt import short_clock
 from kazru_stt.exporters.turns import speaker_turns
-from kazru_stt.i18n import _, language_name, recognition, translations
+from kazru_stt.i18n import _, language_name, local_time, recognition, translations
 
 PRODUCT = "KazRu-STT Pro"
 # The document's language tag (a reader's spelling checker and screen reader use it).
 LANGUAGE_TAGS = {KAZAKH: "kk-KZ", RUSSIAN: "ru-RU", ENGLISH: "en-GB"}
-# Day first where the reader's language writes it so.
-DATE_FORMAT = {KAZAKH: "%d.%m.%Y %H:%M", RUSSIAN: "%d.%m.%Y %H:%M", ENGLISH: "%Y-%m-%d %H:%M"}
 
 
 # Characters no document can hold (controls but tab/newline/CR, surrogates, U+FFFE/FFFF; XML
@@ -29,19 +26,6 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 def printable(text: str) -> str:
     return _UNPRINTABLE.sub("", text)
-
-
-def local_time(moment: datetime, zone: str, locale: str) -> str:
-    """`moment` as a clock in `zone` reads it, with the zone: "07.12.2026 11:50 (Asia/Almaty,
-    UTC+05:00)". A naive moment is UTC (the database's)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    here = moment.astimezone(ZoneInfo(zone))
-    clock = here.strftime(DATE_FORMAT.get(locale, DATE_FORMAT[ENGLISH]))
-    offset = here.strftime("%z")
-    if zone == "UTC":
-        return f"{clock} (UTC)"
-    return f"{clock} ({zone}, UTC{offset[:3]}:{offset[3:]})"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from kazru_stt.api.deps import (
 )
 from kazru_stt.api.paths import STATIC_URL
 from kazru_stt.api.routes.transcriptions import media_type_of
+from kazru_stt.db.models import Job
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
@@ -341,16 +342,45 @@ async def segments_fragment(request: Request, job_id: JobId) -> Response:
     return await _transcript(request, job_id, "_segments.html")
 
 
-async def _transcript(request: Request, job_id: str, template: str) -> Response:
+@router.get("/app/t/{job_id}/history")
+async def history_fragment(request: Request, job_id: JobId) -> Response:
+    """The corrections of a transcript, newest first, for the editor's history panel."""
+    opened = await _visible_job(request, job_id)
+    if isinstance(opened, Response):
+        return opened
+    caller, user, job = opened
+    ctx = request.app.state.ctx
+    found = await run_in_threadpool(corrections.history, ctx, job)
+    locale = _locale(request, user["locale"])
+    return render(
+        request,
+        "_history.html",
+        caller,
+        stored_locale=user["locale"],
+        items=view.history_view(found["items"], ctx.settings.timezone, locale),
+    )
+
+
+async def _visible_job(request: Request, job_id: str) -> tuple[Caller, dict, Job] | Response:
+    """The signed-in caller, their account and the job, or the page to answer instead (the
+    sign-in page; not found, also for a job of someone else)."""
     signed = await _signed_in(request)
     if signed is None:
         return _to_login(request)
     caller, user = signed
-    ctx = request.app.state.ctx
     try:
-        job = await run_in_threadpool(job_service.load_job, ctx, caller, job_id)
+        job = await run_in_threadpool(job_service.load_job, request.app.state.ctx, caller, job_id)
     except KazruError:
         return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
+    return caller, user, job
+
+
+async def _transcript(request: Request, job_id: str, template: str) -> Response:
+    opened = await _visible_job(request, job_id)
+    if isinstance(opened, Response):
+        return opened
+    caller, user, job = opened
+    ctx = request.app.state.ctx
     transcript = undo_state = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
@@ -402,6 +432,7 @@ async def _accuracy(request: Request, everyone: bool) -> Response:
         figures=figures,
         chart=view.accuracy_chart(figures["weeks"]),
         percent=view.percent,
+        week_label=view.week_label,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
@@ -12,6 +14,7 @@ from kazru_stt.i18n import (
     ERROR_MESSAGES,
     _,
     language_name,
+    local_time,
     recognition,
     speaker_title,
 )
@@ -177,6 +180,48 @@ def js_strings(gettext) -> dict[str, str]:
         **STATUS_LABELS,
     }
     return {k: gettext(v) for k, v in keys.items()}
+
+
+# What each kind of correction is called in the history panel (corrections._record's names).
+CORRECTION_LABELS = {
+    "text": _("Text corrected"),
+    "language": _("Language changed"),
+    "speaker": _("Speaker changed"),
+    "segment": _("Passage changed"),
+    "split": _("Split"),
+    "merge": _("Merged"),
+}
+
+
+def history_view(items: list[dict], zone: str, locale: str) -> list[dict]:
+    """The corrections, newest first, as the history panel shows them."""
+
+    def said(snaps: list[dict]) -> str:
+        return " | ".join(s["text"] or "—" for s in snaps)
+
+    return [
+        {
+            "when": local_time(item["at"], zone, locale),
+            "who": item["actor"] or "—",
+            "what": CORRECTION_LABELS.get(item["action"], item["action"]),
+            "clock": clock(item["before"][0]["start"]) if item["before"] else "",
+            "before": said(item["before"]),
+            "after": said(item["after"]),
+            "undone": item["undone"],
+        }
+        for item in items
+    ]
+
+
+def week_label(iso_week: str) -> str:
+    """An ISO week ("2026-W49") as the days it spans ("30.11–06.12"), as people read it."""
+    try:
+        year, week = iso_week.split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return iso_week
+    sunday = monday + timedelta(days=6)
+    return f"{monday:%d.%m}–{sunday:%d.%m}"
 
 
 CHART_W, CHART_H, CHART_PAD = 640, 220, 40

@@ -60,6 +60,14 @@
     return document.activeElement?.closest?.(".segment")?.dataset.index ?? null;
   }
 
+  // The history panel, rendered by the server, read when opened and after each change.
+  const history = document.getElementById("history");
+  async function loadHistory() {
+    if (!history?.open) return;
+    const response = await fetch(history.dataset.url, { credentials: "same-origin" });
+    if (response.ok) history.querySelector(".history-items").innerHTML = await response.text();
+  }
+
   // After any correction the passages are rendered again by the server (a split or merge
   // renumbers them), and the undo/redo buttons follow the server's history.
   async function refresh(focusIndex = null) {
@@ -75,6 +83,7 @@
     indexWords();
     highlight();
     focusPassage(focusIndex);
+    loadHistory();
   }
 
   async function correct(method, url, body, focusIndex = workingOn()) {
@@ -309,6 +318,7 @@
     document.addEventListener("keydown", (e) => {
       if (playerKey(e) || historyKey(e)) e.preventDefault();
     });
+    history?.addEventListener("toggle", loadHistory);
     const segments = document.getElementById("segments");
     if (segments) {
       undoButton.disabled = segments.dataset.canUndo !== "true";
