@@ -1,6 +1,6 @@
-"""A document (TXT, SRT, VTT, DOCX) is written for its reader, in the reader's language:
+"""A document (TXT, SRT, VTT, DOCX, PDF) is written for its reader, in the reader's language:
 speakers nobody named are "Сөйлеуші 1" / "Спикер 1" / "Speaker 1", unreadable passages are
-marked (inaudible.py), and the DOCX's labels follow. JSON, read by programs, keeps labels."""
+marked (inaudible.py), and the DOCX and PDF labels follow. JSON, read by programs, keeps labels."""
 
 from __future__ import annotations
 
