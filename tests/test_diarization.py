@@ -80,10 +80,11 @@ def test_built_conversation_speakers(engine, eval_dir, tmp_path, names):
         w.speaker for s in t.segments for w in s.words
     )
     assert _agreement(t, truth) >= 0.85
-    txt = export(t, "txt").decode()
-    # (A passage without text is there too, as a marker in the transcript's language.)
-    assert txt.startswith(f"{t.segments[0].speaker}: ") and "SPEAKER_2: " in txt
-    assert "SPEAKER_2: " in export(t, "srt").decode()
+    # Documents name unnamed speakers in the reader's language; a passage without text is
+    # there too, as a marker.
+    txt = export(t, "txt", lang="en").decode()
+    assert txt.startswith("Speaker 1: ") and "Speaker 2: " in txt
+    assert "Спикер 2: " in export(t, "srt", lang="ru").decode()
     assert json.loads(export(t, "json"))["speakers"][0]["label"] == "SPEAKER_1"
 
 
