@@ -165,7 +165,7 @@ def test_edit_cancel_delete(service, eval_dir):
             c.post(f"/api/v1/transcriptions/{jid}/cancel").json()["error"]["code"]
             == "not_cancelable"
         )
-        bad_fmt = c.get(f"/api/v1/transcriptions/{jid}/export", params={"format": "pdf"})
+        bad_fmt = c.get(f"/api/v1/transcriptions/{jid}/export", params={"format": "odt"})
         assert (
             bad_fmt.status_code == 422 and bad_fmt.json()["error"]["code"] == "unsupported_format"
         )
