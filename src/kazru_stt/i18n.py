@@ -65,6 +65,8 @@ ERROR_MESSAGES: dict[str, str] = {
     E.TOO_MANY_STREAMS: _("Too many pages follow progress at once. Close some of them."),
     E.SERVER_BUSY: _("The server is busy. Try again in a minute."),
     E.BAD_CREDENTIALS: _("Wrong email or password."),
+    E.WEAK_PASSWORD: _("The password needs at least 8 characters."),
+    E.INVALID_EMAIL: _("This is not an email address."),
     E.SESSION_EXPIRED: _("Your session has ended. Sign in again."),
     E.CSRF_FAILED: _("This page is out of date. Reload it and try again."),
     E.NOT_FOUND: _("Not found."),

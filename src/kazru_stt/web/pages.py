@@ -31,7 +31,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
-from kazru_stt.i18n import _
+from kazru_stt.i18n import ERROR_MESSAGES, _
 from kazru_stt.services import accounts, accuracy, corrections, first_run, quotas, vocabulary
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
@@ -154,11 +154,7 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 
 def _account_refusal(code: str) -> str:
     """Why an account could not be made, for the registration and first-run forms."""
-    refusals: dict[str, str] = {
-        ErrorCode.WEAK_PASSWORD: _("The password needs at least 8 characters."),
-        ErrorCode.INVALID_EMAIL: _("This is not an email address."),
-    }
-    return refusals.get(code, _("The account could not be created."))
+    return ERROR_MESSAGES.get(code, _("The account could not be created."))
 
 
 async def _may_set_up(request: Request, token: str | None) -> bool:
@@ -235,7 +231,7 @@ async def login_form(
             status=401,
             next=_safe_next(next),
             mode="login",
-            error=_("Wrong email or password."),
+            error=ERROR_MESSAGES[ErrorCode.BAD_CREDENTIALS],
             email=email,
         )
     return await _start_session(request, caller, _safe_next(next))

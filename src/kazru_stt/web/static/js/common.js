@@ -16,7 +16,7 @@ window.kazru = (() => {
     if (!response.ok) {
       let message = response.statusText, code = "";
       try { ({ message, code } = (await response.json()).error); } catch (e) { /* not JSON */ }
-      const error = new Error(strings[`error_${code}`] || message);  // the page's language
+      const error = new Error(said(code, message));
       error.code = code;  // for a message in the page's language
       throw error;
     }
@@ -24,6 +24,8 @@ window.kazru = (() => {
   }
 
   function t(key) { return strings[key] || key; }
+  // An API error as the page's language says it, where its code has a message; else as sent.
+  function said(code, message) { return strings[`error_${code}`] || message; }
 
   document.addEventListener("DOMContentLoaded", () => {
     const out = document.getElementById("sign-out");
@@ -31,5 +33,5 @@ window.kazru = (() => {
       try { await api("POST", "/api/v1/auth/logout"); } finally { location.href = "/login"; }
     });
   });
-  return { api, t, csrf, statuses };
+  return { api, t, said, csrf, statuses };
 })();

@@ -2,7 +2,7 @@
 // status of the listed jobs over server-sent events.
 "use strict";
 (() => {
-  const { t, csrf, statuses } = window.kazru;
+  const { t, said, csrf, statuses } = window.kazru;
   const MAX_STREAMS = 8;  // the server allows a few streams per user; the rest refresh later
 
   function uploadOne(file, form, list) {
@@ -36,10 +36,10 @@
           note.textContent = t("uploaded");
           resolve(true);
         } else {
-          let message = xhr.statusText;
+          let message = xhr.statusText, code = "";
           try {
-            const { code, message: said } = JSON.parse(xhr.responseText).error;
-            message = t(`error_${code}`) === `error_${code}` ? said : t(`error_${code}`);
+            ({ code, message } = JSON.parse(xhr.responseText).error);
+            message = said(code, message);
           } catch (e) { /* keep */ }
           note.textContent = `${t("upload_failed")}: ${message}`;
           note.className = "error small";
