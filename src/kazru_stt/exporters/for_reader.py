@@ -21,14 +21,20 @@ def reader_language(wanted: str | None, transcript: Transcript) -> str:
     return ENGLISH
 
 
-def for_reader(transcript: Transcript, locale: str, *, inaudible_markers: bool) -> Transcript:
-    named = {sp.label: sp for sp in transcript.speakers}
-    for seg in transcript.segments:  # a label no speaker entry has still gets a title
+def speaker_names(transcript: Transcript, locale: str) -> dict[str, str]:
+    """Every speaker label of the transcript and what a reader sees for it: the name given,
+    else its title ("Спикер 2"); a label no speaker entry has gets a title too."""
+    named = {sp.label: sp.name for sp in transcript.speakers}
+    for seg in transcript.segments:
         if seg.speaker and seg.speaker not in named:
-            named[seg.speaker] = Speaker(seg.speaker)
-    speakers = [
-        replace(sp, name=sp.name or speaker_title(sp.label, locale)) for sp in named.values()
-    ]
+            named[seg.speaker] = None
+    return {label: name or speaker_title(label, locale) for label, name in named.items()}
+
+
+def for_reader(transcript: Transcript, locale: str, *, inaudible_markers: bool) -> Transcript:
+    names = speaker_names(transcript, locale)
+    entries = {sp.label: sp for sp in transcript.speakers}
+    speakers = [replace(entries.get(label, Speaker(label)), name=n) for label, n in names.items()]
     transcript = replace(transcript, speakers=speakers)
     if inaudible_markers:
         word = translations(locale).gettext(INAUDIBLE)

@@ -9,6 +9,7 @@ from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.exporters.for_reader import speaker_names
 from kazru_stt.i18n import (
     ENGINE_LABELS,
     ERROR_MESSAGES,
@@ -74,7 +75,7 @@ def transcript_view(t: Transcript, locale: str) -> dict:
     order = [s.label for s in t.speakers]
     # A speaker nobody named is "Сөйлеуші 1" / "Спикер 1", as in the exports.
     untitled = {s.label: speaker_title(s.label, locale) for s in t.speakers}
-    names = {s.label: s.name or untitled[s.label] for s in t.speakers}
+    names = speaker_names(t, locale)
 
     colours = {label: SPEAKER_COLOURS[i % len(SPEAKER_COLOURS)] for i, label in enumerate(order)}
     return {
@@ -87,9 +88,7 @@ def transcript_view(t: Transcript, locale: str) -> dict:
                 "text": s.text,
                 "language": s.language,
                 "speaker": s.speaker,
-                "speaker_name": (
-                    names.get(s.speaker) or speaker_title(s.speaker, locale) if s.speaker else None
-                ),
+                "speaker_name": names[s.speaker] if s.speaker else None,
                 "colour": colours.get(s.speaker or "", "#444"),
                 "words": [
                     {
