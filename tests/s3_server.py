@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +64,7 @@ class S3Server:
     bucket: str
     proc: subprocess.Popen
     log: Path
+    command: list[str]
 
     def env(self, prefix: str = "") -> dict[str, str]:
         return {
@@ -85,6 +88,35 @@ class S3Server:
     def keys(self) -> list[str]:
         answer = self.client().list_objects_v2(Bucket=self.bucket)
         return [o["Key"] for o in answer.get("Contents", [])]
+
+    def kill(self) -> None:
+        """As a crash or a lost network: the endpoint refuses every connection."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """The same ports and directory: the bucket and its objects are back."""
+        self.proc = _popen(self.command, self.log)
+        self._wait_ready(timeout, create=False)
+
+    def _wait_ready(self, timeout: float, *, create: bool) -> None:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"SeaweedFS exited: {self.log.read_text()[-3000:]}")
+            try:
+                if create:
+                    self.client().create_bucket(Bucket=self.bucket)
+                else:
+                    self.client().head_bucket(Bucket=self.bucket)
+                return
+            except Exception as exc:  # not up yet
+                last = exc
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"SeaweedFS not ready in {timeout} s: {last}")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -118,40 +150,36 @@ def start_s3(directory: Path, timeout: float = 60.0) -> S3Server:
     taken: set[int] = set()
     master, volume, filer, s3 = (_free_pair(taken) for _ in range(4))
     log = directory / "weed.log"
-    proc = subprocess.Popen(
-        [
-            weed,
-            "server",
-            f"-dir={directory}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            f"-master.port={master}",
-            f"-volume.port={volume}",
-            "-master.volumeSizeLimitMB=64",
-            "-volume.max=0",
-            "-filer",
-            f"-filer.port={filer}",
-            "-s3",
-            f"-s3.port={s3}",
-            f"-s3.config={config}",
-            "-s3.port.iceberg=0",  # extra listeners on fixed ports: off
-            "-s3.port.lance=0",
-        ],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    command = [
+        weed,
+        "server",
+        f"-dir={directory}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={master}",
+        f"-volume.port={volume}",
+        "-master.volumeSizeLimitMB=64",
+        "-volume.max=0",
+        "-filer",
+        f"-filer.port={filer}",
+        "-s3",
+        f"-s3.port={s3}",
+        f"-s3.config={config}",
+        "-s3.port.iceberg=0",  # extra listeners on fixed ports: off
+        "-s3.port.lance=0",
+    ]
+    server = S3Server(
+        f"http://127.0.0.1:{s3}",
+        f"kazru-{uuid.uuid4().hex[:8]}",
+        _popen(command, log),
+        log,
+        command,
     )
-    server = S3Server(f"http://127.0.0.1:{s3}", f"kazru-{uuid.uuid4().hex[:8]}", proc, log)
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"SeaweedFS exited: {log.read_text()[-3000:]}")
-        try:
-            server.client().create_bucket(Bucket=server.bucket)
-            return server
-        except Exception as exc:  # not up yet
-            last = exc
-            time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"SeaweedFS not ready in {timeout} s: {last}")
+    server._wait_ready(timeout, create=True)
+    return server
+
+
+def _popen(command: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )

@@ -117,7 +117,7 @@ def test_every_alert_has_a_runbook_entry_and_uses_real_metrics():
     from kazru_stt.api import metrics as api_metrics
 
     exported = {"kazru_queue_depth", "kazru_workers_live", "kazru_oldest_queued_job_age_seconds"}
-    exported |= {"kazru_disk_free_bytes", "kazru_jobs"}
+    exported |= {"kazru_disk_free_bytes", "kazru_jobs", "kazru_part_up"}
     for registry in (job_metrics.REGISTRY, api_metrics.REGISTRY):
         for family in registry.collect():
             exported |= {family.name, family.name + "_total"}

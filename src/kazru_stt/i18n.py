@@ -82,6 +82,7 @@ ERROR_MESSAGES: dict[str, str] = {
     E.MODEL_UNAVAILABLE: _("The recognition model is not available on this server."),
     E.MODEL_CORRUPT: _("The recognition model on this server is damaged."),
     E.STORAGE_UNAVAILABLE: _("The storage cannot be reached. Try again later."),
+    E.STORAGE_FULL: _("The storage is full. Try again later or ask the administrator."),
     E.FILE_MISSING: _("The recording is missing from the storage."),
     E.DATABASE_UNAVAILABLE: _("The database cannot be reached. Try again later."),
     E.INTERNAL_ERROR: _("Something went wrong on the server."),

@@ -319,3 +319,22 @@ def test_a_language_with_its_own_model_has_it_write_its_passages():
         ("kk", "қалайсыз", "kk-large"),
         ("ru", "Добрый вечер.", None),
     ]
+
+
+def test_progress_moves_through_every_round_and_never_back():
+    """The first pass takes half the block's progress, the later rounds the rest: a block
+    whose languages are chosen does not read as done once the first pass has run."""
+    spans = [(0.0, 4.0), (5.0, 9.0), (10.0, 14.0)]
+    script = {("ru", 0): ("привет мир", -0.2), ("ru", 2): ("как дела", -0.2)}
+    script[("kk", 1)] = ("сәлем әлем", -0.2)
+    regions = [Region(a, b) for a, b in spans]
+    decoder = ScriptedDecoder(regions, {0: RU, 1: KK, 2: RU}, script, alone=(0, 1, 2))
+    heard: list[tuple[float, int]] = []
+    rounds = LanguageRounds(decoder, regions, TranscribeOptions())
+    rounds.run(lambda t: heard.append((t, len(decoder.calls))))
+    times = [t for t, _ in heard]
+    assert times == sorted(times) and times[-1] == 14.0
+    # Before the Kazakh passage's own decode (the second call) the progress is short of the
+    # end: the first pass took half of it, choosing the languages a step more.
+    assert max(t for t, calls in heard if calls <= 1) <= 7.0 + 14.0 / 8
+    assert heard[-1][1] >= 2

@@ -17,6 +17,9 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 
 log = logging.getLogger(__name__)
+# When a part that is down or full is worth asking again: an outage's end is noticed within
+# seconds (pooled connections are checked before use, storage calls are retried).
+OUTAGE_RETRY_AFTER_S = 5
 
 # Every ErrorCode has its status here (tests/unit check it); a failure on this server's side
 # (a worker, the model, the cloud engine, storage) is 5xx, never the client's 4xx.
@@ -82,6 +85,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.MODEL_UNAVAILABLE: 503,
     ErrorCode.MODEL_CORRUPT: 503,
     ErrorCode.STORAGE_UNAVAILABLE: 503,
+    ErrorCode.STORAGE_FULL: 507,
     ErrorCode.FILE_MISSING: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,
 }
@@ -96,6 +100,8 @@ def error_response(exc: KazruError) -> JSONResponse:
     headers = {}
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
+    elif status in (503, 507):  # a part is down or full: the same request may work later
+        headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_S)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="kazru"'
     return JSONResponse(
@@ -144,7 +150,7 @@ def install(app: FastAPI) -> None:
                 ErrorCode.DATABASE_UNAVAILABLE, "the database is busy or unreachable; retry"
             ),
             status_code=503,
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
         )
 
     @app.exception_handler(Exception)

@@ -1,7 +1,7 @@
-"""Prometheus metrics of the API process, the system-wide figures read from the database at
-each scrape (so every API replica tells the same: queue depth, oldest queued job, live
-workers, jobs by status), and the ASGI middleware that records requests by route template
-(bounded label values: never the raw path)."""
+"""Prometheus metrics of the API process, whether each part the service depends on is
+usable, the system-wide figures read from the database at each scrape (so every API replica
+tells the same: queue depth, oldest queued job, live workers, jobs by status), and the ASGI
+middleware that records requests by route template (bounded label values: never the raw path)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kazru_stt import job_metrics
+from kazru_stt.api.readiness import check_parts
 from kazru_stt.services import stats, workers
 from kazru_stt.services.context import ServiceContext
 
@@ -60,6 +61,19 @@ class SystemCollector:
 
     def collect(self):
         ctx = self.ctx
+        parts = check_parts(ctx)
+        up = GaugeMetricFamily(
+            "kazru_part_up", "Whether a part the service depends on is usable", labels=["part"]
+        )
+        for name, usable in parts.items():
+            up.add_metric([name], 1.0 if usable else 0.0)
+        yield up
+        if parts["database"]:  # else the figures below cannot be read: the rest still is
+            yield from self._database_figures()
+        yield from self._disk()
+
+    def _database_figures(self):
+        ctx = self.ctx
         by_status = GaugeMetricFamily(
             "kazru_jobs", "Jobs in the database by status", labels=["status"]
         )
@@ -80,6 +94,9 @@ class SystemCollector:
             "Worker processes that beat recently",
             value=workers.live_count(ctx),
         )
+
+    def _disk(self):
+        ctx = self.ctx
         disk = GaugeMetricFamily(
             "kazru_disk_free_bytes", "Free bytes where the service writes", labels=["volume"]
         )

@@ -1,12 +1,14 @@
 """Requests per minute per API key (or browser session) and per client address, with the
 `limits` library: counters in memory by default, in Redis when `KAZRU_RATE_LIMIT_STORAGE`
 names one, so every API replica counts against the same limit. Over a limit: 429 with
-`Retry-After` and the error JSON, before any database work."""
+`Retry-After` and the error JSON, before any database work. While the counters' store is
+unreachable, requests pass uncounted (logged): a limiter must not take the API down with it."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import time
 import weakref
@@ -21,13 +23,23 @@ from kazru_stt.api.guard import UPLOAD_ROUTES, client_address_of, send_error
 from kazru_stt.config import Settings
 from kazru_stt.domain.error_codes import ErrorCode
 
+log = logging.getLogger(__name__)
+# A store that failed is not asked again for this long: requests pass without a wait on
+# every one of them (a refused connection is quick, an unreachable host is not).
+STORE_RETRY_S = 5.0
+STORE_TIMEOUT_S = 1.0
+
 LIMITED_PREFIXES = ("/api/", "/v1/", "/app", "/login", "/register")
 LOGIN_PATHS = {"/api/v1/auth/login", "/api/v1/auth/register", "/login", "/register"}
 
 
 def _async_storage_url(url: str) -> tuple[str, dict]:
     if url.startswith(("redis://", "rediss://")):
-        return "async+" + url, {"implementation": "redispy"}
+        return "async+" + url, {
+            "implementation": "redispy",
+            "socket_timeout": STORE_TIMEOUT_S,
+            "socket_connect_timeout": STORE_TIMEOUT_S,
+        }
     if url.startswith("memory://"):
         return "async+memory://", {}
     return url, {}
@@ -54,6 +66,7 @@ class RateLimit:
         self.per_address = parse(settings.rate_limit_per_address)
         self.uploads = parse(settings.rate_limit_uploads)
         self.login = parse(settings.rate_limit_login)
+        self._store_down_until = 0.0
 
     def _limiter(self) -> SlidingWindowCounterRateLimiter:
         """One per event loop: async storages bind their locks and connections to the loop
@@ -81,18 +94,32 @@ class RateLimit:
             checks.append((self.uploads, "u", identity or checks[0][2]))
         if path in LOGIN_PATHS and scope["method"] == "POST":
             checks.append((self.login, "l", checks[0][2]))
-        limiter = self._limiter()
-        for item, kind, who in checks:
-            if not await limiter.hit(item, kind, who):
-                stats = await limiter.get_window_stats(item, kind, who)
-                retry = max(1, math.ceil(stats.reset_time - time.time()))
-                await send_error(
-                    send,
-                    429,
-                    ErrorCode.RATE_LIMITED,
-                    f"too many requests (limit {item}); retry in {retry} s",
-                    [(b"retry-after", str(retry).encode())],
-                    {"retry_after_s": retry},
-                )
-                return
+        refusal = await self._over_limit(checks)
+        if refusal is not None:
+            item, retry = refusal
+            await send_error(
+                send,
+                429,
+                ErrorCode.RATE_LIMITED,
+                f"too many requests (limit {item}); retry in {retry} s",
+                [(b"retry-after", str(retry).encode())],
+                {"retry_after_s": retry},
+            )
+            return
         await self.app(scope, receive, send)
+
+    async def _over_limit(self, checks) -> tuple[object, int] | None:
+        """The first limit the request is over and the seconds until it may retry, or None
+        (also when the counters' store cannot be reached)."""
+        if time.monotonic() < self._store_down_until:
+            return None
+        limiter = self._limiter()
+        try:
+            for item, kind, who in checks:
+                if not await limiter.hit(item, kind, who):
+                    stats = await limiter.get_window_stats(item, kind, who)
+                    return item, max(1, math.ceil(stats.reset_time - time.time()))
+        except Exception as exc:
+            self._store_down_until = time.monotonic() + STORE_RETRY_S
+            log.warning("rate limits not counted for %.0f s: %s", STORE_RETRY_S, exc)
+        return None

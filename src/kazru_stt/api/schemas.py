@@ -41,6 +41,9 @@ class JobOut(BaseModel):
     id: str
     status: str
     progress: int
+    queue_position: int | None = Field(
+        None, description="Queued: its place in the queue (1: next to be taken)."
+    )
     error: ErrorInfo | None = None
     filename: str
     size_bytes: int
@@ -60,7 +63,9 @@ class JobOut(BaseModel):
     result: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, job: Job, transcript: Transcript | None = None) -> JobOut:
+    def of(
+        cls, job: Job, transcript: Transcript | None = None, queue_position: int | None = None
+    ) -> JobOut:
         webhook = None
         if job.webhook_url or job.webhook_state:
             webhook = WebhookInfo(
@@ -73,6 +78,7 @@ class JobOut(BaseModel):
             id=job.id,
             status=job.status,
             progress=job.progress,
+            queue_position=queue_position,
             error=ErrorInfo(code=job.error_code, message=job.error_message)
             if job.error_code
             else None,

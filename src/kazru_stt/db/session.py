@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from kazru_stt.config import get_settings
+
+# A server that does not answer a new connection in this long counts as down (psycopg
+# would otherwise wait for the operating system's TCP timeout, minutes).
+CONNECT_TIMEOUT_S = 5
 
 
 def normalize_url(url: str) -> str:
@@ -52,7 +58,12 @@ def get_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **_pool_options())
+    return create_engine(
+        url,
+        pool_pre_ping=True,  # a pooled connection broken by a restart is replaced, not used
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+        **_pool_options(),
+    )
 
 
 @lru_cache(maxsize=8)
@@ -78,3 +89,11 @@ def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (SQLAlchemy types `Session.execute` as a
     `Result`; for these statements it is a `CursorResult`, which counts them)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def database_down(exc: BaseException) -> bool:
+    """Whether an error means the database cannot be reached (restarting, failing over,
+    every connection in use), as opposed to a fault in what was asked of it."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

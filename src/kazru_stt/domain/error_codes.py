@@ -76,6 +76,7 @@ class ErrorCode(StrEnum):
     MODEL_UNAVAILABLE = "model_unavailable"
     MODEL_CORRUPT = "model_corrupt"
     STORAGE_UNAVAILABLE = "storage_unavailable"
+    STORAGE_FULL = "storage_full"
     FILE_MISSING = "file_missing"
     DATABASE_UNAVAILABLE = "database_unavailable"
 

@@ -40,6 +40,10 @@ from kazru_stt.pipeline.speech_regions import MERGE_GAP_S, Region
 # The longest unit of words the final guard looks for repeated: a whole sentence Whisper
 # loops on ("Солимец в СБ." five times over, each copy a segment of its own).
 LOOP_UNIT_WORDS = 12
+# The first pass's share of the progress through a block when languages are chosen: the
+# later rounds decode again at most every region (another language, not credible), usually
+# far fewer; half each keeps the bar moving through both. (Not fitted: a display weight.)
+FIRST_PASS_SHARE = 0.5
 
 
 class LanguageRounds:
@@ -66,14 +70,35 @@ class LanguageRounds:
         self.models: dict[str, str] = {}  # pass -> the model that wrote it
 
     def run(self, progress: Callable[[float], None] | None = None) -> list[Segment]:
+        """The rounds in order; `progress(t)` hears how far (s, recording clock) through
+        these regions the work has come: the first pass over its share of their span, each
+        later round a step after it (they decode again only some regions, but can take as
+        long as the first pass did: a progress bar that reached the end after the first
+        pass would sit there through all of them)."""
         if not self.regions:
             return []
-        self.first_pass(progress)
-        if self.choosing:
-            self.choose_languages()
-        self.decode_chosen()
-        self.retry_third()
-        self.redo_primary()
+        start, span = self.regions[0].start, self.regions[-1].end - self.regions[0].start
+        first_share = FIRST_PASS_SHARE if self.choosing else 0.9
+
+        def at(share: float) -> None:
+            if progress:
+                progress(start + share * span)
+
+        def first(t: float) -> None:
+            at(first_share * min(1.0, max(0.0, (t - start) / span)) if span > 0 else 0.0)
+
+        self.first_pass(first if progress else None)
+        at(first_share)
+        later = (
+            self.choose_languages if self.choosing else None,
+            self.decode_chosen,
+            self.retry_third,
+            self.redo_primary,
+        )
+        for n, round_ in enumerate(later, start=1):
+            if round_ is not None:
+                round_()
+            at(first_share + (1.0 - first_share) * n / len(later))
         self.mark_unsure()
         self.mark_third()
         self.own_models()

@@ -3,6 +3,8 @@ sessions, the account); the audit trail keeps only a number that no longer names
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select, update
 
 from kazru_stt.db.models import (
@@ -17,14 +19,21 @@ from kazru_stt.db.models import (
 )
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import Conflict
+from kazru_stt.outages import retry_during_outage
 from kazru_stt.services import audit
 from kazru_stt.services.accounts import Caller, ensure_an_admin_remains
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import delete_job_rows
+from kazru_stt.storage import StorageError, storage_down
+
+# How long an erasure waits for a storage that went down midway (the person is waiting).
+STORAGE_WAIT_S = 30.0
 
 
 def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
     user_id = caller.user_id
+    # With the storage down, refuse before anything changes: the person can ask again.
+    ctx.storage.check()
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
         if user is None:
@@ -40,9 +49,21 @@ def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
         db.execute(update(ApiKey).where(ApiKey.user_id == user_id).values(revoked_at=utcnow()))
     with session_scope(ctx.db_url) as db:
         jobs = db.execute(select(Job.id, Job.storage_key).where(Job.owner_id == user_id)).all()
-    for _job_id, key in jobs:  # files first: a row left behind can be erased again
-        if key:
-            ctx.storage.delete(key)
+    try:
+        for _job_id, key in jobs:  # files first: a row left behind can be erased again
+            if key:
+                retry_during_outage(
+                    partial(ctx.storage.delete, key),
+                    is_outage=storage_down,
+                    what=f"erasing user {user_id}'s recordings",
+                    give_up_after_s=STORAGE_WAIT_S,
+                )
+    except StorageError:
+        # The storage went down midway: the account comes back (its keys and sessions stay
+        # revoked), so its owner can sign in and ask again; nothing else changed.
+        with session_scope(ctx.db_url) as db:
+            db.execute(update(User).where(User.id == user_id).values(is_active=True))
+        raise
     with session_scope(ctx.db_url) as db:
         delete_job_rows(db, [job_id for job_id, _ in jobs])
         db.query(ApiKey).filter(ApiKey.user_id == user_id).delete()

@@ -204,6 +204,21 @@ def job_states(ctx: ServiceContext, job_ids: list[str]) -> dict[str, tuple[str, 
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
+def queue_position(ctx: ServiceContext, job: Job) -> int | None:
+    """A queued job's place in the queue (1: next to be taken), or None when not queued.
+    Workers take jobs in the order they were queued; a job re-queued by the sweep goes to
+    the back, so the place is what the queue holds now, not a promise."""
+    if job.status != JobStatus.QUEUED or job.enqueued_at is None:
+        return None
+    with session_scope(ctx.db_url) as db:
+        ahead = db.scalar(
+            select(func.count()).where(
+                Job.status == JobStatus.QUEUED, Job.enqueued_at < job.enqueued_at
+            )
+        )
+    return int(ahead or 0) + 1
+
+
 def load_transcript(ctx: ServiceContext, job: Job) -> Transcript:
     with session_scope(ctx.db_url) as db:
         segments = db.scalars(
@@ -293,8 +308,11 @@ def cancel_job(ctx: ServiceContext, job: Job) -> Job:
 
 
 def delete_job(ctx: ServiceContext, caller: Caller, job: Job, address: str | None) -> None:
-    """Delete rows first (committed), then the stored file. A running worker notices at its
-    next heartbeat and stops; its result can no longer be written."""
+    """The stored file first: with the storage down, the request fails with nothing changed
+    and can be repeated (rows first would leave the file behind for good). Then the rows; a
+    running worker notices at its next heartbeat and stops, its result no longer written."""
+    if job.storage_key:
+        ctx.storage.delete(job.storage_key)
     with session_scope(ctx.db_url) as db:
         delete_job_rows(db, [job.id])
         audit.record(
@@ -304,8 +322,6 @@ def delete_job(ctx: ServiceContext, caller: Caller, job: Job, address: str | Non
             target=f"job:{job.id}",
             address=address,
         )
-    if job.storage_key:
-        ctx.storage.delete(job.storage_key)
 
 
 def delete_transcript_rows(db: Session, job_ids: list[str]) -> None:

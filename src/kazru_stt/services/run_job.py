@@ -11,25 +11,32 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 
 from sqlalchemy import delete, select, update
 
 from kazru_stt import job_metrics, request_ids
 from kazru_stt.allocator import return_freed_memory
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
-from kazru_stt.db.session import rows_changed, session_scope
+from kazru_stt.db.session import database_down, rows_changed, session_scope
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import CanceledError, KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.machine_text import machine_record
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.outages import retry_during_outage
 from kazru_stt.services import voices, webhooks
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import options_from_dict
+from kazru_stt.storage import storage_down
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 5.0
+# How long a job waits for its recording's storage, or a finished transcript for the
+# database, to come back before the job is failed or left to the sweep (which transcribes
+# it again): a restart or failover takes seconds to a minute or two.
+OUTAGE_WAIT_S = 300.0
 Transcriber = Callable[..., Transcript]  # (path, options, progress) -> Transcript
 
 
@@ -99,8 +106,11 @@ class Heartbeat:
         while not self._stop.wait(HEARTBEAT_S):
             try:
                 self.beat()
-            except Exception:  # a busy database must not kill the job; try next beat
-                log.exception("heartbeat failed for job %s", self.job_id)
+            except Exception as exc:  # a busy database must not kill the job; try next beat
+                if database_down(exc):
+                    log.warning("job %s: heartbeat not written: the database is down", self.job_id)
+                else:
+                    log.exception("heartbeat failed for job %s", self.job_id)
 
     def on_progress(self, fraction: float) -> None:
         """Pipeline callback: record progress (at most ~every percent) and stop if lost."""
@@ -108,7 +118,12 @@ class Heartbeat:
         if self.lost:
             raise CanceledError("the job was canceled or taken over")
         if self.progress - self._last_written >= 2:
-            self.beat()
+            try:
+                self.beat()
+            except Exception as exc:
+                if not database_down(exc):
+                    raise
+                return  # the progress is kept: the next beat that gets through writes it
             if self.lost:
                 raise CanceledError("the job was canceled or taken over")
 
@@ -218,13 +233,18 @@ def _process(
 ) -> tuple[str, str]:
     """Transcribe and store; the job's final status as this worker saw it, and its code."""
     job_id = job.id
-    assert job.storage_key is not None  # a job's recording goes only once it has ended
+    storage_key = job.storage_key
+    assert storage_key is not None  # a job's recording goes only once it has ended
     options = options_from_dict(job.options or {})
     try:
-        with (
-            Heartbeat(ctx, job_id, worker_id) as hb,
-            ctx.storage.local_path(job.storage_key) as path,
-        ):
+        with Heartbeat(ctx, job_id, worker_id) as hb, ExitStack() as fetched:
+            # Beating meanwhile: a job waiting for its storage is not a lost job.
+            path = retry_during_outage(
+                lambda: fetched.enter_context(ctx.storage.local_path(storage_key)),
+                is_outage=storage_down,
+                what=f"job {job_id}: reading its recording",
+                give_up_after_s=OUTAGE_WAIT_S,
+            )
             transcript = transcriber(path, options, hb.on_progress)
     except CanceledError:
         log.info("job %s stopped: canceled or taken over", job_id)
@@ -235,11 +255,23 @@ def _process(
         log.exception("job %s crashed", job_id)
         code, message = ErrorCode.INTERNAL_ERROR, f"transcription failed: {type(exc).__name__}"
     else:
-        if not store_result(ctx, job_id, worker_id, transcript):
+        stored = retry_during_outage(
+            lambda: store_result(ctx, job_id, worker_id, transcript),
+            is_outage=database_down,
+            what=f"job {job_id}: storing the transcript",
+            give_up_after_s=OUTAGE_WAIT_S,
+        )
+        if not stored:
             return JobStatus.CANCELED, ""
         _notify(ctx, job)
         return JobStatus.COMPLETED, ""
-    if not fail(ctx, job_id, worker_id, code, message):
+    failed = retry_during_outage(
+        lambda: fail(ctx, job_id, worker_id, code, message),
+        is_outage=database_down,
+        what=f"job {job_id}: recording its failure",
+        give_up_after_s=OUTAGE_WAIT_S,
+    )
+    if not failed:
         return JobStatus.CANCELED, ""
     _notify(ctx, job)
     return JobStatus.FAILED, code

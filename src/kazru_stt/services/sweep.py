@@ -18,18 +18,25 @@ from kazru_stt.services.context import ServiceContext
 log = logging.getLogger(__name__)
 
 
-def sweep(ctx: ServiceContext) -> dict[str, int]:
+def sweep(ctx: ServiceContext, *, take_over: bool = True) -> dict[str, int]:
+    """Re-queue (or fail, after too many attempts) running jobs whose worker stopped beating
+    (unless `take_over` is False: just after a database outage, when no worker could beat),
+    and re-send queued jobs that waited too long."""
     s = ctx.settings
     now = utcnow()
     stale = now - timedelta(seconds=s.heartbeat_stale_s)
     requeue: list[str] = []
     failed = 0
     with session_scope(ctx.db_url) as db:
-        lost = db.execute(
-            select(Job.id, Job.attempts, Job.heartbeat_at).where(
-                Job.status == JobStatus.PROCESSING, Job.heartbeat_at < stale
-            )
-        ).all()
+        lost = (
+            db.execute(
+                select(Job.id, Job.attempts, Job.heartbeat_at).where(
+                    Job.status == JobStatus.PROCESSING, Job.heartbeat_at < stale
+                )
+            ).all()
+            if take_over
+            else []
+        )
         for job_id, attempts, beat in lost:
             still = (
                 (Job.id == job_id)

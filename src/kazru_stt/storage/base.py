@@ -23,6 +23,12 @@ class StorageError(KazruError):
     code = ErrorCode.STORAGE_UNAVAILABLE
 
 
+def storage_down(exc: BaseException) -> bool:
+    """The storage unreachable, as opposed to missing a file or full (which waiting for a
+    while does not mend)."""
+    return isinstance(exc, StorageError) and exc.code == ErrorCode.STORAGE_UNAVAILABLE
+
+
 class FileTooLarge(KazruError):
     code = ErrorCode.FILE_TOO_LARGE
 

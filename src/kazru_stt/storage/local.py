@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -43,6 +44,10 @@ class LocalStorage:
             os.replace(tmp, path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageError(
+                    "the storage is full; try again later", code=ErrorCode.STORAGE_FULL
+                ) from exc
             raise StorageError("the storage cannot be written; try again later") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -71,7 +76,9 @@ class LocalStorage:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             probe = self.root / f".probe-{uuid.uuid4().hex}"
-            probe.write_bytes(b"ok")
-            probe.unlink()
+            try:
+                probe.write_bytes(b"ok")
+            finally:  # also when the write failed (a full disk): made, not written
+                probe.unlink(missing_ok=True)
         except OSError as exc:
             raise StorageError(f"storage {self.root} is not writable: {exc}") from exc

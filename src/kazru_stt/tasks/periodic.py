@@ -7,18 +7,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import partial
 
 from kazru_stt.config import get_settings
+from kazru_stt.db.session import database_down
 from kazru_stt.tasks.runtime import service_context
 
 log = logging.getLogger(__name__)
 
 
-def _safely(what: str, work) -> None:
+def _safely(what: str, work) -> bool:
+    """Run one step; False if the database was down (any other failure is logged)."""
     try:
         work()
-    except Exception:  # one failed pass must not stop the loop
+    except Exception as exc:  # one failed pass must not stop the loop
+        if database_down(exc):  # an outage, not a fault here: one line, not a traceback
+            log.warning("%s skipped: the database is unavailable", what)
+            return False
         log.exception("%s failed", what)
+    return True
 
 
 def run_periodic(stop: threading.Event, worker_id: str | None = None) -> None:
@@ -32,14 +39,20 @@ def run_periodic(stop: threading.Event, worker_id: str | None = None) -> None:
     settings = get_settings()
     ctx = service_context()
     last_retention = last_sweep = None
+    # No worker could beat while the database was down: a job's old heartbeat says nothing
+    # about its worker until a whole stale period has passed since then.
+    database_down_at = -settings.heartbeat_stale_s
     while True:
         now = time.monotonic()
         if worker_id is not None:
-            _safely("worker beat", lambda: workers.beat(ctx, worker_id))
+            if not _safely("worker beat", lambda: workers.beat(ctx, worker_id)):
+                database_down_at = now
             _safely("model unload", lambda: unload_idle_models(settings))
         if last_sweep is None or now - last_sweep >= settings.sweep_interval_s:
             last_sweep = now
-            _safely("sweep", lambda: sweep(ctx))
+            take_over = now - database_down_at >= settings.heartbeat_stale_s
+            if not _safely("sweep", partial(sweep, ctx, take_over=take_over)):
+                database_down_at = now
         if last_retention is None or now - last_retention >= settings.retention_interval_s:
             last_retention = now
             _safely("retention run", lambda: run_retention(ctx))

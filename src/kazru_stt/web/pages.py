@@ -377,16 +377,22 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         return opened
     caller, user, job = opened
     ctx = request.app.state.ctx
-    transcript = undo_state = None
+    transcript = undo_state = position = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
         undo_state = await run_in_threadpool(corrections.undo_state, ctx, job)
+    elif job.status == JobStatus.QUEUED:
+        position = await run_in_threadpool(job_service.queue_position, ctx, job)
     return render(
         request,
         template,
         caller,
         stored_locale=user["locale"],
-        job={**view.job_row(job), "own": job.owner_id == caller.user_id},
+        job={
+            **view.job_row(job),
+            "own": job.owner_id == caller.user_id,
+            "queue_position": position,
+        },
         transcript=(
             view.transcript_view(transcript, _locale(request, user["locale"]))
             if transcript

@@ -173,6 +173,7 @@ def js_strings(gettext) -> dict[str, str]:
         "confirm_revoke": _("Revoke this key? Programs using it will stop working."),
         "rename_prompt": _("Name of this speaker"),
         "speed": _("Speed"),
+        "queue_place": _("Place in the queue: %(n)s"),
         **{f"error_{code}": message for code, message in ERROR_MESSAGES.items()},
         "copied": _("Copied"),
         "open": _("Open"),

@@ -1,11 +1,7 @@
-"""/healthz (alive), /readyz (database, queue, storage, model usable), /metrics.
-
-Public answers name the failing part but never an exception's text or a path; the detail
-goes to the log."""
+"""/healthz (alive), /readyz (database, queue, storage, model usable: api/readiness),
+/metrics."""
 
 from __future__ import annotations
-
-import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
@@ -14,41 +10,15 @@ from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api.deps import ContextDep, OptionalCallerDep
 from kazru_stt.api.metrics import exposition
+from kazru_stt.api.readiness import check_parts
 from kazru_stt.domain.errors import AuthError, NotFound
-from kazru_stt.services import stats
 
 router = APIRouter(tags=["operations"])
-log = logging.getLogger(__name__)
 
 
 @router.get("/healthz")
 async def healthz() -> dict:  # async: never queued behind the thread pool
     return {"status": "ok"}
-
-
-def _check(results: dict[str, str], name: str, probe) -> None:
-    try:
-        probe()
-        results[name] = "ok"
-    except Exception as exc:
-        log.warning("readiness: %s failed: %s", name, exc)
-        results[name] = "error"
-
-
-def _checks(ctx) -> dict[str, str]:
-    # On a readiness check only: faster-whisper takes seconds to import.
-    from kazru_stt.engines.whisper import resolve_model  # noqa: PLC0415
-
-    results: dict[str, str] = {}
-    _check(results, "database", lambda: stats.ping_database(ctx))
-    _check(results, "storage", ctx.storage.check)
-    _check(results, "queue", ctx.extra.get("queue_check") or (lambda: None))
-    _check(
-        results,
-        "model",
-        lambda: resolve_model(ctx.settings.model_path, ctx.settings.resolved_model_cache_dir),
-    )
-    return results
 
 
 def _require(caller, public: bool, admin: bool = False) -> None:
@@ -63,8 +33,9 @@ def _require(caller, public: bool, admin: bool = False) -> None:
 @router.get("/readyz")
 async def readyz(ctx: ContextDep, caller: OptionalCallerDep) -> JSONResponse:
     _require(caller, ctx.settings.public_readyz)
-    checks = await run_in_threadpool(_checks, ctx)
-    ready = all(v == "ok" for v in checks.values())
+    parts = await run_in_threadpool(check_parts, ctx)
+    checks = {name: "ok" if up else "error" for name, up in parts.items()}
+    ready = all(parts.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks},
         status_code=200 if ready else 503,

@@ -128,10 +128,12 @@ def list_transcriptions(
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result")
 async def get_transcription(job: OwnedJob, ctx: ContextDep) -> Response:
     # The route clients poll: one thread hop (the job's row), serialized once.
-    transcript = None
+    transcript = position = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
-    body = JobOut.of(job, transcript).model_dump_json()
+    elif job.status == JobStatus.QUEUED:
+        position = await run_in_threadpool(job_service.queue_position, ctx, job)
+    body = JobOut.of(job, transcript, position).model_dump_json()
     return Response(body, media_type="application/json")
 
 

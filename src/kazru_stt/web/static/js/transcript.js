@@ -240,10 +240,21 @@
   function followProgress() {
     const bar = document.getElementById("job-progress");
     if (!bar) return;
+    const place = document.getElementById("job-queue");
+    let asked = 0;
     const source = new EventSource(`${base}/events`);
-    source.addEventListener("status", (e) => {
+    source.addEventListener("status", async (e) => {
       const state = JSON.parse(e.data);
       bar.value = state.progress;
+      if (place && state.status !== "queued") place.hidden = true;
+      else if (place && Date.now() - asked > 5000) {  // the place moves as others finish
+        asked = Date.now();
+        const job = await api("GET", base).catch(() => null);
+        if (job?.queue_position) {
+          place.textContent = t("queue_place").replace("%(n)s", job.queue_position);
+          place.hidden = false;
+        }
+      }
       if (!statuses.active.includes(state.status)) { source.close(); location.reload(); }
     });
     source.addEventListener("timeout", () => { source.close(); followProgress(); });
