@@ -12,6 +12,9 @@ import pytest
 
 from kazru_stt.media.encode import write_wav  # noqa: F401  (re-exported for tests)
 
+# Checks shared by tests on several databases: their asserts explain themselves too.
+pytest.register_assert_rewrite("tests.search_checks")
+
 # The recordings the tests use live in the repository (tests/data, with their licenses);
 # KAZRU_EVAL_DIR may point at another set with the same layout (e.g. ../shared/eval).
 EVAL_DIR = Path(os.environ.get("KAZRU_EVAL_DIR") or Path(__file__).resolve().parent / "data")

@@ -345,12 +345,87 @@ def test_every_page_is_translated(web, browser, eval_dir, lang):
     visit = Visit(browser, web, locale="en-US")  # the browser asks for English; we switch
     page = visit.sign_in(f"{lang}@example.kz", lang=lang)
     pages = ("/app", f"/app/t/{job['id']}", "/app/keys", "/app/account", "/app/admin")
-    for path in (*pages, "/app/accuracy", "/app/admin/accuracy"):
+    word = _a_word_of(web, job["id"], key)
+    searches = (f"/app/search?q={word}", "/app/search?q=zzzz")  # hits, and none
+    with web.client(key) as c:
+        link = c.post(f"/api/v1/transcriptions/{job['id']}/links", json={"with_audio": True})
+    shared = link.json()["url"].removeprefix(web.url)
+    for path in (*pages, "/app/accuracy", "/app/admin/accuracy", *searches, shared):
         page.goto(f"{web.url}{path}")
         assert page.get_attribute("html", "lang") == lang
         untranslated = [s for s in _visible_strings(page) if s in english]
         assert not untranslated, (path, untranslated)
     visit.close()
+
+
+def _a_word_of(web, job_id: str, key: str, segment: int = 0) -> str:
+    with web.client(key) as c:
+        segments = c.get(f"/api/v1/transcriptions/{job_id}").json()["result"]["segments"]
+    words = [w for w in re.findall(r"\w+", segments[segment]["text"]) if len(w) > 3]
+    return words[0]
+
+
+def test_search_finds_a_passage_and_opens_it_in_the_player(web, browser, eval_dir):
+    key = web.add_user("searcher@example.kz", password=PASSWORD)
+    job = web.upload(eval_dir / "mixed_kk_ru.wav", key=key, language="auto")
+    web.wait(job["id"])
+    with web.client(key) as c:
+        segments = c.get(f"/api/v1/transcriptions/{job['id']}").json()["result"]["segments"]
+    target = max(range(len(segments)), key=lambda i: (len(segments[i]["text"]) > 12, i))
+    word = _a_word_of(web, job["id"], key, target)
+    visit = Visit(browser, web)
+    page = visit.sign_in("searcher@example.kz")
+    page.click("nav a[href='/app/search']")
+    page.fill("input[name=q]", word.upper())  # any case
+    page.click("form.search button[type=submit]")
+    hits = page.locator("#hits li")
+    assert hits.count() >= 1
+    assert word.lower() in hits.first.locator("mark").first.inner_text().lower()
+    # The hit for the passage opens the transcript there: in view, and the player at it.
+    link = page.locator(f"#hits a[href*='t={segments[target]['start']:.2f}']").first
+    link.click()
+    page.wait_for_url(re.compile(r"/app/t/"))
+    _until(page, "document.getElementById('media').readyState >= 1")
+    found = page.locator(".segment.found")
+    assert found.count() == 1
+    assert float(found.get_attribute("data-start")) == pytest.approx(segments[target]["start"])
+    at = page.evaluate("document.getElementById('media').currentTime")
+    assert at == pytest.approx(segments[target]["start"], abs=0.05)
+    visit.close()
+
+
+def test_a_read_only_link_opens_in_a_browser_without_signing_in(web, browser, eval_dir):
+    key = web.add_user("sharer@example.kz", password=PASSWORD)
+    job = web.upload(eval_dir / "ru" / "tinkoff_sample_4.wav", key=key, language="ru")
+    web.wait(job["id"])
+    owner = Visit(browser, web)
+    page = owner.sign_in("sharer@example.kz")
+    page.goto(f"{web.url}/app/t/{job['id']}")
+    page.click("#share summary")
+    page.check("#share-form input[name=with_audio]")
+    page.click("#share-form button[type=submit]")
+    _until(page, "document.getElementById('share-url').value.includes('/s/')")
+    url = page.input_value("#share-url")
+    first_words = page.locator(".segment .text").first.inner_text()[:20]
+
+    reader = Visit(browser, web)  # another browser profile: no session, no cookie
+    shared = reader.page
+    shared.goto(url)
+    assert first_words in shared.locator("#shared").inner_text()
+    assert shared.locator("nav a[href='/app/search']").count() == 0  # nothing of the account
+    _until(shared, "document.getElementById('media').readyState >= 1")  # the recording plays
+    shared.locator("#shared [data-seek]").nth(0).click()
+    _until(shared, "!document.getElementById('media').paused")
+
+    # The owner sees it opened once, and revokes it: the reader's next visit finds nothing.
+    page.click("#share summary")
+    page.click("#share summary")  # closed and opened again: the list is read anew
+    _until(page, "document.querySelector('#share-links li')?.textContent.includes('1')")
+    page.click("#share-links li button")
+    _until(page, "!document.querySelector('#share-links li button')")
+    assert shared.goto(url).status == 404
+    owner.close()
+    reader.close()
 
 
 def _small_controls(page) -> list[str]:

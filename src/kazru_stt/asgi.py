@@ -29,9 +29,11 @@ from kazru_stt.api.routes import (
     docs,
     health,
     keys,
+    links,
     me,
     models,
     openai_compat,
+    search,
     transcriptions,
     vocabulary,
     voices,
@@ -42,7 +44,7 @@ from kazru_stt.api.upload_slots import UploadSlots
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.tasks.runtime import queue_check, service_context
-from kazru_stt.web import pages
+from kazru_stt.web import pages, shared
 
 WATCH_INTERVAL_S = 0.5
 
@@ -79,12 +81,14 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     errors.install(app)
     for module in (
         transcriptions,
+        links,
         corrections,
         openai_compat,
         models,
         me,
         voices,
         vocabulary,
+        search,
         keys,
         auth,
         admin,
@@ -94,6 +98,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         app.include_router(module.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS), name="docs-assets")
     app.include_router(pages.router)
+    app.include_router(shared.router)  # read-only links: /s/{token}
     app.mount(STATIC_URL, pages.VersionedStatic(directory=pages.STATIC), name="static")
 
     app.add_middleware(RequestMetrics)

@@ -15,7 +15,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kazru_stt.api.errors import error_body
-from kazru_stt.api.paths import DOCS_ASSETS_URL, STATIC_URL
+from kazru_stt.api.paths import DOCS_ASSETS_URL, SHARED_URL, STATIC_URL
 from kazru_stt.config import Settings
 from kazru_stt.domain.error_codes import ErrorCode
 
@@ -64,10 +64,13 @@ CACHEABLE_PREFIXES = (f"{STATIC_URL}/", f"{DOCS_ASSETS_URL}/")
 
 def security_headers(path: str, https: bool) -> list[tuple[bytes, bytes]]:
     api = path.startswith(("/api/", "/v1/", "/metrics", "/openapi.json"))
+    # no-referrer would make form posts say Origin: null; a shared transcript (its token is
+    # in its address) has no forms, and must not hand its address to any other page.
+    referrer = b"no-referrer" if path.startswith(SHARED_URL) else b"same-origin"
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
-        (b"referrer-policy", b"same-origin"),  # no-referrer would make form posts say Origin: null
+        (b"referrer-policy", referrer),
         (b"cross-origin-opener-policy", b"same-origin"),
         (b"cross-origin-resource-policy", b"same-origin"),
         (b"content-security-policy", (API_CSP if api else PAGE_CSP).encode()),

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kazru_stt.api.deps import SESSION_COOKIE
 from kazru_stt.api.guard import UPLOAD_ROUTES, client_address_of, send_error
+from kazru_stt.api.paths import SHARED_URL
 from kazru_stt.config import Settings
 from kazru_stt.domain.error_codes import ErrorCode
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 STORE_RETRY_S = 5.0
 STORE_TIMEOUT_S = 1.0
 
-LIMITED_PREFIXES = ("/api/", "/v1/", "/app", "/login", "/register")
+LIMITED_PREFIXES = ("/api/", "/v1/", "/app", "/login", "/register", SHARED_URL)
 LOGIN_PATHS = {"/api/v1/auth/login", "/api/v1/auth/register", "/login", "/register"}
 
 

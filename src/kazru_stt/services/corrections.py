@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from kazru_stt.db import search_index
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, TranscriptEdit, User, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.error_codes import ErrorCode
@@ -77,15 +78,17 @@ def _with_machine(row: SegmentRow, job: Job) -> dict[str, Any]:
     return {**_snap(row), "machine": accuracy.machine_of(row, job)}
 
 
-def _replace(db: Session, job_id: str, first: int, old_count: int, new: list[dict]) -> None:
-    """Put `new` where the `old_count` segments from `first` were, renumbering the rest."""
-    db.execute(
-        delete(SegmentRow).where(
-            SegmentRow.job_id == job_id,
-            SegmentRow.idx >= first,
-            SegmentRow.idx < first + old_count,
-        )
+def _replace(db: Session, job: Job, first: int, old_count: int, new: list[dict]) -> None:
+    """Put `new` where the `old_count` segments from `first` were, renumbering the rest;
+    the search index follows in the same transaction (renumbered rows keep their ids)."""
+    job_id = job.id
+    replaced = (
+        (SegmentRow.job_id == job_id)
+        & (SegmentRow.idx >= first)
+        & (SegmentRow.idx < first + old_count)
     )
+    search_index.unindex_segments(db, db.scalars(select(SegmentRow.id).where(replaced)))
+    db.execute(delete(SegmentRow).where(replaced))
     shift = len(new) - old_count
     if shift:
         # Through negative numbers, so that no two rows share an index at any moment
@@ -98,17 +101,19 @@ def _replace(db: Session, job_id: str, first: int, old_count: int, new: list[dic
             .values(idx=-SegmentRow.idx - 1)
         )
     db.flush()
-    for offset, snap in enumerate(new):
-        db.add(
-            SegmentRow(
-                job_id=job_id,
-                idx=first + offset,
-                **{name: snap[name] for name in _ROW_FIELDS},
-                words={"words": snap["words"]},
-                machine=snap["machine"],
-            )
+    added = [
+        SegmentRow(
+            job_id=job_id,
+            idx=first + offset,
+            **{name: snap[name] for name in _ROW_FIELDS},
+            words={"words": snap["words"]},
+            machine=snap["machine"],
         )
+        for offset, snap in enumerate(new)
+    ]
+    db.add_all(added)
     db.flush()
+    search_index.index_segments(db, added, job.owner_id)
 
 
 def _record(
@@ -121,7 +126,7 @@ def _record(
     after: list[dict],
 ) -> None:
     """Apply a correction and keep it in the history (forgetting what was undone)."""
-    _replace(db, job.id, first, len(before), after)
+    _replace(db, job, first, len(before), after)
     db.execute(delete(TranscriptEdit).where(TranscriptEdit.job_id == job.id, TranscriptEdit.undone))
     last = db.scalar(select(func.max(TranscriptEdit.seq)).where(TranscriptEdit.job_id == job.id))
     db.add(
@@ -288,7 +293,7 @@ def _step(ctx: ServiceContext, job: Job, *, redo: bool) -> dict:
         old, new = entry.before["segments"], entry.after["segments"]
         put, replaced = (new, old) if redo else (old, new)
         _rows(db, job.id, entry.first_idx, len(replaced))  # the history still fits
-        _replace(db, job.id, entry.first_idx, len(replaced), put)
+        _replace(db, locked, entry.first_idx, len(replaced), put)
         entry.undone = not redo
         if locked.reviewed_at is not None:
             accuracy.rescore(db, locked)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import func
 
 from kazru_stt import job_metrics, request_ids
+from kazru_stt.db import search_index
 from kazru_stt.db.models import (
     Job,
     ReviewScore,
@@ -328,6 +329,7 @@ def delete_transcript_rows(db: Session, job_ids: list[str]) -> None:
     """The jobs' segments, speakers and edit history (retention keeps the job row itself,
     as expired, and the review's error counts, which hold no text)."""
     db.execute(delete(TranscriptEdit).where(TranscriptEdit.job_id.in_(job_ids)))
+    search_index.unindex_jobs(db, job_ids)
     db.execute(delete(SegmentRow).where(SegmentRow.job_id.in_(job_ids)))
     db.execute(delete(SpeakerRow).where(SpeakerRow.job_id.in_(job_ids)))
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 
 from kazru_stt import job_metrics, request_ids
 from kazru_stt.allocator import return_freed_memory
+from kazru_stt.db import search_index
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import database_down, rows_changed, session_scope
 from kazru_stt.domain.error_codes import ErrorCode
@@ -155,9 +156,10 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
         if not done:
             db.rollback()
             return False
+        search_index.unindex_jobs(db, [job_id])
         db.execute(delete(SegmentRow).where(SegmentRow.job_id == job_id))
         db.execute(delete(SpeakerRow).where(SpeakerRow.job_id == job_id))
-        db.add_all(
+        rows = [
             SegmentRow(
                 job_id=job_id,
                 idx=seg.id,
@@ -172,7 +174,11 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
                 machine=machine_record(seg, transcript.engine, transcript.model),
             )
             for seg in transcript.segments
-        )
+        ]
+        db.add_all(rows)
+        db.flush()
+        owner = db.scalar(select(Job.owner_id).where(Job.id == job_id))
+        search_index.index_segments(db, rows, owner)
         db.add_all(voices.speaker_rows(db, job_id, transcript.speakers))
     return True
 

@@ -34,6 +34,7 @@ from kazru_stt.domain.vocabulary import MAX_TERMS
 from kazru_stt.i18n import ERROR_MESSAGES, _
 from kazru_stt.services import accounts, accuracy, corrections, first_run, quotas, vocabulary
 from kazru_stt.services import jobs as job_service
+from kazru_stt.services import search as search_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.web import i18n, view
 
@@ -68,7 +69,7 @@ async def _caller(request: Request) -> Caller | None:
         return None  # an ended session: show the sign-in page
 
 
-def _locale(request: Request, stored: str | None = None) -> str:
+def page_locale(request: Request, stored: str | None = None) -> str:
     return i18n.choose(
         request.query_params.get("lang"),
         request.cookies.get(i18n.COOKIE),
@@ -85,7 +86,7 @@ def render(
     stored_locale: str | None = None,
     **context,
 ) -> HTMLResponse:
-    locale = _locale(request, stored_locale)
+    locale = page_locale(request, stored_locale)
     trans = catalogues.translations(locale)
     ctx = request.app.state.ctx
     response = templates.TemplateResponse(
@@ -298,6 +299,44 @@ async def transcriptions_page(request: Request, offset: Offset = 0) -> Response:
     return await _transcriptions(request, offset, "transcriptions.html")
 
 
+@router.get("/app/search")
+async def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=200)] = "",
+    language: Annotated[str, Query(pattern=r"^(kk|ru|en|)$")] = "",
+    offset: Offset = 0,
+) -> Response:
+    """Words across my transcripts: each hit its passage, opening the transcript there."""
+    signed = await _signed_in(request)
+    if signed is None:
+        return _to_login(request)
+    caller, user = signed
+    found = None
+    if q.strip():
+        found = await run_in_threadpool(
+            lambda: search_service.search(
+                request.app.state.ctx,
+                caller,
+                q,
+                language=language or None,
+                limit=PAGE_SIZE,
+                offset=min(offset, 10_000),
+            )
+        )
+    locale = page_locale(request, user["locale"])
+    return render(
+        request,
+        "search.html",
+        caller,
+        stored_locale=user["locale"],
+        q=q,
+        language=language,
+        hits=[view.search_hit(h, found["terms"], locale) for h in found["hits"]] if found else None,
+        prev_offset=max(offset - PAGE_SIZE, 0) if offset else None,
+        next_offset=offset + PAGE_SIZE if found and found["more"] else None,
+    )
+
+
 @router.get("/app/jobs")
 async def jobs_fragment(request: Request, offset: Offset = 0) -> Response:
     """The list alone, for htmx: after an upload, and when paging."""
@@ -347,7 +386,7 @@ async def history_fragment(request: Request, job_id: JobId) -> Response:
     caller, user, job = opened
     ctx = request.app.state.ctx
     found = await run_in_threadpool(corrections.history, ctx, job)
-    locale = _locale(request, user["locale"])
+    locale = page_locale(request, user["locale"])
     return render(
         request,
         "_history.html",
@@ -394,7 +433,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
             "queue_position": position,
         },
         transcript=(
-            view.transcript_view(transcript, _locale(request, user["locale"]))
+            view.transcript_view(transcript, page_locale(request, user["locale"]))
             if transcript
             else None
         ),

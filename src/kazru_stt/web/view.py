@@ -8,6 +8,7 @@ from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
+from kazru_stt.domain.search_text import marked
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.for_reader import speaker_names
 from kazru_stt.i18n import (
@@ -174,6 +175,10 @@ def js_strings(gettext) -> dict[str, str]:
         "rename_prompt": _("Name of this speaker"),
         "speed": _("Speed"),
         "queue_place": _("Place in the queue: %(n)s"),
+        "link_until": _("Valid until"),
+        "link_revoked": _("Revoked"),
+        "link_opened": _("Opened"),
+        "revoke": _("Revoke"),
         **{f"error_{code}": message for code, message in ERROR_MESSAGES.items()},
         "copied": _("Copied"),
         "open": _("Open"),
@@ -270,3 +275,17 @@ def accuracy_chart(weeks: list[dict]) -> dict | None:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+def search_hit(hit: dict, terms: list[str], locale: str) -> dict:
+    """One search hit as the results list shows it: where (file, time, speaker, language),
+    its passage with the words found marked, and the link that opens it there."""
+    speaker = hit["speaker"]
+    return {
+        "filename": hit["filename"],
+        "at": clock(hit["start"]),
+        "href": f"/app/t/{hit['job_id']}?t={hit['start']:.2f}",
+        "pieces": marked(hit["text"], terms),
+        "language": language_name(hit["language"], locale) if hit["language"] else "",
+        "speaker": hit["speaker_name"] or (speaker_title(speaker, locale) if speaker else ""),
+    }

@@ -260,9 +260,69 @@
     source.addEventListener("timeout", () => { source.close(); followProgress(); });
   }
 
+  // Read-only links: made with their validity, listed with how often each was opened,
+  // revoked in place. The address is shown once, when made (only its hash is kept).
+  const share = document.getElementById("share");
+  async function listLinks() {
+    const list = document.getElementById("share-links");
+    const { links } = await api("GET", `${base}/links`);
+    list.replaceChildren(...links.map((link) => {
+      const item = document.createElement("li");
+      const until = new Date(link.expires_at).toLocaleString(document.documentElement.lang);
+      item.textContent = link.revoked_at
+        ? `${t("link_revoked")} · ${t("link_opened")}: ${link.views}`
+        : `${t("link_until")} ${until} · ${t("link_opened")}: ${link.views} `;
+      if (!link.revoked_at) {
+        const revoke = document.createElement("button");
+        revoke.type = "button";
+        revoke.textContent = t("revoke");
+        revoke.addEventListener("click", async () => {
+          await api("DELETE", `${base}/links/${link.id}`);
+          await listLinks();
+        });
+        item.append(revoke);
+      }
+      return item;
+    }));
+  }
+  if (share) {
+    share.addEventListener("toggle", () => { if (share.open) listLinks().catch(() => {}); });
+    document.getElementById("share-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const form = e.target;
+      try {
+        const link = await api("POST", `${base}/links`, {
+          hours: parseInt(form.hours.value, 10), with_audio: form.with_audio.checked,
+        });
+        document.getElementById("share-url").value = link.url;
+        document.getElementById("share-made").hidden = false;
+        await listLinks();
+      } catch (error) { say(error.message); }
+    });
+    document.getElementById("share-copy").addEventListener("click", async () => {
+      const field = document.getElementById("share-url");
+      field.select();
+      try { await navigator.clipboard.writeText(field.value); say(t("copied")); } catch (e) { /* selected */ }
+    });
+  }
+
+  // Opened from a search hit (?t=seconds): the passage said then, in view, and the player there.
+  function openAt() {
+    const at = parseFloat(new URLSearchParams(location.search).get("t"));
+    if (!Number.isFinite(at)) return;
+    if (media) media.currentTime = at;
+    const passages = [...root.querySelectorAll(".segment")];
+    const here = passages.filter((li) => parseFloat(li.dataset.start) <= at + 0.01).pop();
+    if (!here) return;
+    here.classList.add("found");
+    here.scrollIntoView({ block: "center" });
+    here.querySelector(".text")?.focus({ preventScroll: true });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     indexWords();
     followProgress();
+    openAt();
     if (media) {
       media.addEventListener("play", tick);
       media.addEventListener("seeked", highlight);
