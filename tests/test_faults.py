@@ -360,6 +360,8 @@ def test_storage_disk_full(small_disk, tmp_path, model_cache, eval_dir):
     api, workers = _start(tmp_path, model_cache, backend, storage_url=f"file://{recordings}")
     try:
         jobs = [_upload(api, clip).json()["id"] for clip in _clips(eval_dir, 6)]
+        leaving = api.add_user("leaving@example.com")  # erases their account on a full disk
+        jobs.append(api.upload(_clips(eval_dir, 1)[0], key=leaving, language="ru")["id"])
         _wait_running(api, jobs)
         filler = _fill(small_disk)
         refused = [_upload(api, clip) for clip in _clips(eval_dir, 2)]
@@ -373,6 +375,11 @@ def test_storage_disk_full(small_disk, tmp_path, model_cache, eval_dir):
         # The jobs already stored go on; nothing half-written is left by the refusals.
         _all_completed_once(api, workers, jobs)
         assert not list(recordings.rglob(".part-*"))
+        assert len(_recordings(recordings)) == len(jobs)
+        # Erasing frees space: a full disk is no reason to refuse it.
+        with api.client(leaving) as c:
+            assert c.delete("/api/v1/me/data").status_code == 204
+        jobs.pop()
         assert len(_recordings(recordings)) == len(jobs)
 
         filler.unlink()

@@ -32,8 +32,13 @@ STORAGE_WAIT_S = 30.0
 
 def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
     user_id = caller.user_id
-    # With the storage down, refuse before anything changes: the person can ask again.
-    ctx.storage.check()
+    # With the storage down, refuse before anything changes: the person can ask again. (A
+    # full one is no reason to refuse: erasing frees space.)
+    try:
+        ctx.storage.check()
+    except StorageError as exc:
+        if storage_down(exc):
+            raise
     with session_scope(ctx.db_url) as db:
         user = db.get(User, user_id)
         if user is None:

@@ -81,4 +81,6 @@ class LocalStorage:
             finally:  # also when the write failed (a full disk): made, not written
                 probe.unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"storage {self.root} is not writable: {exc}") from exc
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            code = ErrorCode.STORAGE_FULL if full else ErrorCode.STORAGE_UNAVAILABLE
+            raise StorageError(f"storage {self.root} is not writable: {exc}", code=code) from exc
