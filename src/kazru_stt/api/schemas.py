@@ -44,6 +44,11 @@ class JobOut(BaseModel):
     queue_position: int | None = Field(
         None, description="Queued: its place in the queue (1: next to be taken)."
     )
+    estimated_wait_s: float | None = Field(
+        None,
+        description="Queued: about how long until a worker takes it (from the audio ahead "
+        "and the workers' recent speed; null without either).",
+    )
     error: ErrorInfo | None = None
     filename: str
     size_bytes: int
@@ -64,7 +69,11 @@ class JobOut(BaseModel):
 
     @classmethod
     def of(
-        cls, job: Job, transcript: Transcript | None = None, queue_position: int | None = None
+        cls,
+        job: Job,
+        transcript: Transcript | None = None,
+        queue_position: int | None = None,
+        estimated_wait_s: float | None = None,
     ) -> JobOut:
         webhook = None
         if job.webhook_url or job.webhook_state:
@@ -79,6 +88,7 @@ class JobOut(BaseModel):
             status=job.status,
             progress=job.progress,
             queue_position=queue_position,
+            estimated_wait_s=estimated_wait_s,
             error=ErrorInfo(code=job.error_code, message=job.error_message)
             if job.error_code
             else None,

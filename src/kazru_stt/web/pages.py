@@ -32,7 +32,15 @@ from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
 from kazru_stt.i18n import ERROR_MESSAGES, _
-from kazru_stt.services import accounts, accuracy, corrections, first_run, quotas, vocabulary
+from kazru_stt.services import (
+    accounts,
+    accuracy,
+    corrections,
+    first_run,
+    queue_estimate,
+    quotas,
+    vocabulary,
+)
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services import search as search_service
 from kazru_stt.services.accounts import Caller
@@ -416,12 +424,13 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         return opened
     caller, user, job = opened
     ctx = request.app.state.ctx
-    transcript = undo_state = position = None
+    transcript = undo_state = position = wait = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
         undo_state = await run_in_threadpool(corrections.undo_state, ctx, job)
     elif job.status == JobStatus.QUEUED:
         position = await run_in_threadpool(job_service.queue_position, ctx, job)
+        wait = await run_in_threadpool(queue_estimate.wait_s, ctx, job)
     return render(
         request,
         template,
@@ -431,6 +440,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
             **view.job_row(job),
             "own": job.owner_id == caller.user_id,
             "queue_position": position,
+            "wait_minutes": view.wait_minutes(wait),
         },
         transcript=(
             view.transcript_view(transcript, page_locale(request, user["locale"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 from kazru_stt.config import Settings
@@ -175,6 +176,7 @@ def js_strings(gettext) -> dict[str, str]:
         "rename_prompt": _("Name of this speaker"),
         "speed": _("Speed"),
         "queue_place": _("Place in the queue: %(n)s"),
+        "queue_wait": _("it starts in about %(minutes)s min"),
         "link_until": _("Valid until"),
         "link_revoked": _("Revoked"),
         "link_opened": _("Opened"),
@@ -275,6 +277,11 @@ def accuracy_chart(weeks: list[dict]) -> dict | None:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+def wait_minutes(wait_s: float | None) -> int | None:
+    """An estimated wait as the page says it: whole minutes, at least 1 (None: no estimate)."""
+    return None if wait_s is None else max(1, math.ceil(wait_s / 60))
 
 
 def search_hit(hit: dict, terms: list[str], locale: str) -> dict:

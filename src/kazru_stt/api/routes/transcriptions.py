@@ -35,7 +35,7 @@ from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.exporters import export, get_format
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.services import accounts, vocabulary, webhook_targets
+from kazru_stt.services import accounts, queue_estimate, vocabulary, webhook_targets
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.job_request import JobRequest
@@ -128,12 +128,13 @@ def list_transcriptions(
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result")
 async def get_transcription(job: OwnedJob, ctx: ContextDep) -> Response:
     # The route clients poll: one thread hop (the job's row), serialized once.
-    transcript = position = None
+    transcript = position = wait = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
     elif job.status == JobStatus.QUEUED:
         position = await run_in_threadpool(job_service.queue_position, ctx, job)
-    body = JobOut.of(job, transcript, position).model_dump_json()
+        wait = await run_in_threadpool(queue_estimate.wait_s, ctx, job)
+    body = JobOut.of(job, transcript, position, wait).model_dump_json()
     return Response(body, media_type="application/json")
 
 

@@ -251,7 +251,12 @@
         asked = Date.now();
         const job = await api("GET", base).catch(() => null);
         if (job?.queue_position) {
-          place.textContent = t("queue_place").replace("%(n)s", job.queue_position);
+          let text = t("queue_place").replace("%(n)s", job.queue_position);
+          if (job.estimated_wait_s !== null) {  // whole minutes, at least 1 (view.wait_minutes)
+            const minutes = Math.max(1, Math.ceil(job.estimated_wait_s / 60));
+            text += "; " + t("queue_wait").replace("%(minutes)s", minutes);
+          }
+          place.textContent = text;
           place.hidden = false;
         }
       }
