@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,10 +125,17 @@ def test_request_id_follows_the_job_and_workers_report_to_metrics(
         assert job["status"] == "completed"
         text = job["result"]["segments"][0]["text"]
 
-        with svc.client() as c:
-            metrics = c.get("/metrics").text
-        # Counted by the embedded worker process, added up by the API.
-        assert _sample(metrics, "kazru_jobs_finished_total", status="completed") == 1
+        # Counted by the embedded worker process just after the job's row says it is done,
+        # added up by the API.
+        deadline = time.monotonic() + 15
+        while True:
+            with svc.client() as c:
+                metrics = c.get("/metrics").text
+            done = _sample(metrics, "kazru_jobs_finished_total", status="completed")
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert done == 1
         assert _sample(metrics, "kazru_audio_seconds_total") == pytest.approx(3.54, abs=0.1)
         assert _sample(metrics, "kazru_job_real_time_factor_count") == 1
         assert _sample(metrics, "kazru_jobs_created_total", engine="local") == 1

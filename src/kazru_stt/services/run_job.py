@@ -221,7 +221,6 @@ def _run_claimed(ctx: ServiceContext, job: Job, worker_id: str, transcriber: Tra
     started = time.perf_counter()
     status, code = _process(ctx, job, worker_id, transcriber)
     elapsed = time.perf_counter() - started
-    return_freed_memory()  # what the job's decode took, not kept for the next job
     if status in (JobStatus.COMPLETED, JobStatus.FAILED):
         job_metrics.record_job(job.engine, status, code, elapsed, job.duration_s)
         log.info(
@@ -231,6 +230,7 @@ def _run_claimed(ctx: ServiceContext, job: Job, worker_id: str, transcriber: Tra
             elapsed,
             extra={"job_id": job.id, "engine": job.engine, "code": code, "seconds": elapsed},
         )
+    return_freed_memory()  # what the job's decode took, not kept for the next job
     return status
 
 
