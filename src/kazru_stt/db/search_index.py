@@ -22,6 +22,11 @@ def _sqlite(db: Session) -> bool:
     return db.get_bind().dialect.name == "sqlite"
 
 
+def _key(db: Session) -> str:
+    """The column an entry is keyed by: the segment's id (FTS5 keeps it as the rowid)."""
+    return "rowid" if _sqlite(db) else "segment_id"
+
+
 def owner_token(owner_id: int | None) -> str:
     return f"o{owner_id}" if owner_id is not None else ""
 
@@ -35,14 +40,9 @@ def index_segments(db: Session, rows: Sequence[SegmentRow], owner_id: int | None
     ]
     if not entries:
         return
-    if _sqlite(db):
-        statement = (
-            "INSERT INTO search_index(rowid, body, who, lang) VALUES (:id, :body, :who, :lang)"
-        )
-    else:
-        statement = (
-            "INSERT INTO search_index(segment_id, body, who, lang) VALUES (:id, :body, :who, :lang)"
-        )
+    statement = (
+        f"INSERT INTO search_index({_key(db)}, body, who, lang) VALUES (:id, :body, :who, :lang)"
+    )
     db.execute(text(statement), entries)
 
 
@@ -50,9 +50,8 @@ def unindex_segments(db: Session, segment_ids: Iterable[int]) -> None:
     ids = list(segment_ids)
     if not ids:
         return
-    key = "rowid" if _sqlite(db) else "segment_id"
     db.execute(
-        text(f"DELETE FROM search_index WHERE {key} IN :ids").bindparams(
+        text(f"DELETE FROM search_index WHERE {_key(db)} IN :ids").bindparams(
             bindparam("ids", expanding=True)
         ),
         {"ids": ids},

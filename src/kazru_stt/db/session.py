@@ -3,6 +3,7 @@ the workers can write to one file at once."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -97,3 +98,12 @@ def database_down(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def log_step_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A failed step of a loop that goes on (a beat, a sweep, a dispatch): while the database
+    is down one line, every time (an outage, not a fault here); else the traceback."""
+    if database_down(exc):
+        logger.warning("%s skipped: the database is unavailable", what)
+    else:
+        logger.error("%s failed", what, exc_info=exc)

@@ -205,21 +205,6 @@ def job_states(ctx: ServiceContext, job_ids: list[str]) -> dict[str, tuple[str, 
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def queue_position(ctx: ServiceContext, job: Job) -> int | None:
-    """A queued job's place in the queue (1: next to be taken), or None when not queued.
-    Workers take jobs in the order they were queued; a job re-queued by the sweep goes to
-    the back, so the place is what the queue holds now, not a promise."""
-    if job.status != JobStatus.QUEUED or job.enqueued_at is None:
-        return None
-    with session_scope(ctx.db_url) as db:
-        ahead = db.scalar(
-            select(func.count()).where(
-                Job.status == JobStatus.QUEUED, Job.enqueued_at < job.enqueued_at
-            )
-        )
-    return int(ahead or 0) + 1
-
-
 def load_transcript(ctx: ServiceContext, job: Job) -> Transcript:
     with session_scope(ctx.db_url) as db:
         segments = db.scalars(

@@ -19,7 +19,12 @@ from kazru_stt import job_metrics, request_ids
 from kazru_stt.allocator import return_freed_memory
 from kazru_stt.db import search_index
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
-from kazru_stt.db.session import database_down, rows_changed, session_scope
+from kazru_stt.db.session import (
+    database_down,
+    log_step_failure,
+    rows_changed,
+    session_scope,
+)
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import CanceledError, KazruError
 from kazru_stt.domain.job_status import JobStatus
@@ -108,10 +113,7 @@ class Heartbeat:
             try:
                 self.beat()
             except Exception as exc:  # a busy database must not kill the job; try next beat
-                if database_down(exc):
-                    log.warning("job %s: heartbeat not written: the database is down", self.job_id)
-                else:
-                    log.exception("heartbeat failed for job %s", self.job_id)
+                log_step_failure(log, f"job {self.job_id}: heartbeat", exc)
 
     def on_progress(self, fraction: float) -> None:
         """Pipeline callback: record progress (at most ~every percent) and stop if lost."""

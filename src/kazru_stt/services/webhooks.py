@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select, update
 
 from kazru_stt import request_ids
 from kazru_stt.db.models import Job, utcnow
-from kazru_stt.db.session import database_down, rows_changed, session_scope
+from kazru_stt.db.session import log_step_failure, rows_changed, session_scope
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.secrets import webhook_secret
@@ -248,10 +248,7 @@ class Dispatcher:
             try:
                 busy = loop.run_until_complete(dispatch_once(self.ctx))
             except Exception as exc:
-                if database_down(exc):
-                    log.warning("webhook dispatch skipped: the database is unavailable")
-                else:
-                    log.exception("webhook dispatch failed")
+                log_step_failure(log, "webhook dispatch", exc)
                 busy = 0
             if busy:
                 pause = POLL_S

@@ -16,6 +16,14 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.storage.base import Reader, StorageError, StoredFile, counted_chunks
 
 
+def _refused_write(exc: OSError, message: str) -> StorageError:
+    """A write the file system refused: `storage_full` when it is out of space (or quota),
+    else `storage_unavailable`."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError("the storage is full; try again later", code=ErrorCode.STORAGE_FULL)
+    return StorageError(message)
+
+
 class LocalStorage:
     def __init__(self, root: Path):
         self.root = root
@@ -44,11 +52,7 @@ class LocalStorage:
             os.replace(tmp, path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageError(
-                    "the storage is full; try again later", code=ErrorCode.STORAGE_FULL
-                ) from exc
-            raise StorageError("the storage cannot be written; try again later") from exc
+            raise _refused_write(exc, "the storage cannot be written; try again later") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -81,6 +85,4 @@ class LocalStorage:
             finally:  # also when the write failed (a full disk): made, not written
                 probe.unlink(missing_ok=True)
         except OSError as exc:
-            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-            code = ErrorCode.STORAGE_FULL if full else ErrorCode.STORAGE_UNAVAILABLE
-            raise StorageError(f"storage {self.root} is not writable: {exc}", code=code) from exc
+            raise _refused_write(exc, f"storage {self.root} is not writable: {exc}") from exc

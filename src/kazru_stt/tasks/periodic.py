@@ -10,7 +10,7 @@ import time
 from functools import partial
 
 from kazru_stt.config import get_settings
-from kazru_stt.db.session import database_down
+from kazru_stt.db.session import database_down, log_step_failure
 from kazru_stt.tasks.runtime import service_context
 
 log = logging.getLogger(__name__)
@@ -21,10 +21,8 @@ def _safely(what: str, work) -> bool:
     try:
         work()
     except Exception as exc:  # one failed pass must not stop the loop
-        if database_down(exc):  # an outage, not a fault here: one line, not a traceback
-            log.warning("%s skipped: the database is unavailable", what)
-            return False
-        log.exception("%s failed", what)
+        log_step_failure(log, what, exc)
+        return not database_down(exc)
     return True
 
 

@@ -429,8 +429,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
         undo_state = await run_in_threadpool(corrections.undo_state, ctx, job)
     elif job.status == JobStatus.QUEUED:
-        position = await run_in_threadpool(job_service.queue_position, ctx, job)
-        wait = await run_in_threadpool(queue_estimate.wait_s, ctx, job)
+        position, wait = await run_in_threadpool(queue_estimate.place, ctx, job)
     return render(
         request,
         template,

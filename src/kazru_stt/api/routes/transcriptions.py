@@ -132,8 +132,7 @@ async def get_transcription(job: OwnedJob, ctx: ContextDep) -> Response:
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
     elif job.status == JobStatus.QUEUED:
-        position = await run_in_threadpool(job_service.queue_position, ctx, job)
-        wait = await run_in_threadpool(queue_estimate.wait_s, ctx, job)
+        position, wait = await run_in_threadpool(queue_estimate.place, ctx, job)
     body = JobOut.of(job, transcript, position, wait).model_dump_json()
     return Response(body, media_type="application/json")
 
