@@ -3,25 +3,37 @@
 
 from __future__ import annotations
 
-from kazru_stt.domain.transcript import Segment, Transcript
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 from kazru_stt.services.run_job import claim, store_result
 from tests.api_app import ApiApp
 from tests.conftest import tone_wav
 
 
-def completed(api: ApiApp, key: str, texts: list[tuple[str, str]]) -> str:
-    """A job of `key`'s owner completed with these (language, text) passages, stored as a
-    worker stores them (no engine runs: the words are what the test needs)."""
+def completed(
+    api: ApiApp, key: str, texts: list[tuple[str, str]], speakers: list[str] | None = None
+) -> str:
+    """A job of `key`'s owner completed with these (language, text) passages, said by
+    `speakers` (default: all by SPEAKER_1), stored as a worker stores them (no engine runs:
+    the words are what the test needs)."""
     with api.client(key) as c:
         job_id = c.post("/api/v1/transcriptions", files={"file": ("t.wav", tone_wav())}).json()[
             "id"
         ]
     assert claim(api.ctx, job_id, "test:1") is not None
+    said_by = speakers or ["SPEAKER_1"] * len(texts)
     segments = [
-        Segment(id=i, start=5.0 * i, end=5.0 * i + 4, text=text, language=lang, speaker="SPEAKER_1")
+        Segment(id=i, start=5.0 * i, end=5.0 * i + 4, text=text, language=lang, speaker=said_by[i])
         for i, (lang, text) in enumerate(texts)
     ]
-    transcript = Transcript(duration=5.0 * len(texts), segments=segments, model="test")
+    transcript = Transcript(
+        duration=5.0 * len(texts),
+        segments=segments,
+        speakers=[Speaker(label) for label in dict.fromkeys(said_by)],
+        model="test",
+    )
     assert store_result(api.ctx, job_id, "test:1", transcript)
     return job_id
 
@@ -90,3 +102,53 @@ def check_search(api: ApiApp) -> None:
         assert c.delete(f"/api/v1/transcriptions/{hearing}").status_code == 204
     assert found(api, alice, "договор") == []
     assert found(api, admin, "договор") == [(other, 0)]
+
+
+def check_shared_search(api: ApiApp) -> None:
+    """Search through workspaces, and its filters: tag, speaker, date, workspace."""
+    admin = api.user("admin@example.kz", admin=True)
+    court = api.user("court@example.kz")
+    clerk = api.user("clerk@example.kz")
+    outsider = api.user("outsider@example.kz")
+    with api.client(admin) as c:
+        space = c.post("/api/v1/workspaces", json={"name": "Дело 12"}).json()["id"]
+        for email, role in (("court@example.kz", "editor"), ("clerk@example.kz", "viewer")):
+            r = c.post(f"/api/v1/workspaces/{space}/members", json={"email": email, "role": role})
+            assert r.status_code == 201, r.text
+    hearing = completed(
+        api,
+        court,
+        [("ru", "Истец представил договор."), ("ru", "Ответчик договор не подписывал.")],
+        ["SPEAKER_1", "SPEAKER_2"],
+    )
+    mine = completed(api, court, [("ru", "Черновик договора.")])
+    assert found(api, clerk, "договор") == []  # not filed in the workspace yet
+    with api.client(court) as c:
+        r = c.patch(f"/api/v1/transcriptions/{hearing}", json={"workspace_id": space})
+        assert r.status_code == 200, r.text
+        r = c.patch(f"/api/v1/transcriptions/{hearing}", json={"tags": ["Дело-12", " дело-12 "]})
+        assert r.json()["tags"] == ["Дело-12"]
+        r = c.patch(f"/api/v1/transcriptions/{hearing}/speakers/SPEAKER_2", json={"name": "Аружан"})
+        assert r.status_code == 200, r.text
+    # Filed, it is found by the workspace's members at once; not by others.
+    assert found(api, clerk, "договор") == [(hearing, 1), (hearing, 0)]
+    assert found(api, outsider, "договор") == []
+    assert found(api, outsider, "договор", workspace_id=space) == []
+    assert found(api, court, "договор", workspace_id=space) == [(hearing, 1), (hearing, 0)]
+    assert found(api, court, "договор") == [(mine, 0), (hearing, 1), (hearing, 0)]
+    assert found(api, admin, "договор", workspace_id=space) == [(hearing, 1), (hearing, 0)]
+    # Filters: tag (any case), speaker (by name or label), the upload's date.
+    assert found(api, court, "договор", tag="ДЕЛО-12") == [(hearing, 1), (hearing, 0)]
+    assert found(api, court, "договор", tag="дело-13") == []
+    assert found(api, court, "договор", speaker="Аружан") == [(hearing, 1)]
+    assert found(api, court, "договор", speaker="speaker_1") == [(mine, 0), (hearing, 0)]
+    today = datetime.now(ZoneInfo(api.settings.timezone)).date()
+    assert len(found(api, court, "договор", date_from=today.isoformat())) == 3
+    assert found(api, court, "договор", date_from=(today + timedelta(days=1)).isoformat()) == []
+    assert found(api, court, "договор", date_to=(today - timedelta(days=1)).isoformat()) == []
+    # Moved out, the workspace's members find it no more.
+    with api.client(court) as c:
+        r = c.patch(f"/api/v1/transcriptions/{hearing}", json={"workspace_id": None})
+        assert r.status_code == 200 and r.json()["workspace_id"] is None
+    assert found(api, clerk, "договор") == []
+    assert found(api, court, "договор", speaker="Аружан") == [(hearing, 1)]

@@ -49,6 +49,7 @@ def _fill(path: str, job_id: str) -> str:
         "user_id": "1",
         "voice_id": "1",
         "link_id": "1",
+        "workspace_id": "1",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.api_app import ApiApp
-from tests.search_checks import check_search
+from tests.search_checks import check_search, check_shared_search
 from tests.service_harness import PG_ADMIN_URL, need_servers
 
 
@@ -26,3 +26,7 @@ def postgres_url():
 
 def test_search_on_postgres(tmp_path, postgres_url):
     check_search(ApiApp(tmp_path, database_url=postgres_url))
+
+
+def test_search_through_workspaces_and_filters_on_postgres(tmp_path, postgres_url):
+    check_shared_search(ApiApp(tmp_path, database_url=postgres_url))

@@ -25,6 +25,7 @@ from kazru_stt.api.request_context import RequestContext
 from kazru_stt.api.routes import (
     admin,
     auth,
+    bulk,
     corrections,
     docs,
     health,
@@ -37,6 +38,7 @@ from kazru_stt.api.routes import (
     transcriptions,
     vocabulary,
     voices,
+    workspaces,
 )
 from kazru_stt.api.routes.openai_compat import SyncSlots
 from kazru_stt.api.routes.transcriptions import StreamCounter
@@ -80,6 +82,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     )
     errors.install(app)
     for module in (
+        bulk,  # before transcriptions: /transcriptions/bulk/... is not a job's id
         transcriptions,
         links,
         corrections,
@@ -89,6 +92,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         voices,
         vocabulary,
         search,
+        workspaces,
         keys,
         auth,
         admin,

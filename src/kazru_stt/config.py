@@ -211,6 +211,11 @@ class Settings(BaseSettings):
         "127.0.0.1 only).",
     )
     registration: bool = Field(False, description="May people create their own accounts?")
+    workspaces_self_service: bool = Field(
+        False,
+        description="May any user create a workspace (and manage it)? Otherwise only admins "
+        "create them.",
+    )
     public_readyz: bool = Field(True, description="`/readyz` without a key.")
     public_metrics: bool = Field(False, description="`/metrics` without an admin key.")
     public_docs: bool = Field(True, description="API documentation pages without a key.")

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from kazru_stt.domain.search_text import fold, marked, query_terms
 from tests.api_app import ApiApp
-from tests.search_checks import check_search
+from tests.search_checks import check_search, check_shared_search
 
 
 def test_search_on_sqlite(tmp_path):
     check_search(ApiApp(tmp_path))
+
+
+def test_search_through_workspaces_and_filters_on_sqlite(tmp_path):
+    check_shared_search(ApiApp(tmp_path))
 
 
 def test_folding_keeps_kazakh_letters():

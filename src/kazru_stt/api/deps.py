@@ -1,8 +1,9 @@
 """Dependencies named once (Annotated), so a route's signature says what it needs.
 
 `CallerDep` decides who is calling (API key, browser session, or the single local user of
-single-user mode); `OwnedJob` loads a job the caller may see or answers 404. Neither holds
-a database session beyond its own call.
+single-user mode); `JobToRead`, `JobToEdit` and `JobToManage` load a job the caller may see
+(else 404) and do that with (else 403), through services/job_access. None holds a database
+session beyond its own call.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from kazru_stt.api.guard import client_address_of
 from kazru_stt.db.models import Job
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import AuthError, KazruError, NotFound
+from kazru_stt.domain.workspace_roles import JobAction
 from kazru_stt.services import accounts
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
-from kazru_stt.services.jobs import load_job
+from kazru_stt.services.job_access import load_job
 
 SESSION_COOKIE = "kazru_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -151,9 +153,13 @@ AdminDep = Annotated[Caller, Depends(get_admin)]
 JobId = Annotated[str, Path(max_length=64, description="the transcription's id")]
 
 
-async def get_owned_job(job_id: JobId, ctx: ContextDep, caller: CallerDep) -> Job:
-    """The job if the caller may see it, else 404: the one place isolation is decided."""
-    return await run_in_threadpool(load_job, ctx, caller, job_id)
+def _job_for(action: JobAction):
+    async def job_for(job_id: JobId, ctx: ContextDep, caller: CallerDep) -> Job:
+        return await run_in_threadpool(load_job, ctx, caller, job_id, action)
+
+    return job_for
 
 
-OwnedJob = Annotated[Job, Depends(get_owned_job)]
+JobToRead = Annotated[Job, Depends(_job_for(JobAction.READ))]
+JobToEdit = Annotated[Job, Depends(_job_for(JobAction.EDIT))]
+JobToManage = Annotated[Job, Depends(_job_for(JobAction.MANAGE))]

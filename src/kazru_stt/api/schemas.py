@@ -65,6 +65,8 @@ class JobOut(BaseModel):
     webhook: WebhookInfo | None = None
     reviewed_at: datetime | None = None
     evaluation_consent: bool = False
+    workspace_id: int | None = Field(None, description="the workspace it is filed in")
+    tags: list[str] = Field(default_factory=list)
     result: dict[str, Any] | None = None
 
     @classmethod
@@ -74,6 +76,7 @@ class JobOut(BaseModel):
         transcript: Transcript | None = None,
         queue_position: int | None = None,
         estimated_wait_s: float | None = None,
+        tags: list[str] | None = None,
     ) -> JobOut:
         webhook = None
         if job.webhook_url or job.webhook_state:
@@ -107,6 +110,8 @@ class JobOut(BaseModel):
             webhook=webhook,
             reviewed_at=job.reviewed_at,
             evaluation_consent=bool(job.eval_consent),
+            workspace_id=job.workspace_id,
+            tags=tags or [],
             result=transcript.to_dict() if transcript is not None else None,
         )
 
@@ -116,6 +121,15 @@ class JobPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class JobFiling(InputModel):
+    """Where a job is filed and how it is labelled; only the fields given change."""
+
+    workspace_id: int | None = Field(
+        None, ge=1, description="the workspace to file it in; null: in none"
+    )
+    tags: list[str] | None = Field(None, max_length=100, description="replaces its tags")
 
 
 class SegmentEdit(InputModel):

@@ -120,12 +120,44 @@ class ShareLink(Base):
     last_viewed_at: Mapped[datetime | None] = mapped_column()
 
 
+class Workspace(Base):
+    """A shared place for transcripts: its members see its jobs as their role allows
+    (domain/workspace_roles). A job stays its uploader's; the workspace is where it is filed."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted one's id is never reused
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Audio minutes per calendar month for jobs filed here; None: no limit of its own.
+    quota_monthly_minutes: Mapped[float | None] = mapped_column(Float)
+
+
+class WorkspaceMember(Base):
+    __tablename__ = "workspace_members"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by: Mapped[int | None] = mapped_column(Integer)
+
+
 class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(16), index=True, default=JobStatus.QUEUED)
     progress: Mapped[int] = mapped_column(Integer, default=0)
@@ -176,6 +208,17 @@ class Job(Base):
         order_by="SpeakerRow.id",
         passive_deletes=True,
     )
+
+
+class JobTag(Base):
+    """A label on a job (a case number, a story), as its owner or a workspace's editor
+    wrote it; `folded` is what filters match (case- and ё/е-folded)."""
+
+    __tablename__ = "job_tags"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    folded: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    tag: Mapped[str] = mapped_column(String(64))
 
 
 class SegmentRow(Base):
@@ -243,6 +286,8 @@ class AudioUsage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     job_id: Mapped[str | None] = mapped_column(String(36))
+    # The workspace the job was filed in when uploaded: its own monthly quota counts these.
+    workspace_id: Mapped[int | None] = mapped_column(Integer, index=True)
     seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

@@ -4,17 +4,19 @@ words at once, and never by the old). SQLite: an FTS5 table; PostgreSQL: a table
 `tsvector` column and a GIN index (migration 0011).
 
 Each entry holds the segment's words folded (domain/search_text), its language, and who may
-see it as tokens of their own (`o<owner id>`), so a query matches words and visibility in one
-index lookup however many transcripts others have. Newest first: larger segment ids."""
+see it as tokens of their own (`o<owner id>`, and `w<workspace id>` where the job is filed),
+so a query matches words and visibility in one index lookup however many transcripts others
+have; moving a job rewrites its entries' tokens. Newest first: larger segment ids."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, column, literal_column, select, table, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
 
-from kazru_stt.db.models import SegmentRow
+from kazru_stt.db.models import Job, SegmentRow
 from kazru_stt.domain.search_text import fold
 
 
@@ -27,14 +29,28 @@ def _key(db: Session) -> str:
     return "rowid" if _sqlite(db) else "segment_id"
 
 
-def owner_token(owner_id: int | None) -> str:
-    return f"o{owner_id}" if owner_id is not None else ""
+def owner_token(owner_id: int) -> str:
+    return f"o{owner_id}"
 
 
-def index_segments(db: Session, rows: Sequence[SegmentRow], owner_id: int | None) -> None:
+def workspace_token(workspace_id: int) -> str:
+    return f"w{workspace_id}"
+
+
+def who_of(job: Job) -> str:
+    tokens = []
+    if job.owner_id is not None:
+        tokens.append(owner_token(job.owner_id))
+    if job.workspace_id is not None:
+        tokens.append(workspace_token(job.workspace_id))
+    return " ".join(tokens)
+
+
+def index_segments(db: Session, rows: Sequence[SegmentRow], job: Job) -> None:
     """Index rows already flushed (their ids assigned)."""
+    who = who_of(job)
     entries = [
-        {"id": r.id, "body": fold(r.text or ""), "who": owner_token(owner_id), "lang": r.language}
+        {"id": r.id, "body": fold(r.text or ""), "who": who, "lang": r.language}
         for r in rows
         if r.text
     ]
@@ -65,6 +81,16 @@ def unindex_jobs(db: Session, job_ids: Iterable[str]) -> None:
         unindex_segments(db, db.scalars(select(SegmentRow.id).where(SegmentRow.job_id.in_(ids))))
 
 
+def refile_jobs(db: Session, job_ids: list[str]) -> None:
+    """After jobs moved to another workspace (or out of one): their entries' tokens anew."""
+    entries = table("search_index", column(_key(db)), column("who"))
+    for job in db.scalars(select(Job).where(Job.id.in_(job_ids))):
+        segment_ids = select(SegmentRow.id).where(SegmentRow.job_id == job.id)
+        db.execute(
+            update(entries).where(entries.c[_key(db)].in_(segment_ids)).values(who=who_of(job))
+        )
+
+
 def _fts5_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"*'
 
@@ -72,28 +98,36 @@ def _fts5_phrase(term: str) -> str:
 def matching(
     db: Session,
     terms: list[str],
-    owner_id: int | None,
+    tokens: list[str] | None,
     language: str | None,
     limit: int,
     offset: int,
+    within: Select | None = None,
 ) -> list[int]:
-    """Segment ids whose words start with every term (newest first), of `owner_id`'s jobs
-    (None: everyone's), in `language` if given."""
-    if not terms:
+    """Segment ids whose words start with every term (newest first), of jobs carrying one
+    of the visibility `tokens` (None: everyone's), in `language` if given, and among the
+    segment ids `within` selects if given (the search's other filters)."""
+    if not terms or tokens == []:
         return []
     if not _sqlite(db):
-        return _matching_postgres(db, terms, owner_id, language, limit, offset)
+        return _matching_postgres(db, terms, tokens, language, limit, offset, within)
     query = "body : (" + " AND ".join(_fts5_phrase(t) for t in terms) + ")"
-    if owner_id is not None:
-        query += f' AND who : "{owner_token(owner_id)}"'
+    if tokens is not None:
+        query += " AND who : (" + " OR ".join(f'"{t}"' for t in tokens) + ")"
     if language:
         query += ' AND lang : "' + language.replace('"', "") + '"'
+    rowid: ColumnElement = literal_column("rowid")
     statement = (
-        "SELECT rowid FROM search_index WHERE search_index MATCH :q "
-        "ORDER BY rowid DESC LIMIT :limit OFFSET :offset"
+        select(rowid)
+        .select_from(table("search_index"))
+        .where(text("search_index MATCH :q").bindparams(q=query))
+        .order_by(rowid.desc())
+        .limit(limit)
+        .offset(offset)
     )
-    params = {"q": query, "limit": limit, "offset": offset}
-    return [int(r[0]) for r in db.execute(text(statement), params)]
+    if within is not None:
+        statement = statement.where(rowid.in_(within))
+    return [int(r[0]) for r in db.execute(statement)]
 
 
 # PostgreSQL's planner cannot tell a common word from a rare one by its start (it reads 3.6
@@ -108,49 +142,45 @@ FEW_MATCHES = 2000
 def _matching_postgres(
     db: Session,
     terms: list[str],
-    owner_id: int | None,
+    tokens: list[str] | None,
     language: str | None,
     limit: int,
     offset: int,
+    within: Select | None,
 ) -> list[int]:
     # Words weigh D (to_tsvector's default), visibility tokens A: a word said aloud never
     # passes for a token.
-    parts = [_pg_prefix(t) for t in terms]
-    if owner_id is not None:
-        parts.append(f"{owner_token(owner_id)}:A")
-    params: dict = {"q": " & ".join(parts), "lang": language, "limit": limit, "offset": offset}
-    where = "tsv @@ to_tsquery('simple', :q)" + (" AND lang = :lang" if language else "")
+    query = " & ".join(_pg_prefix(t) for t in terms)
+    if tokens is not None:
+        query += " & (" + " | ".join(f"{t}:A" for t in tokens) + ")"
+    key: ColumnElement = literal_column("segment_id")
+    where: list = [text("tsv @@ to_tsquery('simple', :q)").bindparams(q=query)]
+    if language:
+        where.append(text("lang = :lang").bindparams(lang=language))
+    if within is not None:
+        where.append(key.in_(within))
     want = offset + limit
+    newest = (
+        select(key, literal_column("tsv"), literal_column("lang"))
+        .select_from(table("search_index"))
+        .order_by(key.desc())
+        .limit(RECENT_ROWS)
+        .subquery("recent")
+    )
     recent = [
-        int(r[0])
-        for r in db.execute(
-            text(
-                "SELECT segment_id FROM (SELECT segment_id, tsv, lang FROM search_index "
-                f"ORDER BY segment_id DESC LIMIT {RECENT_ROWS}) recent WHERE {where} LIMIT :want"
-            ),
-            {**params, "want": want},
-        )
+        int(r[0]) for r in db.execute(select(key).select_from(newest).where(*where).limit(want))
     ]
     if len(recent) == want:
         return recent[offset:]
+    every = select(key).select_from(table("search_index")).where(*where)
     db.execute(text("SET LOCAL enable_seqscan = off"))
     db.execute(text("SET LOCAL enable_indexscan = off"))  # the GIN index, as a bitmap
-    few = [
-        int(r[0])
-        for r in db.execute(
-            text(f"SELECT segment_id FROM search_index WHERE {where} LIMIT {FEW_MATCHES + 1}"),
-            params,
-        )
-    ]
+    few = [int(r[0]) for r in db.execute(every.limit(FEW_MATCHES + 1))]
     db.execute(text("SET LOCAL enable_seqscan = on"))
     db.execute(text("SET LOCAL enable_indexscan = on"))
     if len(few) <= FEW_MATCHES:
         return sorted(few, reverse=True)[offset : offset + limit]
-    statement = (
-        f"SELECT segment_id FROM search_index WHERE {where} "
-        "ORDER BY segment_id DESC LIMIT :limit OFFSET :offset"
-    )
-    return [int(r[0]) for r in db.execute(text(statement), params)]
+    return [int(r[0]) for r in db.execute(every.order_by(key.desc()).limit(limit).offset(offset))]
 
 
 def _pg_prefix(term: str) -> str:

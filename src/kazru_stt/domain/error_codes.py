@@ -31,6 +31,9 @@ class ErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"
     CSRF_FAILED = "csrf_failed"
     NOT_OWNER = "not_owner"
+    ROLE_TOO_LOW = "role_too_low"
+    LAST_MANAGER = "last_manager"
+    WORKSPACES_ADMIN_ONLY = "workspaces_admin_only"
     REGISTRATION_CLOSED = "registration_closed"
     EMAIL_TAKEN = "email_taken"
     INVALID_EMAIL = "invalid_email"
@@ -46,6 +49,7 @@ class ErrorCode(StrEnum):
     SERVER_BUSY = "server_busy"
     # Things and their state
     NOT_FOUND = "not_found"
+    TOO_MANY_ITEMS = "too_many_items"
     CONFLICT = "conflict"
     NOT_CANCELABLE = "not_cancelable"
     NOT_READY = "not_ready"

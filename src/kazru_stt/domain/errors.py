@@ -61,6 +61,12 @@ class NotFound(KazruError):
     code = ErrorCode.NOT_FOUND
 
 
+class Forbidden(KazruError):
+    """Seen, but not the caller's to do (403): a workspace member's role is too low."""
+
+    code = ErrorCode.ROLE_TOO_LOW
+
+
 class Conflict(KazruError):
     """The thing is in a state that does not allow this (409)."""
 

@@ -113,7 +113,7 @@ def _replace(db: Session, job: Job, first: int, old_count: int, new: list[dict])
     ]
     db.add_all(added)
     db.flush()
-    search_index.index_segments(db, added, job.owner_id)
+    search_index.index_segments(db, added, job)
 
 
 def _record(

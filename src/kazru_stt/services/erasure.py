@@ -15,6 +15,7 @@ from kazru_stt.db.models import (
     User,
     VoiceRow,
     WebSession,
+    WorkspaceMember,
     utcnow,
 )
 from kazru_stt.db.session import session_scope
@@ -73,6 +74,7 @@ def erase_user(ctx: ServiceContext, caller: Caller) -> dict[str, int]:
         delete_job_rows(db, [job_id for job_id, _ in jobs])
         db.query(ApiKey).filter(ApiKey.user_id == user_id).delete()
         db.query(VoiceRow).filter(VoiceRow.user_id == user_id).delete()  # biometric data
+        db.query(WorkspaceMember).filter(WorkspaceMember.user_id == user_id).delete()
         db.query(AudioUsage).filter(AudioUsage.user_id == user_id).delete()
         db.execute(
             update(AuditEntry)

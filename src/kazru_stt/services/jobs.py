@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -19,6 +20,7 @@ from kazru_stt import job_metrics, request_ids
 from kazru_stt.db import search_index
 from kazru_stt.db.models import (
     Job,
+    JobTag,
     ReviewScore,
     SegmentRow,
     SpeakerRow,
@@ -36,9 +38,10 @@ from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.media import check_duration, media_name, probe
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.services import audit, quotas
+from kazru_stt.services import audit, quotas, tags, workspaces
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
+from kazru_stt.services.job_access import visible
 from kazru_stt.storage import StoredFile
 
 
@@ -56,6 +59,7 @@ def create_job_for_stored(
     owner: Caller,
     webhook_url: str | None = None,
     max_duration_s: float | None = None,
+    workspace_id: int | None = None,
 ) -> Job:
     """Queue a job for an upload already in storage (streamed there as it arrived): check it
     is real media within the limits and quotas, reading its header where it lies. Whatever
@@ -80,6 +84,7 @@ def create_job_for_stored(
     job = Job(
         id=new_job_id(),
         owner_id=owner.user_id,
+        workspace_id=workspace_id,
         status=JobStatus.QUEUED,
         engine=options.engine,
         language=options.language,
@@ -101,7 +106,7 @@ def create_job_for_stored(
     )
     try:
         with session_scope(ctx.db_url) as db:
-            quotas.charge(db, ctx, owner.user_id, job.id, duration)
+            quotas.charge(db, ctx, owner.user_id, job.id, duration, workspace_id)
             db.add(job)
     except BaseException:
         ctx.storage.delete(stored.key)
@@ -142,23 +147,6 @@ def options_from_dict(d: dict[str, Any]) -> TranscribeOptions:
     )
 
 
-def visible(stmt, caller: Caller):
-    """The one place job visibility is decided: owners see their own, admins all. Jobs
-    without an owner (from before accounts existed) are seen by admins only."""
-    if caller.is_admin:
-        return stmt
-    return stmt.where(Job.owner_id == caller.user_id)
-
-
-def load_job(ctx: ServiceContext, caller: Caller, job_id: str) -> Job:
-    """The job's row (without its transcript) if the caller may see it, else 404."""
-    with session_scope(ctx.db_url) as db:
-        job = db.scalars(visible(select(Job).where(Job.id == job_id), caller)).first()
-    if job is None:
-        raise NotFound(f"transcription {job_id} not found")
-    return job
-
-
 def lock_completed(db: Session, job_id: str, doing: str) -> Job:
     """The job's row, locked for this transaction (PostgreSQL; SQLite serializes writers),
     if its transcript is there to be `doing` (edited, reviewed)."""
@@ -179,21 +167,79 @@ def reload_job(ctx: ServiceContext, job: Job) -> Job:
     return fresh
 
 
+class JobSort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NAME = "name"
+
+
+_ORDER = {
+    JobSort.NEWEST: (Job.created_at.desc(),),
+    JobSort.OLDEST: (Job.created_at.asc(),),
+    JobSort.NAME: (Job.filename.asc(), Job.created_at.desc()),
+}
+
+
 def list_jobs(
     ctx: ServiceContext,
     caller: Caller,
     *,
     status: str | None = None,
+    workspace_id: int | None = None,
+    tag: str | None = None,
+    sort: JobSort = JobSort.NEWEST,
     limit: int = 20,
     offset: int = 0,
 ) -> tuple[list[Job], int]:
+    """A page of the jobs the caller may see, filtered by status, workspace (0: none) and
+    tag (folded: any case), and their total."""
     with session_scope(ctx.db_url) as db:
         stmt = visible(select(Job), caller)
         if status:
             stmt = stmt.where(Job.status == status)
+        if workspace_id == 0:
+            stmt = stmt.where(Job.workspace_id.is_(None))
+        elif workspace_id is not None:
+            stmt = stmt.where(Job.workspace_id == workspace_id)
+        if tag:
+            stmt = stmt.where(Job.id.in_(tags.jobs_tagged(tag)))
         total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = db.scalars(stmt.order_by(Job.created_at.desc()).limit(limit).offset(offset)).all()
+        rows = db.scalars(stmt.order_by(*_ORDER[JobSort(sort)]).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def tags_of(ctx: ServiceContext, job_ids: list[str]) -> dict[str, list[str]]:
+    with session_scope(ctx.db_url) as db:
+        return tags.tags_of(db, job_ids)
+
+
+def file_job(
+    ctx: ServiceContext, caller: Caller, job: Job, changes: dict[str, Any], address: str | None
+) -> tuple[Job, list[str]]:
+    """Move the job to another workspace (or out of one) and/or replace its tags. The
+    caller's right to do so with this job is checked by the route (job_access); the right
+    to file into the target workspace here."""
+    with session_scope(ctx.db_url) as db:
+        row = db.get_one(Job, job.id)
+        target = changes.get("workspace_id", row.workspace_id)
+        if target != row.workspace_id:
+            if target is not None:
+                workspaces.check_can_file(db, caller, target)
+            audit.record(
+                db,
+                "transcription.move",
+                actor_id=caller.user_id,
+                target=f"job:{row.id}",
+                address=address,
+                details={"from": row.workspace_id, "to": target},
+            )
+            row.workspace_id = target
+            db.flush()
+            search_index.refile_jobs(db, [row.id])
+        if changes.get("tags") is not None:
+            tags.set_tags(db, row.id, tags.clean(changes["tags"]))
+            db.flush()
+        return row, tags.tags_of(db, [row.id])[row.id]
 
 
 def job_states(ctx: ServiceContext, job_ids: list[str]) -> dict[str, tuple[str, int, str | None]]:
@@ -322,5 +368,6 @@ def delete_transcript_rows(db: Session, job_ids: list[str]) -> None:
 def delete_job_rows(db: Session, job_ids: list[str]) -> None:
     """The jobs' transcripts and rows (also for erasure)."""
     delete_transcript_rows(db, job_ids)
+    db.execute(delete(JobTag).where(JobTag.job_id.in_(job_ids)))
     db.execute(delete(ReviewScore).where(ReviewScore.job_id.in_(job_ids)))
     db.execute(delete(Job).where(Job.id.in_(job_ids)))

@@ -1,4 +1,5 @@
-"""Per-user quotas: jobs active at once, audio minutes per calendar month (UTC)."""
+"""Quotas: per user, jobs active at once and audio minutes per calendar month (UTC); per
+workspace, where an admin set one, audio minutes per month of the jobs filed there."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kazru_stt.db.models import AudioUsage, Job, User, utcnow
+from kazru_stt.db.models import AudioUsage, Job, User, Workspace, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import TooManyRequests
@@ -97,12 +98,61 @@ def check_active_jobs(ctx: ServiceContext, user_id: int, uploading: int = 0) -> 
     _refuse_active(usage(ctx, user_id), uploading)
 
 
-def charge(db: Session, ctx: ServiceContext, user_id: int, job_id: str, duration_s: float) -> None:
-    """Inside the transaction that inserts the job: check both quotas again with the user's
-    row locked (PostgreSQL; SQLite has one writer at a time), so racing uploads cannot pass
-    together, and write the minutes to the ledger."""
+def workspace_minutes(db: Session, workspace_id: int) -> float:
+    start, _reset = month_bounds()
+    seconds = db.scalar(
+        select(func.coalesce(func.sum(AudioUsage.seconds), 0.0)).where(
+            AudioUsage.workspace_id == workspace_id, AudioUsage.created_at >= start
+        )
+    )
+    return round(float(seconds or 0.0) / 60.0, 2)
+
+
+def _refuse_workspace_minutes(db: Session, workspace_id: int, duration_s: float) -> None:
+    space = db.scalars(
+        select(Workspace).where(Workspace.id == workspace_id).with_for_update()
+    ).first()
+    if space is None or space.quota_monthly_minutes is None:
+        return
+    used = workspace_minutes(db, workspace_id)
+    if used + duration_s / 60.0 > space.quota_monthly_minutes:
+        _start, reset = month_bounds()
+        raise TooManyRequests(
+            f"this recording would take the workspace past its "
+            f"{space.quota_monthly_minutes:g} minutes of audio this month ({used:g} used)",
+            code=ErrorCode.QUOTA_EXCEEDED,
+            retry_after_s=(reset - datetime.now(UTC)).total_seconds(),
+            details={
+                "quota": "workspace_monthly_minutes",
+                "limit": space.quota_monthly_minutes,
+                "used": used,
+            },
+        )
+
+
+def charge(
+    db: Session,
+    ctx: ServiceContext,
+    user_id: int,
+    job_id: str,
+    duration_s: float,
+    workspace_id: int | None = None,
+) -> None:
+    """Inside the transaction that inserts the job: check the quotas again with the user's
+    (and workspace's) row locked (PostgreSQL; SQLite has one writer at a time), so racing
+    uploads cannot pass together, and write the minutes to the ledger."""
     db.execute(select(User.id).where(User.id == user_id).with_for_update())
     u = _usage(db, ctx, user_id)
     _refuse_active(u)
     _refuse_minutes(u, duration_s)
-    db.add(AudioUsage(user_id=user_id, job_id=job_id, seconds=duration_s, created_at=utcnow()))
+    if workspace_id is not None:
+        _refuse_workspace_minutes(db, workspace_id, duration_s)
+    db.add(
+        AudioUsage(
+            user_id=user_id,
+            job_id=job_id,
+            workspace_id=workspace_id,
+            seconds=duration_s,
+            created_at=utcnow(),
+        )
+    )

@@ -179,8 +179,7 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
         ]
         db.add_all(rows)
         db.flush()
-        owner = db.scalar(select(Job.owner_id).where(Job.id == job_id))
-        search_index.index_segments(db, rows, owner)
+        search_index.index_segments(db, rows, db.get_one(Job, job_id))
         db.add_all(voices.speaker_rows(db, job_id, transcript.speakers))
     return True
 

@@ -1,6 +1,7 @@
-"""Read-only links to a transcript: made by whoever may see the job (the visibility seam
-decides, through the route's `OwnedJob`), read by anyone holding the token until it expires
-or is revoked, each read counted and audited. Only a hash of the token is stored; an
+"""Read-only links to a transcript: made by whoever may manage the job (its owner, a manager
+of its workspace, an admin: services/job_access decides, through the route's `JobToManage`),
+read by anyone holding the token until it expires or is revoked, each read counted and
+audited. Only a hash of the token is stored; an
 unknown, expired or revoked token, or one whose transcript is gone, is the same "not found"."""
 
 from __future__ import annotations

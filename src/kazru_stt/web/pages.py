@@ -31,12 +31,14 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
+from kazru_stt.domain.workspace_roles import JobAction
 from kazru_stt.i18n import ERROR_MESSAGES, _
 from kazru_stt.services import (
     accounts,
     accuracy,
     corrections,
     first_run,
+    job_access,
     queue_estimate,
     quotas,
     vocabulary,
@@ -391,7 +393,7 @@ async def history_fragment(request: Request, job_id: JobId) -> Response:
     opened = await _visible_job(request, job_id)
     if isinstance(opened, Response):
         return opened
-    caller, user, job = opened
+    caller, user, job, _allowed = opened
     ctx = request.app.state.ctx
     found = await run_in_threadpool(corrections.history, ctx, job)
     locale = page_locale(request, user["locale"])
@@ -404,25 +406,29 @@ async def history_fragment(request: Request, job_id: JobId) -> Response:
     )
 
 
-async def _visible_job(request: Request, job_id: str) -> tuple[Caller, dict, Job] | Response:
-    """The signed-in caller, their account and the job, or the page to answer instead (the
-    sign-in page; not found, also for a job of someone else)."""
+async def _visible_job(
+    request: Request, job_id: str
+) -> tuple[Caller, dict, Job, frozenset[JobAction]] | Response:
+    """The signed-in caller, their account, the job and what they may do with it, or the
+    page to answer instead (the sign-in page; not found, also for a job of someone else)."""
     signed = await _signed_in(request)
     if signed is None:
         return _to_login(request)
     caller, user = signed
     try:
-        job = await run_in_threadpool(job_service.load_job, request.app.state.ctx, caller, job_id)
+        job, allowed = await run_in_threadpool(
+            job_access.open_job, request.app.state.ctx, caller, job_id, JobAction.READ
+        )
     except KazruError:
         return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
-    return caller, user, job
+    return caller, user, job, allowed
 
 
 async def _transcript(request: Request, job_id: str, template: str) -> Response:
     opened = await _visible_job(request, job_id)
     if isinstance(opened, Response):
         return opened
-    caller, user, job = opened
+    caller, user, job, allowed = opened
     ctx = request.app.state.ctx
     transcript = undo_state = position = wait = None
     if job.status == JobStatus.COMPLETED:
@@ -438,6 +444,8 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         job={
             **view.job_row(job),
             "own": job.owner_id == caller.user_id,
+            "can_edit": JobAction.EDIT in allowed,
+            "can_manage": JobAction.MANAGE in allowed,
             "queue_position": position,
             "wait_minutes": view.wait_minutes(wait),
         },

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
+from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, JobToEdit, JobToRead
 from kazru_stt.api.schemas import ConsentChange, SegmentEdit, SegmentSplit, SpeakerEdit
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.services import accuracy, corrections
@@ -20,7 +20,7 @@ SpeakerLabel = Annotated[str, Path(max_length=32)]
 
 @router.patch("/{job_id}/segments/{index}", summary="Correct a segment's text, language, speaker")
 def edit_segment(
-    job: OwnedJob, index: SegmentIndex, body: SegmentEdit, ctx: ContextDep, caller: CallerDep
+    job: JobToEdit, index: SegmentIndex, body: SegmentEdit, ctx: ContextDep, caller: CallerDep
 ) -> dict:
     changes = body.model_dump(exclude_unset=True)
     if not changes:
@@ -30,29 +30,29 @@ def edit_segment(
 
 @router.post("/{job_id}/segments/{index}/split", summary="Split a segment at a character")
 def split_segment(
-    job: OwnedJob, index: SegmentIndex, body: SegmentSplit, ctx: ContextDep, caller: CallerDep
+    job: JobToEdit, index: SegmentIndex, body: SegmentSplit, ctx: ContextDep, caller: CallerDep
 ) -> dict:
     return {"segments": corrections.split_segment(ctx, caller, job, index, body.at)}
 
 
 @router.post("/{job_id}/segments/{index}/merge", summary="Merge a segment with the next one")
-def merge_segments(job: OwnedJob, index: SegmentIndex, ctx: ContextDep, caller: CallerDep) -> dict:
+def merge_segments(job: JobToEdit, index: SegmentIndex, ctx: ContextDep, caller: CallerDep) -> dict:
     return corrections.merge_segments(ctx, caller, job, index)
 
 
 @router.post("/{job_id}/undo", summary="Undo the last correction")
-def undo(job: OwnedJob, ctx: ContextDep) -> dict:
+def undo(job: JobToEdit, ctx: ContextDep) -> dict:
     return corrections.undo(ctx, job)
 
 
 @router.post("/{job_id}/redo", summary="Redo the last undone correction")
-def redo(job: OwnedJob, ctx: ContextDep) -> dict:
+def redo(job: JobToEdit, ctx: ContextDep) -> dict:
     return corrections.redo(ctx, job)
 
 
 @router.get("/{job_id}/history", summary="Corrections, newest first (who, when, before/after)")
 def history(
-    job: OwnedJob,
+    job: JobToRead,
     ctx: ContextDep,
     segment: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ) -> dict:
@@ -60,21 +60,21 @@ def history(
 
 
 @router.patch("/{job_id}/speakers/{label}", summary="Rename a speaker")
-def rename_speaker(job: OwnedJob, label: SpeakerLabel, body: SpeakerEdit, ctx: ContextDep) -> dict:
+def rename_speaker(job: JobToEdit, label: SpeakerLabel, body: SpeakerEdit, ctx: ContextDep) -> dict:
     return corrections.rename_speaker(ctx, job, label, body.name)
 
 
 @router.post("/{job_id}/review", summary="Mark the transcript reviewed: it now measures accuracy")
-def review(job: OwnedJob, ctx: ContextDep, caller: CallerDep, address: AddressDep) -> dict:
+def review(job: JobToEdit, ctx: ContextDep, caller: CallerDep, address: AddressDep) -> dict:
     return accuracy.mark_reviewed(ctx, caller, job, address)
 
 
 @router.delete("/{job_id}/review", status_code=204, summary="Take the review back")
-def unreview(job: OwnedJob, ctx: ContextDep) -> Response:
+def unreview(job: JobToEdit, ctx: ContextDep) -> Response:
     accuracy.unmark_reviewed(ctx, job)
     return Response(status_code=204)
 
 
 @router.put("/{job_id}/consent", summary="Allow (or not) its use as evaluation data (owner only)")
-def consent(job: OwnedJob, body: ConsentChange, ctx: ContextDep, caller: CallerDep) -> dict:
+def consent(job: JobToRead, body: ConsentChange, ctx: ContextDep, caller: CallerDep) -> dict:
     return accuracy.set_consent(ctx, caller, job, body.evaluation)

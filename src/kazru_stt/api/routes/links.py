@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
-from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
+from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, JobToManage
 from kazru_stt.api.paths import SHARED_URL
 from kazru_stt.api.schemas import InputModel
 from kazru_stt.services import share_links
@@ -29,7 +29,7 @@ class LinkRequest(InputModel):
 
 @router.post("/{job_id}/links", status_code=201, summary="Make a read-only link to the transcript")
 def create_link(
-    job: OwnedJob,
+    job: JobToManage,
     body: LinkRequest,
     request: Request,
     ctx: ContextDep,
@@ -44,13 +44,13 @@ def create_link(
 
 
 @router.get("/{job_id}/links", summary="The transcript's links, how often each was read")
-def list_links(job: OwnedJob, ctx: ContextDep) -> dict:
+def list_links(job: JobToManage, ctx: ContextDep) -> dict:
     return {"links": share_links.list_links(ctx, job)}
 
 
 @router.delete("/{job_id}/links/{link_id}", status_code=204, summary="Revoke a link")
 def revoke_link(
-    job: OwnedJob,
+    job: JobToManage,
     link_id: Annotated[int, Path(ge=1)],
     ctx: ContextDep,
     caller: CallerDep,

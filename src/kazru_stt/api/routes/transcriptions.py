@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
-import unicodedata
 from contextlib import aclosing
 from dataclasses import replace
 from typing import Annotated, Literal
@@ -18,7 +17,14 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, OwnedJob
+from kazru_stt.api.deps import (
+    AddressDep,
+    CallerDep,
+    ContextDep,
+    JobToEdit,
+    JobToManage,
+    JobToRead,
+)
 from kazru_stt.api.forms import (
     create_job_from,
     discard_on_error,
@@ -28,16 +34,25 @@ from kazru_stt.api.forms import (
 )
 from kazru_stt.api.ranged import ranged_response
 from kazru_stt.api.routes.models import job_model
-from kazru_stt.api.schemas import InputModel, JobOut, JobPage
+from kazru_stt.api.schemas import InputModel, JobFiling, JobOut, JobPage
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.exporters import export, get_format
+from kazru_stt.domain.workspace_roles import JobAction
+from kazru_stt.exporters import get_format
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.services import accounts, queue_estimate, vocabulary, webhook_targets
+from kazru_stt.services import (
+    accounts,
+    job_export,
+    queue_estimate,
+    vocabulary,
+    webhook_targets,
+    workspaces,
+)
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
+from kazru_stt.services.job_access import load_job
 from kazru_stt.services.job_request import JobRequest
 
 router = APIRouter(prefix="/api/v1/transcriptions", tags=["transcriptions"])
@@ -64,6 +79,9 @@ class UploadFields(InputModel):
         description="this recording's own names and terms (or a sentence about it), read "
         "after my vocabulary",
     )
+    workspace_id: int | None = Field(
+        None, ge=1, description="file it in this workspace (GET /api/v1/workspaces)"
+    )
 
 
 async def build_options(ctx, caller: Caller, request: JobRequest) -> TranscribeOptions:
@@ -86,6 +104,8 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
     async with upload_slot(request, ctx, caller):
         upload, f = await read_upload(request, ctx, caller, UploadFields)
         async with discard_on_error(ctx, upload):
+            if f.workspace_id is not None:
+                await run_in_threadpool(workspaces.can_file, ctx, caller, f.workspace_id)
             webhook_url = None
             if f.webhook_url:
                 target = await run_in_threadpool(
@@ -108,7 +128,12 @@ async def create_transcription(request: Request, ctx: ContextDep, caller: Caller
                 ),
             )
         job = await create_job_from(
-            ctx, upload, options=options, owner=caller, webhook_url=webhook_url
+            ctx,
+            upload,
+            options=options,
+            owner=caller,
+            webhook_url=webhook_url,
+            workspace_id=f.workspace_id,
         )
     return JobOut.of(job)
 
@@ -118,39 +143,58 @@ def list_transcriptions(
     caller: CallerDep,
     ctx: ContextDep,
     status: Annotated[StatusFilter | None, Query()] = None,
+    workspace_id: Annotated[
+        int | None, Query(ge=0, description="only this workspace's; 0: only those in none")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=64, description="only those with this tag")] = None,
+    sort: Annotated[job_service.JobSort, Query()] = job_service.JobSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobPage:
-    rows, total = job_service.list_jobs(ctx, caller, status=status, limit=limit, offset=offset)
-    return JobPage(items=[JobOut.of(j) for j in rows], total=total, limit=limit, offset=offset)
+    rows, total = job_service.list_jobs(
+        ctx,
+        caller,
+        status=status,
+        workspace_id=workspace_id,
+        tag=tag,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    labels = job_service.tags_of(ctx, [j.id for j in rows])
+    items = [JobOut.of(j, tags=labels[j.id]) for j in rows]
+    return JobPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Status, progress and result")
-async def get_transcription(job: OwnedJob, ctx: ContextDep) -> Response:
+async def get_transcription(job: JobToRead, ctx: ContextDep) -> Response:
     # The route clients poll: one thread hop (the job's row), serialized once.
     transcript = position = wait = None
     if job.status == JobStatus.COMPLETED:
         transcript = await run_in_threadpool(job_service.load_transcript, ctx, job)
     elif job.status == JobStatus.QUEUED:
         position, wait = await run_in_threadpool(queue_estimate.place, ctx, job)
-    body = JobOut.of(job, transcript, position, wait).model_dump_json()
+    labels = await run_in_threadpool(job_service.tags_of, ctx, [job.id])
+    body = JobOut.of(job, transcript, position, wait, labels[job.id]).model_dump_json()
     return Response(body, media_type="application/json")
 
 
-def _download_name(filename: str, extension: str) -> str:
-    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
-    # No control characters, quotes or path separators in a header.
-    stem = "".join(
-        ch for ch in stem if unicodedata.category(ch)[0] != "C" and ch not in '"\\/'
-    ).strip()
-    return f"{stem or 'transcript'}.{extension}"
+@router.patch("/{job_id}", response_model=JobOut, summary="Move it to a workspace, set its tags")
+def file_transcription(
+    job: JobToEdit, body: JobFiling, ctx: ContextDep, caller: CallerDep, address: AddressDep
+) -> JobOut:
+    changes = body.model_dump(exclude_unset=True)
+    if "workspace_id" in changes:  # moving takes more than tagging
+        job = load_job(ctx, caller, job.id, JobAction.MANAGE)
+    row, labels = job_service.file_job(ctx, caller, job, changes, address)
+    return JobOut.of(row, tags=labels)
 
 
 @router.get(
     "/{job_id}/export", summary="Download the transcript as txt, srt, vtt, json, docx or pdf"
 )
 def export_transcription(
-    job: OwnedJob,
+    job: JobToRead,
     ctx: ContextDep,
     caller: CallerDep,
     address: AddressDep,
@@ -182,19 +226,18 @@ def export_transcription(
     redactions = None
     if redact is not None:
         redactions = Redactions(terms=(redact_terms or "").split(","))
-    data = export(
+    data = job_export.render(
+        ctx,
+        job,
         transcript,
-        fmt.name,
+        fmt,
         lang=lang,
         inaudible_markers=inaudible_markers,
         redactions=redactions,
         timestamps=timestamps,
-        title=job.filename,
-        created=job.created_at,
-        timezone=ctx.settings.timezone,
     )
     job_service.record_export(ctx, caller, job, fmt.extension, address, redactions)
-    name = _download_name(job.filename, fmt.extension)
+    name = job_export.download_name(job.filename, fmt.extension)
     disposition = f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"
     headers = {"Content-Disposition": disposition}
     if redactions is not None:  # how many of each kind were hidden, never what
@@ -220,7 +263,7 @@ def media_type_of(content_type: str | None, filename: str) -> str | None:
     "/{job_id}/audio",
     summary="The original recording, until retention removes it (Range requests served)",
 )
-def transcription_audio(job: OwnedJob, ctx: ContextDep, request: Request) -> Response:
+def transcription_audio(job: JobToRead, ctx: ContextDep, request: Request) -> Response:
     if not job.storage_key:
         raise KazruError(
             "the recording was deleted after its retention period", code=ErrorCode.AUDIO_DELETED
@@ -240,7 +283,7 @@ def transcription_audio(job: OwnedJob, ctx: ContextDep, request: Request) -> Res
 
 @router.get("/{job_id}/events", summary="Server-sent events with status and progress")
 async def transcription_events(
-    job: OwnedJob, request: Request, ctx: ContextDep, caller: CallerDep
+    job: JobToRead, request: Request, ctx: ContextDep, caller: CallerDep
 ) -> StreamingResponse:
     streams = request.app.state.streams
     s = ctx.settings
@@ -309,13 +352,14 @@ class _HeldStream(StreamingResponse):
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a queued or running job")
-def cancel_transcription(job: OwnedJob, ctx: ContextDep) -> JobOut:
-    return JobOut.of(job_service.cancel_job(ctx, job))
+def cancel_transcription(job: JobToManage, ctx: ContextDep) -> JobOut:
+    labels = job_service.tags_of(ctx, [job.id])
+    return JobOut.of(job_service.cancel_job(ctx, job), tags=labels[job.id])
 
 
 @router.delete("/{job_id}", status_code=204, summary="Delete the job, its transcript and its files")
 def delete_transcription(
-    job: OwnedJob, ctx: ContextDep, caller: CallerDep, address: AddressDep
+    job: JobToManage, ctx: ContextDep, caller: CallerDep, address: AddressDep
 ) -> Response:
     job_service.delete_job(ctx, caller, job, address)
     return Response(status_code=204)
