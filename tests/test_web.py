@@ -342,11 +342,23 @@ def test_every_page_is_translated(web, browser, eval_dir, lang):
     key = web.add_user(f"{lang}@example.kz", admin=True, password=PASSWORD)
     job = web.upload(eval_dir / "ru" / "tinkoff_sample_4.wav", key=key, diarize="true")
     web.wait(job["id"])
+    with web.client(key) as c:  # filed in a workspace, tagged: the list and page show both
+        space = c.post("/api/v1/workspaces", json={"name": "Іс 7"}).json()["id"]
+        filed = {"workspace_id": space, "tags": ["7"]}
+        assert c.patch(f"/api/v1/transcriptions/{job['id']}", json=filed).status_code == 200
     visit = Visit(browser, web, locale="en-US")  # the browser asks for English; we switch
     page = visit.sign_in(f"{lang}@example.kz", lang=lang)
-    pages = ("/app", f"/app/t/{job['id']}", "/app/keys", "/app/account", "/app/admin")
+    pages = (
+        "/app",
+        f"/app/t/{job['id']}",
+        "/app/keys",
+        "/app/account",
+        "/app/admin",
+        "/app/workspaces",
+    )
     word = _a_word_of(web, job["id"], key)
-    searches = (f"/app/search?q={word}", "/app/search?q=zzzz")  # hits, and none
+    # Hits, none, and the filters open.
+    searches = (f"/app/search?q={word}", "/app/search?q=zzzz", f"/app/search?q={word}&tag=7")
     with web.client(key) as c:
         link = c.post(f"/api/v1/transcriptions/{job['id']}/links", json={"with_audio": True})
     shared = link.json()["url"].removeprefix(web.url)
@@ -426,6 +438,58 @@ def test_a_read_only_link_opens_in_a_browser_without_signing_in(web, browser, ev
     assert shared.goto(url).status == 404
     owner.close()
     reader.close()
+
+
+def test_a_workspace_viewer_reads_and_its_manager_acts_on_many(web, browser, eval_dir, tmp_path):
+    import zipfile
+
+    boss = web.add_user("boss@example.kz", password=PASSWORD)
+    web.add_user("reader@example.kz", password=PASSWORD)
+    with web.client() as c:  # an admin creates the workspace and makes its manager
+        space = c.post("/api/v1/workspaces", json={"name": "Дело 2-117/2026"}).json()["id"]
+        add = {"email": "boss@example.kz", "role": "manager"}
+        assert c.post(f"/api/v1/workspaces/{space}/members", json=add).status_code == 201
+    clip = eval_dir / "ru" / "tinkoff_sample_4.wav"
+    jobs = [web.upload(clip, key=boss, language="ru", workspace_id=space)["id"] for _ in (1, 2)]
+    for job in jobs:
+        web.wait(job)
+    # The manager adds a colleague as a viewer on the Workspaces page.
+    manager = Visit(browser, web)
+    page = manager.sign_in("boss@example.kz")
+    page.click("nav a[href='/app/workspaces']")
+    form = page.locator(f".workspace[data-workspace='{space}'] form.member-add")
+    form.locator("input[name=email]").fill("reader@example.kz")
+    form.locator("select[name=role]").select_option("viewer")
+    form.locator("button[type=submit]").click()
+    page.locator(".members td", has_text="reader@example.kz").wait_for()
+    # The viewer finds both in the list, reads one, and cannot change it.
+    viewer = Visit(browser, web)
+    seen = viewer.sign_in("reader@example.kz")
+    assert seen.locator("#jobs tr[data-job]").count() == 2
+    seen.goto(f"{web.url}/app/t/{jobs[0]}")
+    assert seen.locator("#read-only").is_visible()
+    assert seen.locator("#undo, #delete, #share, .seg-lang").count() == 0
+    text = seen.locator(".segment .text").first
+    text.dblclick()
+    assert text.get_attribute("contenteditable") != "true"
+    viewer.close()
+    # The manager selects both: one zip of their DOCX; then deletes them after confirming.
+    page.goto(f"{web.url}/app?workspace={space}")
+    page.check("#pick-all")
+    assert page.locator("#bulk").is_visible()
+    page.select_option("#bulk-format", "docx")
+    with page.expect_download() as download:
+        page.click("#bulk-export")
+    saved = tmp_path / "bulk.zip"
+    download.value.save_as(saved)
+    names = zipfile.ZipFile(saved).namelist()
+    assert sorted(names) == ["tinkoff_sample_4 (2).docx", "tinkoff_sample_4.docx"]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#bulk-delete")
+    _until(page, "!document.querySelector('#jobs tr[data-job]')")
+    with web.client(boss) as c:
+        assert c.get("/api/v1/transcriptions").json()["total"] == 0
+    manager.close()
 
 
 def _small_controls(page) -> list[str]:

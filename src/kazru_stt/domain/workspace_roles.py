@@ -25,6 +25,8 @@ ALLOWED: dict[WorkspaceRole, frozenset[JobAction]] = {
 }
 
 ROLES = tuple(r.value for r in WorkspaceRole)
+# Who may put a transcription into a workspace (upload there, move there).
+FILES_INTO = frozenset({WorkspaceRole.EDITOR, WorkspaceRole.MANAGER})
 
 
 def allows(role: str | None, action: JobAction) -> bool:

@@ -17,7 +17,7 @@ from kazru_stt.db.session import session_scope
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import Conflict, Forbidden, InvalidOptionError, NotFound
 from kazru_stt.domain.text_safety import clean_name
-from kazru_stt.domain.workspace_roles import ROLES, WorkspaceRole
+from kazru_stt.domain.workspace_roles import FILES_INTO, ROLES, WorkspaceRole
 from kazru_stt.services import audit, quotas
 from kazru_stt.services.accounts import Caller, normalize_email
 from kazru_stt.services.context import ServiceContext
@@ -76,7 +76,7 @@ def check_can_file(db: Session, caller: Caller, workspace_id: int) -> None:
     """May the caller put a job into this workspace (upload there, move there): an editor
     or manager of it, or an admin."""
     _space, role = _seen(db, caller, workspace_id)
-    if not caller.is_admin and role not in (WorkspaceRole.EDITOR, WorkspaceRole.MANAGER):
+    if not caller.is_admin and role not in FILES_INTO:
         raise Forbidden(
             "a viewer cannot add transcriptions to this workspace",
             code=ErrorCode.ROLE_TOO_LOW,
@@ -144,7 +144,10 @@ def list_mine(ctx: ServiceContext, caller: Caller) -> list[dict]:
         if not caller.is_admin:
             stmt = stmt.where(WorkspaceMember.user_id == caller.user_id)
         rows = db.execute(stmt.order_by(func.lower(Workspace.name), Workspace.id)).all()
-        return [_out(db, space, role) for space, role in rows]
+        return [
+            {**_out(db, space, role), "may_file": caller.is_admin or role in FILES_INTO}
+            for space, role in rows
+        ]
 
 
 def get(ctx: ServiceContext, caller: Caller, workspace_id: int) -> dict:

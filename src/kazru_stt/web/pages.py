@@ -5,12 +5,14 @@ then call the JSON API with the session cookie and its CSRF token."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -31,7 +33,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
-from kazru_stt.domain.workspace_roles import JobAction
+from kazru_stt.domain.workspace_roles import JobAction, WorkspaceRole
 from kazru_stt.i18n import ERROR_MESSAGES, _
 from kazru_stt.services import (
     accounts,
@@ -45,7 +47,9 @@ from kazru_stt.services import (
 )
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services import search as search_service
+from kazru_stt.services import workspaces as workspace_service
 from kazru_stt.services.accounts import Caller
+from kazru_stt.services.jobs import JobSort
 from kazru_stt.web import i18n, view
 
 HERE = Path(__file__).parent
@@ -53,6 +57,17 @@ STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes HTML
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+SORT_LABELS = {
+    JobSort.NEWEST: _("Newest first"),
+    JobSort.OLDEST: _("Oldest first"),
+    JobSort.NAME: _("By name"),
+}
+ROLE_NAMES = {
+    WorkspaceRole.VIEWER: (_("Viewer"), _("reads and exports")),
+    WorkspaceRole.EDITOR: (_("Editor"), _("also corrects, tags and uploads")),
+    WorkspaceRole.MANAGER: (_("Manager"), _("also adds members, moves and deletes")),
+}
+EXPORT_FORMATS = ("docx", "pdf", "txt", "srt", "vtt", "json")
 
 
 class VersionedStatic(StaticFiles):
@@ -304,9 +319,38 @@ async def _start_session(request: Request, caller: Caller, target: str) -> Respo
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 
+@dataclass(frozen=True)
+class ListFilters:
+    """What the list shows: the page's query (a plain GET form; htmx swaps the list)."""
+
+    workspace: int | None = None  # 0: only those in no workspace
+    tag: str = ""
+    sort: JobSort = JobSort.NEWEST
+
+    def query(self, offset: int) -> str:
+        given = {"workspace": self.workspace, "tag": self.tag, "offset": offset}
+        if self.sort != JobSort.NEWEST:
+            given["sort"] = self.sort.value
+        return urlencode({k: v for k, v in given.items() if v not in (None, "")})
+
+
+async def list_filters(
+    workspace: Annotated[int | None, Query(ge=0)] = None,
+    tag: Annotated[str, Query(max_length=64)] = "",
+    sort: JobSort = JobSort.NEWEST,
+) -> ListFilters:
+    return ListFilters(workspace, tag.strip(), sort)
+
+
+Filters = Annotated[ListFilters, Depends(list_filters)]
+
+
 @router.get("/app")
-async def transcriptions_page(request: Request, offset: Offset = 0) -> Response:
-    return await _transcriptions(request, offset, "transcriptions.html")
+async def transcriptions_page(request: Request, filters: Filters, offset: Offset = 0) -> Response:
+    return await _transcriptions(request, offset, filters, "transcriptions.html")
+
+
+Day = Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]  # an <input type=date>
 
 
 @router.get("/app/search")
@@ -314,6 +358,11 @@ async def search_page(
     request: Request,
     q: Annotated[str, Query(max_length=200)] = "",
     language: Annotated[str, Query(pattern=r"^(kk|ru|en|)$")] = "",
+    workspace: Annotated[int | None, Query(ge=1)] = None,
+    tag: Annotated[str, Query(max_length=64)] = "",
+    speaker: Annotated[str, Query(max_length=100)] = "",
+    date_from: Day = "",
+    date_to: Day = "",
     offset: Offset = 0,
 ) -> Response:
     """Words across my transcripts: each hit its passage, opening the transcript there."""
@@ -321,53 +370,96 @@ async def search_page(
     if signed is None:
         return _to_login(request)
     caller, user = signed
+    ctx = request.app.state.ctx
     found = None
     if q.strip():
         found = await run_in_threadpool(
             lambda: search_service.search(
-                request.app.state.ctx,
+                ctx,
                 caller,
                 q,
                 language=language or None,
+                workspace_id=workspace,
+                tag=tag.strip() or None,
+                speaker=speaker.strip() or None,
+                date_from=date.fromisoformat(date_from) if date_from else None,
+                date_to=date.fromisoformat(date_to) if date_to else None,
                 limit=PAGE_SIZE,
                 offset=min(offset, 10_000),
             )
         )
+    spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
     locale = page_locale(request, user["locale"])
+    asked = {
+        "q": q,
+        "language": language,
+        "workspace": workspace,
+        "tag": tag,
+        "speaker": speaker,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+
+    def page(at: int) -> str:
+        return urlencode({k: v for k, v in {**asked, "offset": at}.items() if v not in (None, "")})
+
     return render(
         request,
         "search.html",
         caller,
         stored_locale=user["locale"],
-        q=q,
-        language=language,
+        asked=asked,
+        workspaces=spaces,
         hits=[view.search_hit(h, found["terms"], locale) for h in found["hits"]] if found else None,
-        prev_offset=max(offset - PAGE_SIZE, 0) if offset else None,
-        next_offset=offset + PAGE_SIZE if found and found["more"] else None,
+        prev_page=page(max(offset - PAGE_SIZE, 0)) if offset else None,
+        next_page=page(offset + PAGE_SIZE) if found and found["more"] else None,
     )
 
 
 @router.get("/app/jobs")
-async def jobs_fragment(request: Request, offset: Offset = 0) -> Response:
+async def jobs_fragment(request: Request, filters: Filters, offset: Offset = 0) -> Response:
     """The list alone, for htmx: after an upload, and when paging."""
-    return await _transcriptions(request, offset, "_jobs.html")
+    return await _transcriptions(request, offset, filters, "_jobs.html")
 
 
-async def _transcriptions(request: Request, offset: int, template: str) -> Response:
+async def _transcriptions(
+    request: Request, offset: int, filters: ListFilters, template: str
+) -> Response:
     signed = await _signed_in(request)
     if signed is None:
         return _to_login(request)
     caller, user = signed
     ctx = request.app.state.ctx
-    rows, total = await run_in_threadpool(
-        lambda: job_service.list_jobs(ctx, caller, limit=PAGE_SIZE, offset=offset)
-    )
+
+    def load():
+        rows, total = job_service.list_jobs(
+            ctx,
+            caller,
+            workspace_id=filters.workspace,
+            tag=filters.tag or None,
+            sort=filters.sort,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+        return rows, total, job_service.tags_of(ctx, [j.id for j in rows])
+
+    rows, total, labels = await run_in_threadpool(load)
+    spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
+    names = {w["id"]: w["name"] for w in spaces}
     return render(
         request,
         template,
         caller,
         stored_locale=user["locale"],
-        jobs=[view.job_row(j) for j in rows],
+        jobs=[
+            {**view.job_row(j), "tags": labels[j.id], "workspace": names.get(j.workspace_id)}
+            for j in rows
+        ],
+        workspaces=spaces,
+        filing=[w for w in spaces if w["may_file"]],
+        filters=filters,
+        sorts=[(s.value, SORT_LABELS[s]) for s in JobSort],
+        formats=EXPORT_FORMATS,
         total=total,
         offset=offset,
         page_size=PAGE_SIZE,
@@ -436,13 +528,19 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         undo_state = await run_in_threadpool(corrections.undo_state, ctx, job)
     elif job.status == JobStatus.QUEUED:
         position, wait = await run_in_threadpool(queue_estimate.place, ctx, job)
+    labels = await run_in_threadpool(job_service.tags_of, ctx, [job.id])
+    spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
     return render(
         request,
         template,
         caller,
         stored_locale=user["locale"],
+        filing=[w for w in spaces if w["may_file"]],
         job={
             **view.job_row(job),
+            "tags": labels[job.id],
+            "workspace_id": job.workspace_id,
+            "workspace": next((w["name"] for w in spaces if w["id"] == job.workspace_id), None),
             "own": job.owner_id == caller.user_id,
             "can_edit": JobAction.EDIT in allowed,
             "can_manage": JobAction.MANAGE in allowed,
@@ -502,6 +600,35 @@ async def keys_page(request: Request) -> Response:
     caller, user = signed
     keys = await run_in_threadpool(accounts.list_keys, request.app.state.ctx, caller.user_id)
     return render(request, "keys.html", caller, stored_locale=user["locale"], keys=keys)
+
+
+@router.get("/app/workspaces")
+async def workspaces_page(request: Request) -> Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _to_login(request)
+    caller, user = signed
+    ctx = request.app.state.ctx
+
+    def load():
+        spaces = workspace_service.list_mine(ctx, caller)
+        for w in spaces:
+            w["manages"] = caller.is_admin or w["role"] == WorkspaceRole.MANAGER
+            w["member_list"] = workspace_service.members(ctx, caller, w["id"])
+        return spaces
+
+    spaces = await run_in_threadpool(load)
+    return render(
+        request,
+        "workspaces.html",
+        caller,
+        stored_locale=user["locale"],
+        workspaces=spaces,
+        roles=[(r.value, *ROLE_NAMES[r]) for r in WorkspaceRole],
+        role_names={r.value: ROLE_NAMES[r][0] for r in WorkspaceRole},
+        may_create=caller.is_admin or ctx.settings.workspaces_self_service,
+        me=caller.user_id,
+    )
 
 
 @router.get("/app/account")

@@ -183,6 +183,13 @@ def js_strings(gettext) -> dict[str, str]:
         "revoke": _("Revoke"),
         **{f"error_{code}": message for code, message in ERROR_MESSAGES.items()},
         "copied": _("Copied"),
+        "selected": _("Selected: %(n)s"),
+        "confirm_delete_workspace": _(
+            "Delete this workspace? Its transcriptions stay with their owners."
+        ),
+        "preparing": _("Preparing the download…"),
+        "skipped_unfinished": _("%(n)s not finished yet: left out (listed in skipped.json)"),
+        "confirm_delete_many": _("Delete %(n)s transcriptions and their recordings for good?"),
         "open": _("Open"),
         **STATUS_LABELS,
     }

@@ -12,6 +12,8 @@
   const statusLine = document.getElementById("status-line");
   const undoButton = document.getElementById("undo");
   const redoButton = document.getElementById("redo");
+  // A workspace viewer reads, plays and exports; the page offers no correction.
+  const canEdit = root.dataset.canEdit === "true";
   let words = [];
   let current = null;
 
@@ -108,7 +110,7 @@
   }
 
   function startEdit(textEl) {
-    if (textEl.isContentEditable) return;
+    if (!canEdit || textEl.isContentEditable) return;
     const segment = textEl.closest(".segment");
     const previousHTML = textEl.innerHTML;
     const previousText = textEl.textContent;
@@ -184,7 +186,8 @@
 
   function historyKey(e) {
     const field = e.target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName);
-    if (field || !(e.ctrlKey || e.metaKey) || e.altKey) return false;  // a field's own undo
+    // A field's own undo; none where the page offers no correction.
+    if (field || !(e.ctrlKey || e.metaKey) || e.altKey || !undoButton) return false;
     if (e.code === "KeyZ" && !e.shiftKey && !undoButton.disabled) { step("undo"); return true; }
     if ((e.code === "KeyY" || (e.code === "KeyZ" && e.shiftKey)) && !redoButton.disabled) {
       step("redo");
@@ -195,6 +198,7 @@
 
   // Rename in place: the label becomes a text field; Enter saves everywhere, Escape cancels.
   function rename(button) {
+    if (!canEdit) return;
     const label = button.dataset.speaker;
     const input = document.createElement("input");
     input.className = "speaker-input";
@@ -396,7 +400,7 @@
     });
     history?.addEventListener("toggle", loadHistory);
     const segments = document.getElementById("segments");
-    if (segments) {
+    if (segments && undoButton) {
       undoButton.disabled = segments.dataset.canUndo !== "true";
       redoButton.disabled = segments.dataset.canRedo !== "true";
       undoButton.addEventListener("click", () => step("undo"));
@@ -421,6 +425,18 @@
         consent.checked = !consent.checked;
         say(`${t("save_failed")}: ${error.message}`);
       }
+    });
+    const filing = document.getElementById("filing-form");
+    filing?.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { tags: filing.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean) };
+      if (filing.workspace_id) body.workspace_id = filing.workspace_id.value ? Number(filing.workspace_id.value) : null;
+      const note = document.getElementById("filing-status");
+      try {
+        await api("PATCH", base, body);
+        note.textContent = t("saved");
+        location.reload();  // the title block shows where it is filed now
+      } catch (error) { note.textContent = `${t("save_failed")}: ${error.message}`; }
     });
     document.getElementById("delete")?.addEventListener("click", async () => {
       if (!window.confirm(t("confirm_delete"))) return;

@@ -1,8 +1,8 @@
-// Upload with a real progress bar (XHR reports upload progress; fetch does not), and live
-// status of the listed jobs over server-sent events.
+// Upload with a real progress bar (XHR reports upload progress; fetch does not), live
+// status of the listed jobs over server-sent events, and actions on the selected ones.
 "use strict";
 (() => {
-  const { t, said, csrf, statuses } = window.kazru;
+  const { api, t, said, csrf, statuses } = window.kazru;
   const MAX_STREAMS = 8;  // the server allows a few streams per user; the rest refresh later
 
   function uploadOne(file, form, list) {
@@ -57,8 +57,78 @@
     const results = [];
     for (const file of files) results.push(await uploadOne(file, form, list));
     if (results.some(Boolean)) {  // the list, fetched again, shows the new jobs live
-      htmx.ajax("GET", "/app/jobs", { target: "#job-list", swap: "outerHTML" });
+      refreshList();
     }
+  }
+
+  function refreshList() {
+    htmx.ajax("GET", `/app/jobs${location.pathname === "/app" ? location.search : ""}`,
+              { target: "#job-list", swap: "outerHTML" });
+  }
+
+  // Selection: a bar with the count, a zip of the selected transcripts, their deletion.
+  function picked() { return [...document.querySelectorAll(".pick-one:checked")].map((b) => b.value); }
+
+  function showBulk() {
+    const bar = document.getElementById("bulk");
+    if (!bar) return;
+    const ids = picked();
+    bar.hidden = ids.length === 0;
+    document.getElementById("bulk-count").textContent = t("selected").replace("%(n)s", ids.length);
+    const all = document.getElementById("pick-all");
+    const boxes = document.querySelectorAll(".pick-one");
+    all.checked = ids.length > 0 && ids.length === boxes.length;
+    all.indeterminate = ids.length > 0 && ids.length < boxes.length;
+  }
+
+  async function bulkExport() {
+    const note = document.getElementById("bulk-status");
+    const format = document.getElementById("bulk-format").value;
+    note.textContent = t("preparing");
+    const response = await fetch("/api/v1/transcriptions/bulk/export", {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+      body: JSON.stringify({ ids: picked(), format }),
+    });
+    if (!response.ok) {
+      let code = "", message = response.statusText;
+      try { ({ code, message } = (await response.json()).error); } catch (e) { /* not JSON */ }
+      note.textContent = said(code, message);
+      return;
+    }
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = `transcripts-${format}.zip`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    const skipped = Number(response.headers.get("Kazru-Skipped") || 0);
+    note.textContent = skipped ? t("skipped_unfinished").replace("%(n)s", skipped) : "";
+  }
+
+  async function bulkDelete() {
+    const ids = picked();
+    if (!confirm(t("confirm_delete_many").replace("%(n)s", ids.length))) return;
+    const note = document.getElementById("bulk-status");
+    try {
+      await api("POST", "/api/v1/transcriptions/bulk/delete", { ids });
+      refreshList();
+    } catch (error) { note.textContent = error.message; }
+  }
+
+  function wireBulk() {
+    const all = document.getElementById("pick-all");
+    if (!all || all.dataset.wired) return;
+    all.dataset.wired = "1";
+    all.addEventListener("change", () => {
+      for (const box of document.querySelectorAll(".pick-one")) box.checked = all.checked;
+      showBulk();
+    });
+    document.getElementById("jobs").addEventListener("change", (e) => {
+      if (e.target.classList.contains("pick-one")) showBulk();
+    });
+    document.getElementById("bulk-export").addEventListener("click", bulkExport);
+    document.getElementById("bulk-delete").addEventListener("click", bulkDelete);
   }
 
   function watch(row) {
@@ -75,8 +145,7 @@
       if (statuses.terminal.includes(state.status)) {
         source.close();
         if (bar) bar.remove();
-        htmx.ajax("GET", location.pathname === "/app" ? `/app/jobs${location.search}` : "/app/jobs",
-                  { target: "#job-list", swap: "outerHTML" });  // languages, error text
+        refreshList();  // languages, error text
       }
     });
     source.addEventListener("deleted", () => { source.close(); row.remove(); watched.delete(id); });
@@ -120,6 +189,7 @@
       uploadAll([...e.dataTransfer.files]);
     });
     watchActive();
-    document.body.addEventListener("htmx:afterSwap", watchActive);
+    wireBulk();
+    document.body.addEventListener("htmx:afterSwap", () => { watchActive(); wireBulk(); });
   });
 })();
