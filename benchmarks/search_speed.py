@@ -1,8 +1,10 @@
 """Search speed over many long transcripts: `--transcripts` completed jobs (default 10,000) of
 `--segments` passages each (default 360: 30 minutes in 5-second passages), owned by
-`--owners` accounts, on SQLite (FTS5) and on PostgreSQL (tsvector + GIN), through the
-service's own search (services/search.py: the index, then the rows read through the
-visibility seam). Prints p50/p95/max per kind of query, for an account and for an admin.
+`--owners` accounts, a third of them filed in `--workspaces` workspaces (each account a
+member of two) and one in 50 tagged, on SQLite (FTS5) and on PostgreSQL (tsvector + GIN),
+through the service's own search (services/search.py: the index, then the rows read through
+the visibility seam). Prints p50/p95/max per kind of query (words alone, and words with a
+workspace or a tag filter), for an account and for an admin.
 
 The rows are generated: sentences of 8-16 words drawn (Zipf-like) from the words of the
 repository's Kazakh and Russian references plus made-up words built from their syllables,
@@ -34,7 +36,7 @@ from tests.service_harness import PG_ADMIN_URL  # noqa: E402
 
 from kazru_stt.config import Settings  # noqa: E402
 from kazru_stt.db.migrate import upgrade  # noqa: E402
-from kazru_stt.db.models import Job, User  # noqa: E402
+from kazru_stt.db.models import Job, JobTag, User, Workspace, WorkspaceMember  # noqa: E402
 from kazru_stt.db.session import get_engine, session_scope  # noqa: E402
 from kazru_stt.domain.search_text import fold  # noqa: E402
 from kazru_stt.services.accounts import Caller  # noqa: E402
@@ -74,8 +76,17 @@ def sentences(rng: random.Random, vocab: list[tuple[str, str]], n: int):
         yield " ".join(w for w, _ in picked).capitalize() + ".", lang
 
 
-def load(url: str, args, vocab, rng: random.Random) -> tuple[list[int], int]:
-    """The database filled; returns the owners' ids and an admin's."""
+def spaces_of(owner: int, workspaces: list[int]) -> list[int]:
+    """The two workspaces an account is a member of."""
+    return [workspaces[owner % len(workspaces)], workspaces[(owner + 1) % len(workspaces)]]
+
+
+def tag_of(n: int) -> str | None:
+    return f"дело-{n % 40}" if n % 50 == 0 else None
+
+
+def load(url: str, args, vocab, rng: random.Random) -> tuple[list[int], int, list[int]]:
+    """The database filled; returns the owners' ids, an admin's and the workspaces'."""
     upgrade(url)
     sqlite = url.startswith("sqlite")
     with session_scope(url) as db:
@@ -86,6 +97,19 @@ def load(url: str, args, vocab, rng: random.Random) -> tuple[list[int], int]:
             for i in range(args.owners + 1)
         ]
     admin, owners = owners[0], owners[1:]
+    with session_scope(url) as db:
+        workspaces = [
+            db.execute(insert(Workspace).values(name=f"w{i}").returning(Workspace.id)).scalar_one()
+            for i in range(args.workspaces)
+        ]
+        db.execute(
+            insert(WorkspaceMember),
+            [
+                {"workspace_id": w, "user_id": o, "role": "viewer"}
+                for o in owners
+                for w in spaces_of(o, workspaces)
+            ],
+        )
     engine = get_engine(url)
     segment_id = 0
     started = time.monotonic()
@@ -94,22 +118,35 @@ def load(url: str, args, vocab, rng: random.Random) -> tuple[list[int], int]:
             {
                 "id": uuid.uuid4().hex,
                 "owner_id": owners[(first + k) % len(owners)],
+                "workspace_id": workspaces[(first + k) % len(workspaces)]
+                if (first + k) % 3 == 0
+                else None,
                 "status": "completed",
                 "filename": f"hearing-{first + k}.wav",
                 "duration_s": args.segments * 5.0,
             }
             for k in range(min(100, args.transcripts - first))
         ]
+        tags = [
+            {"job_id": job["id"], "folded": tag, "tag": tag}
+            for k, job in enumerate(jobs)
+            if (tag := tag_of(first + k))
+        ]
         segments, entries = [], []
         for job in jobs:
+            who = f"o{job['owner_id']}" + (
+                f" w{job['workspace_id']}" if job["workspace_id"] else ""
+            )
             for idx, (sentence, lang) in enumerate(sentences(rng, vocab, args.segments)):
                 segment_id += 1
                 segments.append(
                     (segment_id, job["id"], idx, idx * 5.0, idx * 5.0 + 4.8, lang, sentence)
                 )
-                entries.append((segment_id, fold(sentence), f"o{job['owner_id']}", lang))
+                entries.append((segment_id, fold(sentence), who, lang))
         with engine.begin() as conn:
             conn.execute(insert(Job), jobs)
+            if tags:
+                conn.execute(insert(JobTag), tags)
             raw = conn.connection.driver_connection
             if sqlite:
                 raw.executemany(
@@ -143,7 +180,7 @@ def load(url: str, args, vocab, rng: random.Random) -> tuple[list[int], int]:
         else:
             conn.execute(text("SELECT setval('segments_id_seq', :n)"), {"n": segment_id})
             conn.execute(text("ANALYZE"))
-    return owners, admin
+    return owners, admin, workspaces
 
 
 def queries(vocab: list[tuple[str, str]], rng: random.Random) -> dict[str, list[str]]:
@@ -167,22 +204,43 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def measure(url: str, owners: list[int], admin: int, asked: dict[str, list[str]], repeat: int):
+FILTERS = {  # a query kind with a filter beside its words
+    "common word, workspace": ("common word", "workspace"),
+    "common word, tag": ("common word", "tag"),
+    "rare word, tag": ("rare word", "tag"),
+}
+
+
+def measure(
+    url: str,
+    owners: list[int],
+    admin: int,
+    workspaces: list[int],
+    asked: dict[str, list[str]],
+    repeat: int,
+):
     ctx = ServiceContext(settings=Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url))
     rng = random.Random(7)
     print(
         f"{'query':>24} {'who':>8} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hits':>5}"
     )
     everything: list[float] = []
-    for kind, words in asked.items():
+    kinds = {kind: (kind, None) for kind in asked} | FILTERS
+    for kind, (words_of, narrowed) in kinds.items():
+        words = asked[words_of]
         for who in ("account", "admin"):
             times, hits = [], 0
             for _ in range(repeat):
                 for q in words:
                     user = admin if who == "admin" else rng.choice(owners)
                     caller = Caller(user_id=user, email="x", is_admin=who == "admin")
+                    given: dict = {}
+                    if narrowed == "workspace":
+                        given["workspace_id"] = rng.choice(spaces_of(user, workspaces))
+                    elif narrowed == "tag":
+                        given["tag"] = tag_of(50 * rng.randrange(40))
                     t0 = time.perf_counter()
-                    found = search(ctx, caller, q)
+                    found = search(ctx, caller, q, **given)
                     times.append((time.perf_counter() - t0) * 1000)
                     hits += len(found["hits"])
             everything += times
@@ -199,6 +257,7 @@ def main() -> None:
     ap.add_argument("--transcripts", type=int, default=10_000)
     ap.add_argument("--segments", type=int, default=360)
     ap.add_argument("--owners", type=int, default=200)
+    ap.add_argument("--workspaces", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--databases", nargs="+", default=["sqlite", "postgres"])
     args = ap.parse_args()
@@ -227,9 +286,9 @@ def main() -> None:
               f"{args.owners} accounts")  # fmt: skip
         try:
             started = time.monotonic()
-            owners, admin = load(url, args, vocab, rng)
+            owners, admin, workspaces = load(url, args, vocab, rng)
             print(f"  loaded in {time.monotonic() - started:.0f} s")
-            measure(url, owners, admin, asked, args.repeat)
+            measure(url, owners, admin, workspaces, asked, args.repeat)
         finally:
             if drop:
                 drop()

@@ -472,7 +472,21 @@ def test_a_workspace_viewer_reads_and_its_manager_acts_on_many(web, browser, eva
     text = seen.locator(".segment .text").first
     text.dblclick()
     assert text.get_attribute("contenteditable") != "true"
+    seen.click("#find summary")  # it may find, not replace
+    assert seen.locator("#replace-all").count() == 0
     viewer.close()
+    # The manager replaces a word everywhere in one step, and takes it back in one.
+    word = _a_word_of(web, jobs[0], boss)
+    page.goto(f"{web.url}/app/t/{jobs[0]}")
+    page.click("#find summary")
+    page.fill("#find-text", word.upper())
+    page.click("#find-next")
+    assert page.locator(".segment.found").count() == 1
+    page.fill("#replace-text", "ЗАМЕНА")
+    page.click("#replace-all")
+    page.locator(".segment .text", has_text="ЗАМЕНА").first.wait_for()
+    page.click("#undo")
+    _until(page, "!document.getElementById('segments').textContent.includes('ЗАМЕНА')")
     # The manager selects both: one zip of their DOCX; then deletes them after confirming.
     page.goto(f"{web.url}/app?workspace={space}")
     page.check("#pick-all")

@@ -36,6 +36,7 @@ JOB_ROUTES = {
     ("PATCH", T + "/segments/{index}"): EDIT,
     ("POST", T + "/segments/{index}/split"): EDIT,
     ("POST", T + "/segments/{index}/merge"): EDIT,
+    ("POST", T + "/replace"): EDIT,
     ("POST", T + "/undo"): EDIT,
     ("POST", T + "/redo"): EDIT,
     ("GET", T + "/history"): READ,
@@ -51,6 +52,7 @@ BODIES = {
     ("POST", T + "/segments/{index}/split"): {"at": 3},
     ("PATCH", T + "/speakers/{label}"): {"name": "Судья"},
     ("PUT", T + "/consent"): {"evaluation": True},
+    ("POST", T + "/replace"): {"find": "заседание", "replace": "Заседание суда"},
 }
 ROLE_ACTIONS = {
     "owner": {READ, EDIT, MANAGE, OWNER},

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from kazru_stt.db.models import Job
 from kazru_stt.domain.text_safety import unsafe_character
 from kazru_stt.domain.transcript import Transcript
-from kazru_stt.services.corrections import MAX_SEGMENT_TEXT
+from kazru_stt.services.corrections import MAX_FIND, MAX_SEGMENT_TEXT
 
 
 class InputModel(BaseModel):
@@ -138,6 +138,12 @@ class SegmentEdit(InputModel):
     text: str | None = Field(None, max_length=MAX_SEGMENT_TEXT)
     language: str | None = Field(None, min_length=2, max_length=8, pattern=r"^[a-z]{2,3}$")
     speaker: str | None = Field(None, min_length=1, max_length=32)
+
+
+class TextReplace(InputModel):
+    find: str = Field(min_length=1, max_length=MAX_FIND)
+    replace: str = Field("", max_length=MAX_FIND)
+    match_case: bool = False
 
 
 class SegmentSplit(InputModel):

@@ -126,7 +126,9 @@ def matching(
         .offset(offset)
     )
     if within is not None:
-        statement = statement.where(rowid.in_(within))
+        # "+rowid": a filter on the index's hits in their order, never a rowid to look up
+        # (FTS5 would read the word's whole list again for each one).
+        statement = statement.where(literal_column("+rowid").in_(within))
     return [int(r[0]) for r in db.execute(statement)]
 
 

@@ -24,6 +24,14 @@ def query_terms(query: str) -> list[str]:
     return [w[:MAX_TERM_CHARS] for w in _WORD.findall(fold(query))][:MAX_TERMS]
 
 
+def matches(text: str, terms: list[str]) -> bool:
+    """Does every term begin a word of `text` (as the index matches them)?"""
+    if not terms:
+        return False
+    words = _WORD.findall(fold(text))
+    return all(any(w.startswith(t) for w in words) for t in terms)
+
+
 def marked(text: str, terms: list[str]) -> list[tuple[str, bool]]:
     """`text` in pieces, each with whether it is a word a term found (for showing a hit)."""
     pieces: list[tuple[str, bool]] = []

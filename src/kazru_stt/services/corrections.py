@@ -9,6 +9,7 @@ measures the corrections against (services/accuracy.py).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -239,6 +240,51 @@ def split_segment(ctx: ServiceContext, caller: Caller, job: Job, index: int, at:
             )
         _record(db, locked, caller, "split", index, [before], halves)
         return [_public(index + i, s) for i, s in enumerate(halves)]
+
+
+MAX_FIND = 200  # characters of a find-and-replace's text
+
+
+def replace_all(
+    ctx: ServiceContext,
+    caller: Caller,
+    job: Job,
+    find: str,
+    replacement: str,
+    *,
+    match_case: bool = False,
+) -> dict:
+    """Replace every occurrence of `find` in the transcript's text: one correction (undone
+    in one step), from the first passage it changed to the last. {"replaced": occurrences,
+    "segments": passages changed}."""
+    if not find.strip():
+        raise InvalidOptionError("give the text to find")
+    pattern = re.compile(re.escape(find), 0 if match_case else re.IGNORECASE)
+    with session_scope(ctx.db_url) as db:
+        locked = lock_completed(db, job.id, "edited")
+        rows = db.scalars(
+            select(SegmentRow).where(SegmentRow.job_id == job.id).order_by(SegmentRow.idx)
+        ).all()
+        found = {r.idx: len(pattern.findall(r.text or "")) for r in rows}
+        touched = [idx for idx, n in found.items() if n]
+        if not touched:
+            return {"replaced": 0, "segments": 0}
+        first, last = touched[0], touched[-1]
+        before = [_with_machine(r, locked) for r in rows if first <= r.idx <= last]
+        after = []
+        for idx, snap in enumerate(before, start=first):
+            if not found[idx]:
+                after.append(snap)
+                continue
+            text = " ".join(pattern.sub(lambda _m: replacement, snap["text"]).split())
+            if len(text) > MAX_SEGMENT_TEXT:
+                raise InvalidOptionError(f"passage {idx} would be longer than allowed")
+            old = [Word.from_dict(w) for w in snap["words"]]
+            words = retime(old, text, snap["start"], snap["end"])
+            changed = {"text": text, "words": [w.to_dict() for w in words]}
+            after.append({**snap, **changed, "edited": True, "low_confidence": False})
+        _record(db, locked, caller, "replace", first, before, after)
+        return {"replaced": sum(found.values()), "segments": len(touched)}
 
 
 def merge_segments(ctx: ServiceContext, caller: Caller, job: Job, index: int) -> dict:

@@ -184,6 +184,8 @@ def js_strings(gettext) -> dict[str, str]:
         **{f"error_{code}": message for code, message in ERROR_MESSAGES.items()},
         "copied": _("Copied"),
         "selected": _("Selected: %(n)s"),
+        "found_count": _("Found: %(n)s"),
+        "replaced_count": _("Replaced: %(n)s"),
         "confirm_delete_workspace": _(
             "Delete this workspace? Its transcriptions stay with their owners."
         ),
@@ -204,6 +206,7 @@ CORRECTION_LABELS = {
     "segment": _("Passage changed"),
     "split": _("Split"),
     "merge": _("Merged"),
+    "replace": _("Replaced everywhere"),
 }
 
 

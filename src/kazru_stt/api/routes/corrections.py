@@ -9,7 +9,13 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, JobToEdit, JobToRead
-from kazru_stt.api.schemas import ConsentChange, SegmentEdit, SegmentSplit, SpeakerEdit
+from kazru_stt.api.schemas import (
+    ConsentChange,
+    SegmentEdit,
+    SegmentSplit,
+    SpeakerEdit,
+    TextReplace,
+)
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.services import accuracy, corrections
 
@@ -38,6 +44,15 @@ def split_segment(
 @router.post("/{job_id}/segments/{index}/merge", summary="Merge a segment with the next one")
 def merge_segments(job: JobToEdit, index: SegmentIndex, ctx: ContextDep, caller: CallerDep) -> dict:
     return corrections.merge_segments(ctx, caller, job, index)
+
+
+@router.post(
+    "/{job_id}/replace", summary="Replace a text everywhere in the transcript (one correction)"
+)
+def replace_text(job: JobToEdit, body: TextReplace, ctx: ContextDep, caller: CallerDep) -> dict:
+    return corrections.replace_all(
+        ctx, caller, job, body.find, body.replace, match_case=body.match_case
+    )
 
 
 @router.post("/{job_id}/undo", summary="Undo the last correction")

@@ -160,6 +160,52 @@
     await refresh(focusIndex);
   }
 
+  // Find: each press shows the next passage holding the text (in view, the player at it);
+  // Replace all is one correction on the server (one undo).
+  let findAt = -1;
+  function occurrences(text, wanted, matchCase) {
+    const hay = matchCase ? text : text.toLocaleLowerCase();
+    const needle = matchCase ? wanted : wanted.toLocaleLowerCase();
+    let n = 0;
+    for (let i = hay.indexOf(needle); needle && i >= 0; i = hay.indexOf(needle, i + needle.length)) n++;
+    return n;
+  }
+
+  function findNext() {
+    const wanted = document.getElementById("find-text").value;
+    const matchCase = document.getElementById("find-case").checked;
+    const segments = [...root.querySelectorAll(".segment")];
+    const counts = segments.map((s) => occurrences(s.querySelector(".text").textContent, wanted, matchCase));
+    const total = counts.reduce((a, b) => a + b, 0);
+    document.getElementById("find-count").textContent = t("found_count").replace("%(n)s", total);
+    for (const s of root.querySelectorAll(".segment.found")) s.classList.remove("found");
+    if (!total) return;
+    do { findAt = (findAt + 1) % segments.length; } while (!counts[findAt]);
+    const segment = segments[findAt];
+    segment.classList.add("found");
+    segment.scrollIntoView({ block: "center" });
+    seek(parseFloat(segment.dataset.start));
+  }
+
+  function wireFind() {
+    const form = document.getElementById("find-form");
+    if (!form) return;
+    form.addEventListener("submit", (e) => { e.preventDefault(); findNext(); });
+    document.getElementById("find-text").addEventListener("input", () => { findAt = -1; });
+    document.getElementById("replace-all")?.addEventListener("click", async () => {
+      const find = document.getElementById("find-text").value;
+      if (!find.trim()) return;
+      try {
+        const done = await api("POST", `${base}/replace`, {
+          find, replace: document.getElementById("replace-text").value,
+          match_case: document.getElementById("find-case").checked,
+        });
+        document.getElementById("find-count").textContent = t("replaced_count").replace("%(n)s", done.replaced);
+        await refresh();
+      } catch (error) { say(`${t("save_failed")}: ${error.message}`); }
+    });
+  }
+
   // The player's keys, as transcribers' tools have them; they work while typing too. By
   // the key's place, not its letter, so a Kazakh or Russian layout presses the same keys.
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -426,6 +472,7 @@
         say(`${t("save_failed")}: ${error.message}`);
       }
     });
+    wireFind();
     const filing = document.getElementById("filing-form");
     filing?.addEventListener("submit", async (e) => {
       e.preventDefault();
