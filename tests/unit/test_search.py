@@ -3,7 +3,7 @@ checks on PostgreSQL."""
 
 from __future__ import annotations
 
-from kazru_stt.domain.search_text import fold, marked, query_terms
+from kazru_stt.domain.search_text import fold, marked, matches, query_terms
 from tests.api_app import ApiApp
 from tests.search_checks import check_search, check_shared_search
 
@@ -26,3 +26,12 @@ def test_folding_keeps_kazakh_letters():
         ("договора", True),
         (" нет", False),
     ]
+
+
+def test_matching_a_passage_as_the_index_does():
+    assert matches("Договор аренды", ["догов", "аренд"])
+    assert not matches("Переговоры", ["говор"])  # the start of a word, not its middle
+    assert matches("по-договору", ["договор"])
+    assert matches("ҚАЗАҚ тілі, ещё", ["қазақ", "тіл", "еще"])
+    assert not matches("казак", ["қазақ"])
+    assert not matches("Договор", [])

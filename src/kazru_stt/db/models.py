@@ -73,6 +73,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
     locale: Mapped[str | None] = mapped_column(String(8))  # the web interface's language
+    # Where its clocks are (an IANA zone): documents and pages show times there. None: the
+    # install's KAZRU_TIMEZONE; the browser's zone is taken at the first sign-in.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     # Per-user quotas; None: the install's default from settings.
     quota_active_jobs: Mapped[int | None] = mapped_column(Integer)
     quota_monthly_minutes: Mapped[float | None] = mapped_column(Float)

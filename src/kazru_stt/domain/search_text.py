@@ -28,8 +28,8 @@ def matches(text: str, terms: list[str]) -> bool:
     """Does every term begin a word of `text` (as the index matches them)?"""
     if not terms:
         return False
-    words = _WORD.findall(fold(text))
-    return all(any(w.startswith(t) for w in words) for t in terms)
+    folded = fold(text)
+    return all(re.search(r"\b" + re.escape(t), folded) for t in terms)
 
 
 def marked(text: str, terms: list[str]) -> list[tuple[str, bool]]:

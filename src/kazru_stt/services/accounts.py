@@ -7,11 +7,13 @@ prefix and compared in constant time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 import secrets
 import threading
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -125,6 +127,7 @@ def user_dict(user: User) -> dict:
         "quota_active_jobs": user.quota_active_jobs,
         "quota_monthly_minutes": user.quota_monthly_minutes,
         "locale": user.locale,
+        "timezone": user.timezone,
         "remember_voices": user.remember_voices,
     }
 
@@ -346,6 +349,33 @@ def set_password(ctx: ServiceContext, email: str, new: str) -> None:
 def set_locale(ctx: ServiceContext, user_id: int, locale: str) -> None:
     with session_scope(ctx.db_url) as db:
         db.execute(update(User).where(User.id == user_id).values(locale=locale))
+
+
+def zone_of(ctx: ServiceContext, user_id: int | None) -> str:
+    """Where the caller's clocks are: the account's zone, else the install's."""
+    if user_id is not None:
+        with session_scope(ctx.db_url) as db:
+            zone = db.scalar(select(User.timezone).where(User.id == user_id))
+        if zone:
+            return zone
+    return ctx.settings.timezone
+
+
+def set_timezone(ctx: ServiceContext, user_id: int, zone: str | None, *, only_unset=False) -> None:
+    """The account's zone (None: the install's); `only_unset`: the browser's guess at sign-in,
+    which never overrides a choice."""
+    if zone is not None and zone not in known_zones():
+        raise InvalidOptionError(f"{zone!r} is not a time zone (e.g. Asia/Almaty)")
+    with session_scope(ctx.db_url) as db:
+        stmt = update(User).where(User.id == user_id)
+        if only_unset:
+            stmt = stmt.where(User.timezone.is_(None))
+        db.execute(stmt.values(timezone=zone))
+
+
+@functools.cache
+def known_zones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
 
 
 # --- API keys ---

@@ -15,7 +15,7 @@ from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.workspace_roles import JobAction
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.exporters.registry import ExportFormat
-from kazru_stt.services import job_export
+from kazru_stt.services import accounts, job_export
 from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
@@ -50,6 +50,7 @@ def export_zip(
     """A zip with one file per completed transcript (names made unique) and `skipped.json`
     naming the ones not completed; and what it holds."""
     jobs = checked(ctx, caller, job_ids, JobAction.READ)
+    zone = accounts.zone_of(ctx, caller.user_id)
     buffer = io.BytesIO()
     names: set[str] = set()
     skipped = []
@@ -61,7 +62,9 @@ def export_zip(
                 continue
             transcript = job_service.load_transcript(ctx, job)
             redactions = Redactions() if redact else None
-            data = job_export.render(ctx, job, transcript, fmt, lang=lang, redactions=redactions)
+            data = job_export.render(
+                ctx, job, transcript, fmt, lang=lang, zone=zone, redactions=redactions
+            )
             name = _unique(job_export.download_name(job.filename, fmt.extension), names)
             archive.writestr(name, data)
             job_service.record_export(ctx, caller, job, fmt.extension, address, redactions)

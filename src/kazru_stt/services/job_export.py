@@ -1,5 +1,5 @@
 """One transcript as a file in a chosen format, as a download (one route) or in a zip
-(bulk): the same document either way, in the reader's language and the install's zone."""
+(bulk): the same document either way, in the reader's language and time zone."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def render(
     fmt: ExportFormat,
     *,
     lang: str | None,
+    zone: str,
     inaudible_markers: bool = True,
     redactions: Redactions | None = None,
     timestamps: bool = False,
@@ -33,7 +34,7 @@ def render(
         timestamps=timestamps,
         title=job.filename,
         created=job.created_at,
-        timezone=ctx.settings.timezone,
+        timezone=zone,
     )
 
 

@@ -204,12 +204,26 @@ async def setup_page(request: Request, token: str | None = None) -> Response:
     return render(request, "login.html", None, mode="setup", allowed=True, token=token or "")
 
 
+BrowserZone = Annotated[str | None, Form(max_length=64)]  # the sign-in page's script fills it
+
+
+def _take_browser_zone(ctx, caller: Caller, zone: str | None) -> None:
+    """The browser's time zone becomes the account's, where it has none yet; an unknown
+    one is no reason to refuse a sign-in."""
+    if zone:
+        try:
+            accounts.set_timezone(ctx, caller.user_id, zone, only_unset=True)
+        except KazruError:
+            pass
+
+
 @router.post("/setup")
 async def setup_form(
     request: Request,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
     token: Annotated[str | None, Form(max_length=200)] = None,
+    timezone: BrowserZone = None,
 ) -> Response:
     check_same_origin(request)
     ctx = request.app.state.ctx
@@ -233,6 +247,7 @@ async def setup_form(
             email=email,
         )
     caller = await run_in_threadpool(accounts.authenticate_password, ctx, email, password, address)
+    await run_in_threadpool(_take_browser_zone, ctx, caller, timezone)
     return await _start_session(request, caller, "/app")
 
 
@@ -242,6 +257,7 @@ async def login_form(
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str | None, Form(max_length=2048)] = None,
+    timezone: BrowserZone = None,
 ) -> Response:
     check_same_origin(request)
     ctx = request.app.state.ctx
@@ -260,6 +276,7 @@ async def login_form(
             error=ERROR_MESSAGES[ErrorCode.BAD_CREDENTIALS],
             email=email,
         )
+    await run_in_threadpool(_take_browser_zone, ctx, caller, timezone)
     return await _start_session(request, caller, _safe_next(next))
 
 
@@ -444,6 +461,7 @@ async def _transcriptions(
         return rows, total, job_service.tags_of(ctx, [j.id for j in rows])
 
     rows, total, labels = await run_in_threadpool(load)
+    zone = await run_in_threadpool(accounts.zone_of, ctx, caller.user_id)
     spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
     names = {w["id"]: w["name"] for w in spaces}
     return render(
@@ -452,7 +470,11 @@ async def _transcriptions(
         caller,
         stored_locale=user["locale"],
         jobs=[
-            {**view.job_row(j), "tags": labels[j.id], "workspace": names.get(j.workspace_id)}
+            {
+                **view.job_row(j, zone=zone),
+                "tags": labels[j.id],
+                "workspace": names.get(j.workspace_id),
+            }
             for j in rows
         ],
         workspaces=spaces,
@@ -488,13 +510,14 @@ async def history_fragment(request: Request, job_id: JobId) -> Response:
     caller, user, job, _allowed = opened
     ctx = request.app.state.ctx
     found = await run_in_threadpool(corrections.history, ctx, job)
+    zone = await run_in_threadpool(accounts.zone_of, ctx, caller.user_id)
     locale = page_locale(request, user["locale"])
     return render(
         request,
         "_history.html",
         caller,
         stored_locale=user["locale"],
-        items=view.history_view(found["items"], ctx.settings.timezone, locale),
+        items=view.history_view(found["items"], zone, locale),
     )
 
 
@@ -650,6 +673,7 @@ async def account_page(request: Request) -> Response:
         settings=ctx.settings,
         terms=terms,
         max_terms=MAX_TERMS,
+        zones=accounts.known_zones(),
     )
 
 
@@ -663,6 +687,7 @@ async def admin_page(request: Request) -> Response:
         return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
     ctx = request.app.state.ctx
     users, users_total = await run_in_threadpool(accounts.list_users, ctx, 200, 0)
+    zone = await run_in_threadpool(accounts.zone_of, ctx, caller.user_id)
     rows, jobs_total = await run_in_threadpool(
         lambda: job_service.list_jobs(ctx, caller, limit=100, offset=0)
     )
@@ -674,6 +699,6 @@ async def admin_page(request: Request) -> Response:
         stored_locale=user["locale"],
         users=users,
         users_total=users_total,
-        jobs=[view.job_row(j, emails) for j in rows],
+        jobs=[view.job_row(j, emails, zone=zone) for j in rows],
         jobs_total=jobs_total,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
@@ -52,8 +53,8 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
-def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
-    """`emails` (admin pages) names each job's owner."""
+def job_row(job: Job, emails: dict[int, str] | None = None, zone: str = "UTC") -> dict:
+    """`emails` (admin pages) names each job's owner; times are clocks in `zone`."""
     meta = job.result_meta or {}
     return {
         "id": job.id,
@@ -63,7 +64,9 @@ def job_row(job: Job, emails: dict[int, str] | None = None) -> dict:
         "progress": job.progress,
         "duration": clock(job.duration_s),
         "languages": meta.get("languages") or [],
-        "created": job.created_at.strftime("%Y-%m-%d %H:%M") if job.created_at else "",
+        "created": job.created_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        if job.created_at
+        else "",
         "error": job.error_message if job.error_code else None,
         # An English msgid the templates translate, where the code has one.
         "error_text": ERROR_MESSAGES.get(job.error_code or ""),

@@ -23,9 +23,23 @@ def me(request: Request, caller: CallerDep, ctx: ContextDep) -> dict:
         "usage": quotas.usage(ctx, caller.user_id, uploading),
         "retention": {"audio_hours": s.retention_audio_hours, "transcript_days": s.retention_days},
         "webhook_secret": webhook_secret(ctx, caller.user_id),
+        "timezone_in_use": accounts.zone_of(ctx, caller.user_id),
         "csrf_token": caller.csrf_token,  # for browser sessions: send as X-CSRF-Token
         "auth": "session" if caller.session_id else "key" if caller.key_id else "single_user",
     }
+
+
+class AccountChange(InputModel):
+    timezone: str | None = Field(
+        None, max_length=64, description="an IANA zone (Asia/Almaty); null: the server's"
+    )
+
+
+@router.patch("", summary="Change my time zone (documents and pages show times there)")
+def change_me(body: AccountChange, request: Request, caller: CallerDep, ctx: ContextDep) -> dict:
+    if "timezone" in body.model_fields_set:
+        accounts.set_timezone(ctx, caller.user_id, body.timezone)
+    return me(request, caller, ctx)
 
 
 @router.get("/accuracy", summary="Accuracy of engines and models on my reviewed transcripts")

@@ -232,6 +232,7 @@ def export_transcription(
         transcript,
         fmt,
         lang=lang,
+        zone=accounts.zone_of(ctx, caller.user_id),
         inaudible_markers=inaudible_markers,
         redactions=redactions,
         timestamps=timestamps,

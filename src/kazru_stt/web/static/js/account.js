@@ -1,4 +1,4 @@
-// My vocabulary; change my password; delete my data: everything of this account goes, after a
+// My vocabulary; my time zone; change my password; delete my data: everything of this account goes, after a
 // confirmation.
 "use strict";
 (() => {
@@ -33,6 +33,15 @@
       } catch (error) {
         saved.textContent = t("vocabulary_refused");
       }
+    });
+    const zone = document.getElementById("timezone-form");
+    zone.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const note = document.getElementById("timezone-status");
+      try {
+        await api("PATCH", "/api/v1/me", { timezone: zone.elements.timezone.value || null });
+        note.textContent = t("saved");
+      } catch (error) { note.textContent = `${t("save_failed")}: ${error.message}`; }
     });
     document.getElementById("erase").addEventListener("click", async () => {
       if (!window.confirm(t("confirm_erase"))) return;

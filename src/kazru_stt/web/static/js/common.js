@@ -28,6 +28,9 @@ window.kazru = (() => {
   function said(code, message) { return strings[`error_${code}`] || message; }
 
   document.addEventListener("DOMContentLoaded", () => {
+    // The sign-in form tells the server the browser's time zone (an account's default).
+    const zone = document.getElementById("browser-zone");
+    if (zone) zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     const out = document.getElementById("sign-out");
     if (out) out.addEventListener("click", async () => {
       try { await api("POST", "/api/v1/auth/logout"); } finally { location.href = "/login"; }
