@@ -90,6 +90,19 @@ def test_marked_names_whole_words_any_case():
     assert text == "[name] и [name], Айгүлім." and counts == {"name": 2}
 
 
+def test_marked_names_with_their_case_endings():
+    said = (
+        "Передайте Ахметову и Ахметовой, спросите Анну и Сергея. Нұрланға, Ахметовтың "
+        "інісіне. Антон, Аннаполис и Сергеевич остаются."
+    )
+    text, counts = _text(said, ["Ахметов", "Анна", "Сергей", "Нұрлан"])
+    assert text == (
+        "Передайте [name] и [name], спросите [name] и [name]. [name], [name] "
+        "інісіне. Антон, Аннаполис и Сергеевич остаются."
+    )
+    assert counts == {"name": 6}
+
+
 def test_an_export_hides_them_in_every_format_and_the_original_keeps_them():
     said = (
         f"Мой ИИН {IIN}, телефон восемь семьсот один двести тридцать четыре пятьдесят шесть "

@@ -9,7 +9,9 @@ the way its kind is checked, so a sum of money or a date is left alone:
 - phone numbers: +7 or 8 and ten digits, or the ten alone starting 7 or 9 (Kazakh and Russian
   mobiles), or + and 11-15 digits;
 - e-mail addresses;
-- and terms the user marks (names), whole words, any case.
+- and terms the user marks (names), whole words, any case, with the case endings Russian and
+  Kazakh put on them ("Ахметов" hides "Ахметову", "Ахметовой", "Ахметовқа", "Ахметовтың";
+  "Анна" hides "Анну"; "Сергей" hides "Сергея").
 
 Passages changed lose their word times (the words were what was hidden); the rest keep
 theirs. Counted per kind (`Redactions.counts`); the text found is never logged."""
@@ -172,15 +174,37 @@ class Redactions:
     counts: Counter = field(default_factory=Counter)
 
 
+# The endings a name takes in a sentence: Russian cases (and a surname's feminine forms),
+# Kazakh cases (after a vowel or a consonant, soft or hard). Only these, so that a short
+# name does not hide every longer word that starts with it ("Анна" never hides "Аннаполис").
+_RUSSIAN_ENDINGS = (
+    "а я у ю ы и е ой ей ою ею ом ем ём ым им ых их ыми ими ам ям ами ями ах ях ов ев "
+    "ой ую ая"
+).split()
+_KAZAKH_ENDINGS = (
+    "ның нің дың дің тың тің ға ге қа ке на не а е ны ні ды ді ты ті н да де та те нда нде "
+    "дан ден тан тен нан нен мен бен пен ға ге"
+).split()
+_ENDINGS = "|".join(sorted(set(_RUSSIAN_ENDINGS + _KAZAKH_ENDINGS), key=len, reverse=True))
+
+
+def names_pattern(terms: list[str]) -> re.Pattern | None:
+    """The names as written, with or without an ending; and the stem a name ending in а, я,
+    й or ь builds its cases on, with one ("Анна" → "Анну", "Сергей" → "Сергея")."""
+    names = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
+    if not names:
+        return None
+    stems = sorted({n[:-1] for n in names if len(n) > 3 and n[-1].lower() in "аяйь"}, key=len)
+    said = [rf"(?:{'|'.join(map(re.escape, names))})(?:{_ENDINGS})?"]
+    if stems:
+        said.append(rf"(?:{'|'.join(map(re.escape, stems[::-1]))})(?:{_ENDINGS})")
+    return re.compile(rf"(?<!\w)(?:{'|'.join(said)})(?!\w)", re.I)
+
+
 class Redactor:
     def __init__(self, gettext, found: Redactions):
         self.markers = {kind: gettext(marker) for kind, marker in MARKERS.items()}
-        names = sorted({t.strip() for t in found.terms if t.strip()}, key=len, reverse=True)
-        self.names = (
-            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.I)
-            if names
-            else None
-        )
+        self.names = names_pattern(found.terms)
         self.found = found
 
     def _mark(self, kind: str) -> str:

@@ -76,6 +76,36 @@ def job_row(job: Job, emails: dict[int, str] | None = None, zone: str = "UTC") -
     }
 
 
+def word_gaps(text: str, words: list[str]) -> tuple[list[str], str]:
+    """What the passage's text holds before each word, and after the last: the words shown
+    one by one must read as the text does ("Волго-волго" is one word in two pieces, not
+    "Волго -волго"). Words that are not found in order in the text: a space between each."""
+    gaps, at = [], 0
+    for word in words:
+        found = text.find(word, at)
+        if found < 0:
+            return ([""] + [" "] * (len(words) - 1)) if words else [], ""
+        gaps.append(text[at:found])
+        at = found + len(word)
+    return gaps, text[at:]
+
+
+def _words_view(s) -> dict:
+    shown = [w.text.strip() for w in s.words]
+    gaps, tail = word_gaps(s.text or "", shown)
+    words = [
+        {
+            "start": w.start,
+            "end": w.end,
+            "text": text,
+            "gap": gap,
+            "unsure": w.probability < UNSURE_WORD,
+        }
+        for w, text, gap in zip(s.words, shown, gaps, strict=True)
+    ]
+    return {"words": words, "tail": tail}
+
+
 def transcript_view(t: Transcript, locale: str) -> dict:
     order = [s.label for s in t.speakers]
     # A speaker nobody named is "Сөйлеуші 1" / "Спикер 1", as in the exports.
@@ -95,15 +125,7 @@ def transcript_view(t: Transcript, locale: str) -> dict:
                 "speaker": s.speaker,
                 "speaker_name": names[s.speaker] if s.speaker else None,
                 "colour": colours.get(s.speaker or "", "#444"),
-                "words": [
-                    {
-                        "start": w.start,
-                        "end": w.end,
-                        "text": w.text.strip(),
-                        "unsure": w.probability < UNSURE_WORD,
-                    }
-                    for w in s.words
-                ],
+                **_words_view(s),
                 "low_confidence": s.low_confidence,
                 "edited": s.edited,
             }
