@@ -178,8 +178,7 @@ class Redactions:
 # Kazakh cases (after a vowel or a consonant, soft or hard). Only these, so that a short
 # name does not hide every longer word that starts with it ("Анна" never hides "Аннаполис").
 _RUSSIAN_ENDINGS = (
-    "а я у ю ы и е ой ей ою ею ом ем ём ым им ых их ыми ими ам ям ами ями ах ях ов ев "
-    "ой ую ая"
+    "а я у ю ы и е ой ей ою ею ом ем ём ым им ых их ыми ими ам ям ами ями ах ях ов ев ой ую ая"
 ).split()
 _KAZAKH_ENDINGS = (
     "ның нің дың дің тың тің ға ге қа ке на не а е ны ні ды ді ты ті н да де та те нда нде "

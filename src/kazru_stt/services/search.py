@@ -18,19 +18,17 @@ from kazru_stt.db import search_index
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, WorkspaceMember
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.job_status import JobStatus
-from kazru_stt.domain.search_text import matches, query_terms
+from kazru_stt.domain.search_text import query_terms
 from kazru_stt.services import accounts, tags
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.job_access import visible
 
 MAX_LIMIT = 100
-# A filter (tag, dates, speaker) that leaves at most this many passages is answered by reading
-# them and matching the words here (about 4 ms per 1,000 on this machine): the index cannot
-# intersect a common word with a few recordings cheaply (SQLite's FTS5 reads the word's whole
-# list once per passage). More passages than this: the index first, the filter on its hits.
-FEW_PASSAGES = 5000
-FEW_RECORDINGS = 500  # and the recordings they are in: an IN list of their ids stays short
+# A tag or date filter that leaves at most this many recordings is answered from them
+# (db/search_index.matching_among); more, and the index answers first, the filter applied to
+# its hits. A list of this many ids is still a short IN list.
+FEW_RECORDINGS = 500
 
 
 def search(
@@ -56,16 +54,15 @@ def search(
     with session_scope(ctx.db_url) as db:
         tokens = _tokens(db, caller, workspace_id)
         filters = _filters(ctx, caller, tag, speaker, date_from, date_to)
-        within = filters.within()
-        few = None
-        if tokens != []:
-            few = _few_passages(db, caller, workspace_id, filters, language)
-        if few is not None:
-            matched = [i for i, text in few if matches(text, terms)]
-            ids = matched[max(0, offset) : max(0, offset) + limit + 1]
-        else:
+        ids = None
+        recordings = _few_recordings(db, caller, workspace_id, filters) if tokens != [] else None
+        if recordings is not None:
+            ids = search_index.matching_among(
+                db, terms, recordings, language, filters.said_by, limit + 1, max(0, offset)
+            )
+        if ids is None:
             ids = search_index.matching(
-                db, terms, tokens, language, limit + 1, max(0, offset), within
+                db, terms, tokens, language, limit + 1, max(0, offset), filters.within()
             )
         more = len(ids) > limit
         ids = ids[:limit]
@@ -173,26 +170,15 @@ def _filters(ctx: ServiceContext, caller: Caller, tag, speaker, date_from, date_
     return _Filters(jobs, said_by)
 
 
-def _few_passages(
-    db, caller: Caller, workspace_id: int | None, filters: _Filters, language: str | None
-) -> list[tuple[int, str]] | None:
-    """The passages the caller may see that the filters leave, newest first, (id, text); None
-    when the recordings filter allows none, or leaves more than FEW_PASSAGES. Found from the
-    recordings (their ids first, then their passages by that index)."""
+def _few_recordings(
+    db, caller: Caller, workspace_id: int | None, filters: _Filters
+) -> list[str] | None:
+    """The completed recordings the caller may see that the tag and date filters leave; None
+    without such a filter, or when there are more than FEW_RECORDINGS."""
     if filters.jobs is None:
         return None
     jobs = visible(filters.jobs.where(Job.status == JobStatus.COMPLETED), caller)
     if workspace_id is not None:
         jobs = jobs.where(Job.workspace_id == workspace_id)
     job_ids = list(db.scalars(jobs.limit(FEW_RECORDINGS + 1)))
-    if len(job_ids) > FEW_RECORDINGS:
-        return None
-    where: list[ColumnElement[bool]] = [SegmentRow.job_id.in_(job_ids)]
-    if filters.said_by is not None:
-        where.append(filters.said_by)
-    if language:
-        where.append(SegmentRow.language == language)
-    if (db.scalar(select(func.count()).where(*where)) or 0) > FEW_PASSAGES:
-        return None
-    rows = db.execute(select(SegmentRow.id, SegmentRow.text).where(*where)).all()
-    return sorted(((r[0], r[1] or "") for r in rows), reverse=True)
+    return None if len(job_ids) > FEW_RECORDINGS else job_ids
