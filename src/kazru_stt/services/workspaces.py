@@ -145,7 +145,11 @@ def list_mine(ctx: ServiceContext, caller: Caller) -> list[dict]:
             stmt = stmt.where(WorkspaceMember.user_id == caller.user_id)
         rows = db.execute(stmt.order_by(func.lower(Workspace.name), Workspace.id)).all()
         return [
-            {**_out(db, space, role), "may_file": caller.is_admin or role in FILES_INTO}
+            {
+                **_out(db, space, role),
+                "may_file": caller.is_admin or role in FILES_INTO,
+                "may_manage": caller.is_admin or role == WorkspaceRole.MANAGER,
+            }
             for space, role in rows
         ]
 

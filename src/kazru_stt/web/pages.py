@@ -370,6 +370,14 @@ async def transcriptions_page(request: Request, filters: Filters, offset: Offset
 Day = Annotated[str, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]  # an <input type=date>
 
 
+def _day(value: str) -> date | None:
+    """A day from a date field; none for an empty or impossible one (a 31st of February)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @router.get("/app/search")
 async def search_page(
     request: Request,
@@ -399,8 +407,8 @@ async def search_page(
                 workspace_id=workspace,
                 tag=tag.strip() or None,
                 speaker=speaker.strip() or None,
-                date_from=date.fromisoformat(date_from) if date_from else None,
-                date_to=date.fromisoformat(date_to) if date_to else None,
+                date_from=_day(date_from),
+                date_to=_day(date_to),
                 limit=PAGE_SIZE,
                 offset=min(offset, 10_000),
             )
@@ -636,7 +644,6 @@ async def workspaces_page(request: Request) -> Response:
     def load():
         spaces = workspace_service.list_mine(ctx, caller)
         for w in spaces:
-            w["manages"] = caller.is_admin or w["role"] == WorkspaceRole.MANAGER
             w["member_list"] = workspace_service.members(ctx, caller, w["id"])
         return spaces
 
