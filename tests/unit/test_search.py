@@ -35,3 +35,23 @@ def test_matching_a_passage_as_the_index_does():
     assert matches("ҚАЗАҚ тілі, ещё", ["қазақ", "тіл", "еще"])
     assert not matches("казак", ["қазақ"])
     assert not matches("Договор", [])
+
+
+def test_an_index_from_before_the_word_list_finds_word_starts(tmp_path):
+    """Migration 0015 fills SQLite's list of the index's words from the index itself."""
+    from sqlalchemy import text
+
+    from kazru_stt.db.migrate import upgrade
+    from kazru_stt.db.session import session_scope
+
+    url = f"sqlite:///{tmp_path}/kazru.db"
+    upgrade(url, "0014")
+    with session_scope(url) as db:
+        db.execute(
+            text("INSERT INTO search_index(rowid, body, who, lang) VALUES (1, :b, 'o1', 'ru')"),
+            {"b": "договор аренды подписан"},
+        )
+    upgrade(url)
+    with session_scope(url) as db:
+        words = set(db.scalars(text("SELECT term FROM search_terms")))
+    assert {"договор", "аренды", "подписан"} == words  # the body's words, not "o1" or "ru"

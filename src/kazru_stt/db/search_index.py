@@ -10,6 +10,7 @@ have; moving a job rewrites its entries' tokens. Newest first: larger segment id
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import bindparam, column, func, literal_column, select, table, text, update
@@ -60,6 +61,79 @@ def index_segments(db: Session, rows: Sequence[SegmentRow], job: Job) -> None:
         f"INSERT INTO search_index({_key(db)}, body, who, lang) VALUES (:id, :body, :who, :lang)"
     )
     db.execute(text(statement), entries)
+    bodies = [str(e["body"]) for e in entries]
+    if _sqlite(db):
+        words = sorted({w for body in bodies for w in _TOKEN.findall(body)})
+        db.execute(
+            text("INSERT OR IGNORE INTO search_terms(term) VALUES (:term)"),
+            [{"term": w} for w in words],
+        )
+    else:  # the lexemes PostgreSQL made of them, in one order (concurrent writers never deadlock)
+        db.execute(
+            text(
+                "INSERT INTO search_terms(term) SELECT DISTINCT w"
+                " FROM unnest(CAST(:bodies AS text[])) AS b,"
+                " unnest(tsvector_to_array(to_tsvector('simple', b))) AS w"
+                " ORDER BY w ON CONFLICT DO NOTHING"
+            ),
+            {"bodies": bodies},
+        )
+
+
+# Every word the index holds, in `search_terms` (SQLite: as FTS5's unicode61 tokenizer cuts
+# them, letters and digits; PostgreSQL: its lexemes). A query's word start is looked up there
+# and asked as the words it begins: both indexes answer a few whole words newest first at
+# once, but a prefix makes them gather every posting of every word it begins first (FTS5:
+# 130 ms for a common word start among 3.6 M passages, against 0.4 ms as an OR of its 10
+# words; PostgreSQL's GIN: p95 78 against 30 ms at 1.4 M). A start of more than
+# MAX_EXPANSION words is asked as a prefix all the same. Words are never taken out (a word
+# no passage holds any more finds nothing).
+_TOKEN = re.compile(r"[^\W_]+")
+MAX_EXPANSION = 64
+
+
+def _words_begun(db: Session, term: str) -> list[str] | None:
+    """The index's words `term` begins ([]: none); None when they are too many to list."""
+    words = list(
+        db.scalars(
+            text(
+                "SELECT term FROM search_terms WHERE term >= :start AND term < :end "
+                "ORDER BY term LIMIT :n"
+            ).bindparams(start=term, end=term + "\U0010ffff", n=MAX_EXPANSION + 1)
+        )
+    )
+    return None if len(words) > MAX_EXPANSION else words
+
+
+def _fts5_term(db: Session, term: str) -> str | None:
+    """The FTS5 query for one query term: its words, or its prefix; None if no word of the
+    index begins with it."""
+    if not _TOKEN.fullmatch(term):
+        return _fts5_phrase(term)
+    words = _words_begun(db, term)
+    if words is None:
+        return _fts5_phrase(term)
+    if not words:
+        return None
+    return "(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
+
+
+def _pg_term(db: Session, term: str) -> str | None:
+    """The tsquery for one query term (words weigh D): its lexemes, or its prefix; None if
+    no lexeme of the index begins with it."""
+    words = _words_begun(db, term)
+    if words is None:
+        return _pg_prefix(term)
+    if not words:
+        return None
+    return (
+        "(" + " | ".join("'" + w.replace("'", "''").replace("\\", "") + "':D" for w in words) + ")"
+    )
+
+
+def _pg_query(db: Session, terms: list[str]) -> str | None:
+    asked = [_pg_term(db, t) for t in terms]
+    return None if None in asked else " & ".join(a for a in asked if a)
 
 
 def unindex_segments(db: Session, segment_ids: Iterable[int]) -> None:
@@ -118,7 +192,9 @@ def matching_among(
         where.append(SegmentRow.language == language)
     if not _sqlite(db):
         # From the recordings' passages (their index), each checked against its entry.
-        query = " & ".join(_pg_prefix(t) for t in terms)
+        query = _pg_query(db, terms)
+        if query is None:
+            return []
         entries = table("search_index", column("segment_id"), column("tsv"))
         statement = (
             select(SegmentRow.id)
@@ -156,7 +232,10 @@ def matching(
         return []
     if not _sqlite(db):
         return _matching_postgres(db, terms, tokens, language, limit, offset, within)
-    query = "body : (" + " AND ".join(_fts5_phrase(t) for t in terms) + ")"
+    asked = [_fts5_term(db, t) for t in terms]
+    if None in asked:
+        return []  # a word start no passage holds
+    query = "body : (" + " AND ".join(a for a in asked if a) + ")"
     if tokens is not None:
         query += " AND who : (" + " OR ".join(f'"{t}"' for t in tokens) + ")"
     if language:
@@ -200,7 +279,9 @@ def _matching_postgres(
     db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # Words weigh D (to_tsvector's default), visibility tokens A: a word said aloud never
     # passes for a token.
-    query = " & ".join(_pg_prefix(t) for t in terms)
+    query = _pg_query(db, terms)
+    if query is None:
+        return []  # a word start no passage holds
     if tokens is not None:
         query += " & (" + " | ".join(f"{t}:A" for t in tokens) + ")"
     key: ColumnElement = literal_column("segment_id")

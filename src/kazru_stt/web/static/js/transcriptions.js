@@ -102,6 +102,7 @@
     document.body.append(link);
     link.click();
     link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);  // the download has its copy
     const skipped = Number(response.headers.get("Kazru-Skipped") || 0);
     note.textContent = skipped ? t("skipped_unfinished").replace("%(n)s", skipped) : "";
   }
