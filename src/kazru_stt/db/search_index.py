@@ -6,7 +6,9 @@ words at once, and never by the old). SQLite: an FTS5 table; PostgreSQL: a table
 Each entry holds the segment's words folded (domain/search_text), its language, and who may
 see it as tokens of their own (`o<owner id>`, and `w<workspace id>` where the job is filed),
 so a query matches words and visibility in one index lookup however many transcripts others
-have; moving a job rewrites its entries' tokens. Newest first: larger segment ids."""
+have; moving a job rewrites its entries' tokens. Newest first: larger segment ids. Beside
+it, the list of the words it holds (`search_terms`, migration 0015): a query's word start is
+asked as those words."""
 
 from __future__ import annotations
 
