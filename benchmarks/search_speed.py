@@ -173,6 +173,28 @@ def load(url: str, args, vocab, rng: random.Random) -> tuple[list[int], int, lis
         if done % 1000 == 0:
             print(f"  {done} transcripts, {segment_id} passages, {time.monotonic() - started:.0f} s",
                   flush=True)  # fmt: skip
+    with engine.begin() as conn:  # the index's word list, as migration 0015 fills it
+        if sqlite:
+            conn.execute(
+                text(
+                    "CREATE VIRTUAL TABLE temp.search_vocab"
+                    " USING fts5vocab(main, search_index, 'col')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT OR IGNORE INTO search_terms(term)"
+                    " SELECT DISTINCT term FROM temp.search_vocab WHERE col = 'body'"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "INSERT INTO search_terms(term) SELECT word FROM ts_stat("
+                    "'SELECT to_tsvector(''simple'', body) FROM search_index')"
+                    " ON CONFLICT DO NOTHING"
+                )
+            )
     with engine.begin() as conn:
         if sqlite:
             conn.execute(text("INSERT INTO search_index(search_index) VALUES ('optimize')"))
