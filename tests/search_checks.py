@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+
+from kazru_stt.db.session import session_scope
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript
 from kazru_stt.services.run_job import claim, store_result
 from tests.api_app import ApiApp
@@ -102,6 +105,11 @@ def check_search(api: ApiApp) -> None:
         assert c.delete(f"/api/v1/transcriptions/{hearing}").status_code == 204
     assert found(api, alice, "договор") == []
     assert found(api, admin, "договор") == [(other, 0)]
+    # The word list forgets the words only the deleted transcript held, and keeps the others.
+    with session_scope(api.ctx.db_url) as db:
+        words = set(db.scalars(text("SELECT term FROM search_terms")))
+    assert {"договор", "подписан"} <= words
+    assert not {"аренды", "свидетель", "қазақ"} & words
 
 
 def check_shared_search(api: ApiApp) -> None:

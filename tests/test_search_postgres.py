@@ -57,7 +57,7 @@ def test_an_index_from_before_the_word_list_finds_word_starts_on_postgres(postgr
         )
         db.execute(
             text(
-                "INSERT INTO segments(id, job_id, idx, start, \"end\", text, edited,"
+                'INSERT INTO segments(id, job_id, idx, start, "end", text, edited,'
                 " low_confidence) VALUES (1, 'j', 0, 0, 1, 'Договор аренды', false, false)"
             )
         )

@@ -139,15 +139,61 @@ def _pg_query(db: Session, terms: list[str]) -> str | None:
 
 
 def unindex_segments(db: Session, segment_ids: Iterable[int]) -> None:
+    """Their entries, and the words only they held (a name said in an erased recording must
+    not outlive it in the word list)."""
     ids = list(segment_ids)
     if not ids:
         return
+    chosen = {"ids": ids}
+    where = f"{_key(db)} IN :ids"
+    if _sqlite(db):
+        bodies = db.scalars(
+            text(f"SELECT body FROM search_index WHERE {where}").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            chosen,
+        )
+        words = sorted({w for body in bodies for w in _TOKEN.findall(body or "")})
+    else:
+        words = list(
+            db.scalars(
+                text(
+                    "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('simple', body)))"
+                    f" FROM search_index WHERE {where}"
+                ).bindparams(bindparam("ids", expanding=True)),
+                chosen,
+            )
+        )
     db.execute(
-        text(f"DELETE FROM search_index WHERE {_key(db)} IN :ids").bindparams(
+        text(f"DELETE FROM search_index WHERE {where}").bindparams(
             bindparam("ids", expanding=True)
         ),
-        {"ids": ids},
+        chosen,
     )
+    gone = [w for w in words if not _still_said(db, w)]
+    if gone:
+        db.execute(
+            text("DELETE FROM search_terms WHERE term IN :gone").bindparams(
+                bindparam("gone", expanding=True)
+            ),
+            {"gone": gone},
+        )
+
+
+def _still_said(db: Session, word: str) -> bool:
+    """Does any entry still hold this exact word (one index lookup)?"""
+    if _sqlite(db):
+        asked = "body : " + '"' + word.replace('"', '""') + '"'
+        found = db.execute(
+            text("SELECT 1 FROM search_index WHERE search_index MATCH :q LIMIT 1"), {"q": asked}
+        )
+    else:
+        asked = "'" + word.replace("'", "''").replace("\\", "") + "':D"
+        found = db.execute(
+            text("SELECT 1 FROM search_index WHERE tsv @@ to_tsquery('simple', :q) LIMIT 1"),
+            {"q": asked},
+        )
+    return found.first() is not None
 
 
 def unindex_jobs(db: Session, job_ids: Iterable[str]) -> None:
