@@ -88,8 +88,8 @@ def index_segments(db: Session, rows: Sequence[SegmentRow], job: Job) -> None:
 # once, but a prefix makes them gather every posting of every word it begins first (FTS5:
 # 130 ms for a common word start among 3.6 M passages, against 0.4 ms as an OR of its 10
 # words; PostgreSQL's GIN: p95 78 against 30 ms at 1.4 M). A start of more than
-# MAX_EXPANSION words is asked as a prefix all the same. Words are never taken out (a word
-# no passage holds any more finds nothing).
+# MAX_EXPANSION words is asked as a prefix all the same. A word only removed passages held
+# leaves the list with them (unindex_segments).
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_EXPANSION = 64
 
@@ -123,7 +123,7 @@ def _fts5_term(db: Session, term: str) -> str | None:
 def _pg_term(db: Session, term: str) -> str | None:
     """The tsquery for one query term (words weigh D): its lexemes, or its prefix; None if
     no lexeme of the index begins with it."""
-    words = _words_begun(db, term)
+    words = _words_begun(db, term) if _TOKEN.fullmatch(term) else None
     if words is None:
         return _pg_prefix(term)
     if not words:
