@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, column, func, literal_column, select, table, text, update
+from sqlalchemy import column, delete, func, literal_column, select, table, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -117,7 +117,7 @@ def _fts5_term(db: Session, term: str) -> str | None:
         return _fts5_phrase(term)
     if not words:
         return None
-    return "(" + " OR ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
+    return "(" + " OR ".join(_fts5_word(w) for w in words) + ")"
 
 
 def _pg_term(db: Session, term: str) -> str | None:
@@ -128,9 +128,7 @@ def _pg_term(db: Session, term: str) -> str | None:
         return _pg_prefix(term)
     if not words:
         return None
-    return (
-        "(" + " | ".join("'" + w.replace("'", "''").replace("\\", "") + "':D" for w in words) + ")"
-    )
+    return "(" + " | ".join(_pg_word(w) + ":D" for w in words) + ")"
 
 
 def _pg_query(db: Session, terms: list[str]) -> str | None:
@@ -144,51 +142,30 @@ def unindex_segments(db: Session, segment_ids: Iterable[int]) -> None:
     ids = list(segment_ids)
     if not ids:
         return
-    chosen = {"ids": ids}
-    where = f"{_key(db)} IN :ids"
+    entries = table("search_index", column(_key(db)), column("body"))
+    chosen = entries.c[_key(db)].in_(ids)
     if _sqlite(db):
-        bodies = db.scalars(
-            text(f"SELECT body FROM search_index WHERE {where}").bindparams(
-                bindparam("ids", expanding=True)
-            ),
-            chosen,
-        )
+        bodies = db.scalars(select(entries.c.body).where(chosen))
         words = sorted({w for body in bodies for w in _TOKEN.findall(body or "")})
     else:
-        words = list(
-            db.scalars(
-                text(
-                    "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('simple', body)))"
-                    f" FROM search_index WHERE {where}"
-                ).bindparams(bindparam("ids", expanding=True)),
-                chosen,
-            )
-        )
-    db.execute(
-        text(f"DELETE FROM search_index WHERE {where}").bindparams(
-            bindparam("ids", expanding=True)
-        ),
-        chosen,
-    )
+        lexemes = text("unnest(tsvector_to_array(to_tsvector('simple', body)))")
+        words = list(db.scalars(select(lexemes).select_from(entries).where(chosen).distinct()))
+    db.execute(delete(entries).where(chosen))
     gone = [w for w in words if not _still_said(db, w)]
     if gone:
-        db.execute(
-            text("DELETE FROM search_terms WHERE term IN :gone").bindparams(
-                bindparam("gone", expanding=True)
-            ),
-            {"gone": gone},
-        )
+        known = table("search_terms", column("term"))
+        db.execute(delete(known).where(known.c.term.in_(gone)))
 
 
 def _still_said(db: Session, word: str) -> bool:
     """Does any entry still hold this exact word (one index lookup)?"""
     if _sqlite(db):
-        asked = "body : " + '"' + word.replace('"', '""') + '"'
+        asked = "body : " + _fts5_word(word)
         found = db.execute(
             text("SELECT 1 FROM search_index WHERE search_index MATCH :q LIMIT 1"), {"q": asked}
         )
     else:
-        asked = "'" + word.replace("'", "''").replace("\\", "") + "':D"
+        asked = _pg_word(word) + ":D"
         found = db.execute(
             text("SELECT 1 FROM search_index WHERE tsv @@ to_tsquery('simple', :q) LIMIT 1"),
             {"q": asked},
@@ -260,8 +237,13 @@ def matching_among(
     return found[offset : offset + limit]
 
 
+def _fts5_word(word: str) -> str:
+    """A word as an FTS5 string: quoted, so nothing in it is query syntax."""
+    return '"' + word.replace('"', '""') + '"'
+
+
 def _fts5_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"*'
+    return _fts5_word(term) + "*"
 
 
 def matching(
@@ -362,7 +344,11 @@ def _matching_postgres(
     return [int(r[0]) for r in db.execute(every.order_by(key.desc()).limit(limit).offset(offset))]
 
 
+def _pg_word(word: str) -> str:
+    r"""A word as a tsquery lexeme: quoted, so nothing in it is query syntax (a query term is
+    \w+ in any case, domain/search_text)."""
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"
+
+
 def _pg_prefix(term: str) -> str:
-    # A query term is \w+ (domain/search_text), so it holds no tsquery operator; quoted all
-    # the same, and matched as the start of a word.
-    return "'" + term.replace("'", "''").replace("\\", "") + "':*D"
+    return _pg_word(term) + ":*D"  # the start of a word

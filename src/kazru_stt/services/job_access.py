@@ -50,11 +50,17 @@ def actions_of(caller: Caller, job: Job, role: str | None) -> frozenset[JobActio
     return frozenset(a for a in JobAction if allows(role, a))
 
 
-def load_job_access(
-    ctx: ServiceContext, caller: Caller, job_id: str
+def load_job(
+    ctx: ServiceContext, caller: Caller, job_id: str, action: JobAction = JobAction.READ
+) -> Job:
+    """The job if the caller may see it (else 404) and do `action` with it (else 403)."""
+    return open_job(ctx, caller, job_id, action)[0]
+
+
+def open_job(
+    ctx: ServiceContext, caller: Caller, job_id: str, action: JobAction
 ) -> tuple[Job, frozenset[JobAction]]:
-    """The job's row (without its transcript) and what the caller may do with it; 404 if
-    the caller may not see it."""
+    """As `load_job`, with everything the caller may do with the job (what a page offers)."""
     stmt = (
         select(Job, WorkspaceMember.role)
         .outerjoin(
@@ -71,21 +77,7 @@ def load_job_access(
     if row is None:
         raise NotFound(f"transcription {job_id} not found")
     job, role = row
-    return job, actions_of(caller, job, role)
-
-
-def load_job(
-    ctx: ServiceContext, caller: Caller, job_id: str, action: JobAction = JobAction.READ
-) -> Job:
-    """The job if the caller may see it (else 404) and do `action` with it (else 403)."""
-    return open_job(ctx, caller, job_id, action)[0]
-
-
-def open_job(
-    ctx: ServiceContext, caller: Caller, job_id: str, action: JobAction
-) -> tuple[Job, frozenset[JobAction]]:
-    """As `load_job`, with everything the caller may do with the job (what a page offers)."""
-    job, allowed = load_job_access(ctx, caller, job_id)
+    allowed = actions_of(caller, job, role)
     if action not in allowed:
         raise Forbidden(
             f"your role in this transcription's workspace does not allow this ({action})",

@@ -147,7 +147,7 @@ def _filters(ctx: ServiceContext, caller: Caller, tag, speaker, date_from, date_
         jobs = select(Job.id)
         if tag:
             jobs = jobs.where(Job.id.in_(tags.jobs_tagged(tag)))
-        zone = ZoneInfo(accounts.zone_of(ctx, caller.user_id))
+        zone = ZoneInfo(accounts.zone_of(ctx, caller.user_id)) if date_from or date_to else None
         if date_from:
             jobs = jobs.where(Job.created_at >= datetime.combine(date_from, time(), zone))
         if date_to:

@@ -559,8 +559,11 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         undo_state = await run_in_threadpool(corrections.undo_state, ctx, job)
     elif job.status == JobStatus.QUEUED:
         position, wait = await run_in_threadpool(queue_estimate.place, ctx, job)
-    labels = await run_in_threadpool(job_service.tags_of, ctx, [job.id])
-    spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
+    labels: dict[str, list[str]] = {job.id: []}
+    spaces: list[dict] = []
+    if template == "transcript.html":  # the passages alone (after an edit) show neither
+        labels = await run_in_threadpool(job_service.tags_of, ctx, [job.id])
+        spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
     return render(
         request,
         template,
