@@ -76,6 +76,17 @@ def test_workloads_have_probes_resources_and_run_as_non_root():
     assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
+def test_live_sessions_have_a_deployment_of_their_own():
+    docs = {(d["kind"], d["metadata"]["name"]): d for _, d in _manifests()}
+    live = docs[("Deployment", "kazru-live")]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "KAZRU_LIVE_MAX_SESSIONS", "value": "4"} in live["env"]
+    api = docs[("Deployment", "kazru-api")]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "KAZRU_LIVE_MAX_SESSIONS", "value": "0"} in api["env"]
+    paths = docs[("Ingress", "kazru")]["spec"]["rules"][0]["http"]["paths"]
+    routes = {p["path"]: p["backend"]["service"]["name"] for p in paths}
+    assert routes == {"/v1/realtime": "kazru-live", "/": "kazru-api"}
+
+
 def test_keda_scales_workers_from_zero_on_the_celery_queue():
     from kazru_stt.tasks.celery_app import QUEUE
 

@@ -355,6 +355,7 @@ def test_every_page_is_translated(web, browser, eval_dir, lang):
         "/app/account",
         "/app/admin",
         "/app/workspaces",
+        "/app/record",
     )
     word = _a_word_of(web, job["id"], key)
     # Hits, none, and the filters open.
@@ -640,3 +641,64 @@ def test_the_player_plays_a_recording_stored_in_s3(
         svc.stop()
         backend.close()
         s3.stop()
+
+
+def test_the_record_page_captions_the_microphone_and_keeps_the_recording(
+    web, browser, eval_dir, tmp_path
+):
+    """A fake microphone (Chromium's, fed from a real recording: Kazakh, then Russian)
+    through the page's AudioWorklet to the live endpoint: captions appear while it plays,
+    each with its language, and after Stop the transcript is in the list with its audio.
+    At phone width, with every control big enough for a finger."""
+    import numpy as np
+
+    from kazru_stt.media import load_audio
+    from kazru_stt.media.encode import write_wav
+
+    web.add_user("live@example.kz", password=PASSWORD)
+    mic = tmp_path / "mic.wav"  # the recording once, then a pause that ends its last passage
+    write_wav(
+        mic,
+        np.concatenate(
+            [load_audio(str(eval_dir / "mixed_kk_ru.wav")), np.zeros(32000, np.float32)]
+        ),
+    )
+    fake = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={mic}%noloop",
+    ]
+    with_mic = browser.browser_type.launch(executable_path=CHROMIUM, args=[*FLAGS, *fake])
+    try:
+        visit = Visit(with_mic, web, width=360)
+        visit.context.grant_permissions(["microphone"], origin=web.url)
+        page = visit.sign_in("live@example.kz", lang="kk")
+        page.click("nav a[href='/app/record']")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 361
+        assert not _small_controls(page), _small_controls(page)
+        page.click("#record-start")
+        try:
+            _until(
+                page,
+                "document.querySelectorAll('#captions .caption:not(.partial)').length >= 2",
+                90,
+            )
+        except AssertionError:
+            said = page.inner_text("#record-status"), page.inner_html("#captions")
+            raise AssertionError(f"{said}\n{web.read_logs()}") from None
+        badges = page.locator("#captions .caption:not(.partial) .lang").all_text_contents()
+        assert "ru" in badges, badges
+        page.screenshot(path=SCREENSHOTS / "record-kk-360.png", full_page=True)
+        page.click("#record-stop")
+        page.locator("#record-saved").wait_for()
+        href = page.get_attribute("#record-saved-link", "href")
+        assert page.locator("#record-status").inner_text() == "Транскрипцияларыңызға сақталды."
+        page.goto(f"{web.url}{href}")
+        _until(page, "document.getElementById('media').readyState >= 1")
+        assert page.evaluate("document.getElementById('media').duration") > 8
+        assert page.locator(".segment").count() >= 2
+        page.goto(f"{web.url}/app")
+        assert page.locator("#jobs tr[data-job]").count() == 1
+        visit.close()
+    finally:
+        with_mic.close()

@@ -18,6 +18,7 @@ from kazru_stt.api import errors
 from kazru_stt.api.deps import KeyCache
 from kazru_stt.api.guard import RequestGuard
 from kazru_stt.api.job_watch import JobWatcher
+from kazru_stt.api.live_pool import LivePool
 from kazru_stt.api.metrics import RequestMetrics
 from kazru_stt.api.paths import STATIC_URL
 from kazru_stt.api.rate_limit import RateLimit
@@ -34,6 +35,7 @@ from kazru_stt.api.routes import (
     me,
     models,
     openai_compat,
+    realtime,
     search,
     transcriptions,
     vocabulary,
@@ -60,6 +62,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         # sized to match (db/session.py), so no thread ever waits on a connection.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         yield
+        app.state.live_pool.shutdown()  # the live recognisers stop with the API
 
     app = FastAPI(
         title="KazRu-STT Pro",
@@ -76,6 +79,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.state.key_cache = KeyCache()
     app.state.sync_slots = SyncSlots(settings.sync_max_concurrent)
     app.state.upload_slots = UploadSlots()
+    app.state.live_pool = LivePool(settings)  # its processes start with the first session
+    app.state.live_sessions = set()
     app.state.upload_limiter = None  # made at the first upload, in the serving event loop
     app.state.job_watcher = JobWatcher(
         lambda ids: job_service.job_states(ctx, ids), WATCH_INTERVAL_S
@@ -87,6 +92,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         links,
         corrections,
         openai_compat,
+        realtime,
         models,
         me,
         voices,

@@ -193,6 +193,28 @@ class Settings(BaseSettings):
     sync_max_concurrent: int = Field(
         4, description="Synchronous OpenAI calls waiting at once (more: 503)."
     )
+    # -- Live transcription (WebSocket /v1/realtime)
+    live_max_sessions: int = Field(
+        2,
+        description="Live sessions at once per API process (more: `live_sessions_full`); "
+        "0 turns live transcription off.",
+    )
+    live_processes: int = Field(
+        1,
+        description="Processes that recognise live sessions, each with its own model, "
+        "apart from the batch workers.",
+    )
+    live_idle_s: float = Field(
+        60.0, description="A live session that sends no audio this long is ended and saved."
+    )
+    live_max_session_s: float = Field(
+        4 * 3600.0, description="Longest live session; it is ended and saved then."
+    )
+    live_burst_s: float = Field(
+        10.0,
+        description="Audio a live client may send ahead of real time before it is "
+        "slowed to real time (a reconnecting client catches up within this).",
+    )
     max_json_kb: int = Field(256, description="Largest JSON or form body other than uploads.")
     max_inflight_requests: int = Field(
         128, description="Beyond this many requests in flight the API sheds load with 503."

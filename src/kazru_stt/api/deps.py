@@ -99,17 +99,22 @@ class KeyCache:
         self._entries.clear()
 
 
+async def caller_of_key(app, key: str) -> Caller:
+    """The owner of an API key (through the key cache); 401 for a bad one."""
+    cache: KeyCache = app.state.key_cache
+    caller = cache.get(key)
+    if caller is None:
+        caller = await run_in_threadpool(accounts.authenticate_key, app.state.ctx, key)
+        cache.put(key, caller)
+    return caller
+
+
 async def resolve_caller(request: Request) -> Caller | None:
     """The caller, None when the request carries no credentials; 401 for bad ones."""
     ctx: ServiceContext = request.app.state.ctx
     token = bearer_token(request)
     if token:
-        cache: KeyCache = request.app.state.key_cache
-        caller = cache.get(token)
-        if caller is None:
-            caller = await run_in_threadpool(accounts.authenticate_key, ctx, token)
-            cache.put(token, caller)
-        return caller
+        return await caller_of_key(request.app, token)
     if request.headers.get("authorization"):
         raise AuthError("use `Authorization: Bearer <api key>`")
     cookie = request.cookies.get(SESSION_COOKIE)

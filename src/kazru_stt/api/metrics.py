@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +23,20 @@ REQUESTS = Counter(
 )
 LATENCY = Histogram(
     "kazru_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY
+)
+# Live sessions (api/routes/realtime.py), this API process's.
+LIVE_SESSIONS = Gauge("kazru_live_sessions", "Live sessions open", registry=REGISTRY)
+LIVE_REFUSED = Counter(
+    "kazru_live_refused_total", "Live sessions refused", ["reason"], registry=REGISTRY
+)
+LIVE_AUDIO = Counter(
+    "kazru_live_audio_seconds_total", "Audio received by live sessions", registry=REGISTRY
+)
+LIVE_FINAL_LATENCY = Histogram(
+    "kazru_live_final_latency_seconds",
+    "From the arrival of an utterance's last audio to its final text",
+    buckets=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
 )
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from kazru_stt.child_process import die_with_parent
 from kazru_stt.job_metrics import MULTIPROC_ENV
 
 log = logging.getLogger("kazru.serve")
@@ -169,17 +170,6 @@ def run_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
-def _die_with_parent() -> None:
-    """In a child: get SIGTERM when the process that started us dies, even by SIGKILL."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass  # not Linux: the orderly stop below still applies
-
-
 class WorkerPool:
     """Embedded worker processes, restarted if one dies (a crash must not stop the service),
     and all stopped when the service stops."""
@@ -196,7 +186,7 @@ class WorkerPool:
         env = os.environ.copy()
         if self.metrics_dir is not None:  # the API's /metrics adds up the workers' files
             env[MULTIPROC_ENV] = str(self.metrics_dir)
-        return subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
+        return subprocess.Popen(cmd, env=env, preexec_fn=die_with_parent)
 
     def start(self) -> None:
         with self._lock:

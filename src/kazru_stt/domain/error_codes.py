@@ -47,6 +47,9 @@ class ErrorCode(StrEnum):
     TOO_MANY_STREAMS = "too_many_streams"
     DURATION_LIMIT = "duration_limit"
     SERVER_BUSY = "server_busy"
+    LIVE_SESSIONS_FULL = "live_sessions_full"
+    LIVE_IDLE = "live_idle"
+    LIVE_TOO_LONG = "live_too_long"
     # Things and their state
     NOT_FOUND = "not_found"
     TOO_MANY_ITEMS = "too_many_items"
@@ -78,6 +81,7 @@ class ErrorCode(StrEnum):
     WORKER_LOST = "worker_lost"
     TIMEOUT = "timeout"
     MODEL_UNAVAILABLE = "model_unavailable"
+    LIVE_ENGINE_FAILED = "live_engine_failed"
     MODEL_CORRUPT = "model_corrupt"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     STORAGE_FULL = "storage_full"

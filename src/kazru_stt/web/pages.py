@@ -636,6 +636,18 @@ async def keys_page(request: Request) -> Response:
     return render(request, "keys.html", caller, stored_locale=user["locale"], keys=keys)
 
 
+@router.get("/app/record")
+async def record_page(request: Request) -> Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _to_login(request)
+    caller, user = signed
+    settings = request.app.state.ctx.settings
+    return render(
+        request, "record.html", caller, stored_locale=user["locale"], idle_s=settings.live_idle_s
+    )
+
+
 @router.get("/app/workspaces")
 async def workspaces_page(request: Request) -> Response:
     signed = await _signed_in(request)
