@@ -131,7 +131,8 @@ def test_every_alert_has_a_runbook_entry_and_uses_real_metrics():
     exported |= {"kazru_disk_free_bytes", "kazru_jobs", "kazru_part_up"}
     for registry in (job_metrics.REGISTRY, api_metrics.REGISTRY):
         for family in registry.collect():
-            exported |= {family.name, family.name + "_total"}
+            suffixes = ("", "_total", "_bucket", "_count", "_sum")  # counters', histograms'
+            exported |= {family.name + suffix for suffix in suffixes}
     for rule in rules:
         assert f"## {rule['alert']}" in runbook, rule["alert"]
         assert rule["annotations"]["runbook"].endswith("#" + rule["alert"].lower())
