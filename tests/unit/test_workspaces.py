@@ -37,6 +37,7 @@ JOB_ROUTES = {
     ("POST", T + "/segments/{index}/split"): EDIT,
     ("POST", T + "/segments/{index}/merge"): EDIT,
     ("POST", T + "/replace"): EDIT,
+    ("POST", T + "/diarize"): EDIT,
     ("POST", T + "/undo"): EDIT,
     ("POST", T + "/redo"): EDIT,
     ("GET", T + "/history"): READ,
@@ -53,6 +54,7 @@ BODIES = {
     ("PATCH", T + "/speakers/{label}"): {"name": "Судья"},
     ("PUT", T + "/consent"): {"evaluation": True},
     ("POST", T + "/replace"): {"find": "заседание", "replace": "Заседание суда"},
+    ("POST", T + "/diarize"): {"num_speakers": 2},
 }
 ROLE_ACTIONS = {
     "owner": {READ, EDIT, MANAGE, OWNER},

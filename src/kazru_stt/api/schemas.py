@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from kazru_stt.db.models import Job
+from kazru_stt.domain.job_status import stage_of
 from kazru_stt.domain.text_safety import unsafe_character
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.services.corrections import MAX_FIND, MAX_SEGMENT_TEXT
@@ -41,6 +42,11 @@ class JobOut(BaseModel):
     id: str
     status: str
     progress: int
+    stage: str = Field(
+        "queued",
+        description="queued, recognition, diarization (also when speakers are found again "
+        "on a completed transcription) or done",
+    )
     queue_position: int | None = Field(
         None, description="Queued: its place in the queue (1: next to be taken)."
     )
@@ -90,6 +96,7 @@ class JobOut(BaseModel):
             id=job.id,
             status=job.status,
             progress=job.progress,
+            stage=stage_of(job.status, job.stage),
             queue_position=queue_position,
             estimated_wait_s=estimated_wait_s,
             error=ErrorInfo(code=job.error_code, message=job.error_message)
@@ -144,6 +151,15 @@ class TextReplace(InputModel):
     find: str = Field(min_length=1, max_length=MAX_FIND)
     replace: str = Field("", max_length=MAX_FIND)
     match_case: bool = False
+
+
+class SpeakerCount(InputModel):
+    """How many speakers to find: exactly `num_speakers`, or between the bounds given; none
+    of them: the count the recording suggests."""
+
+    num_speakers: int | None = Field(None, ge=1, le=32)
+    min_speakers: int | None = Field(None, ge=1, le=32)
+    max_speakers: int | None = Field(None, ge=1, le=32)
 
 
 class SegmentSplit(InputModel):

@@ -164,6 +164,8 @@ class Job(Base):
     )
     status: Mapped[str] = mapped_column(String(16), index=True, default=JobStatus.QUEUED)
     progress: Mapped[int] = mapped_column(Integer, default=0)
+    # Set while a stage runs on a completed job (domain/job_status.stage_of); else None.
+    stage: Mapped[str | None] = mapped_column(String(16))
     engine: Mapped[str] = mapped_column(String(16), default=EngineName.LOCAL)
     language: Mapped[str] = mapped_column(String(8), default="auto")
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)

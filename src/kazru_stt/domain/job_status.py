@@ -17,3 +17,25 @@ class JobStatus(StrEnum):
     ACTIVE = nonmember(frozenset({QUEUED, PROCESSING}))
     TERMINAL = nonmember(frozenset({COMPLETED, FAILED, CANCELED, EXPIRED}))
     ALL = nonmember((QUEUED, PROCESSING, COMPLETED, FAILED, CANCELED, EXPIRED))
+
+
+class JobStage(StrEnum):
+    """Where a job's work is (`stage` on the job): waiting, its speech being recognised,
+    its speakers being found (again, when asked after it completed), or nothing to do."""
+
+    QUEUED = "queued"
+    RECOGNITION = "recognition"
+    DIARIZATION = "diarization"
+    DONE = "done"
+
+
+def stage_of(status: str, stored: str | None) -> JobStage:
+    """A job's stage: the one stored while a stage runs apart (speakers found again on a
+    completed job), else the status's."""
+    if stored:
+        return JobStage(stored)
+    if status == JobStatus.QUEUED:
+        return JobStage.QUEUED
+    if status == JobStatus.PROCESSING:
+        return JobStage.RECOGNITION
+    return JobStage.DONE

@@ -210,6 +210,43 @@ def transcribe_file(
     return transcript
 
 
+def diarize_file(
+    path: str | os.PathLike, transcript: Transcript, options: TranscribeOptions
+) -> Transcript:
+    """Find the speakers of an already recognised recording again (another count, or a
+    recording first transcribed without them). Its segments stay as they are (text, words,
+    languages, a person's corrections): each word gets its speaker, each segment the
+    speaker of most of its words' time. A failure leaves no speakers and a warning, as in
+    a first run."""
+    options.diarize = True
+    segments = list(transcript.segments)
+    speakers = _SpeakerStage(options)
+    for block, offset in _blocks_with_offsets(path):
+        speakers.add(block, offset, find_speech(block, offset))
+    transcript.warnings = [w for w in transcript.warnings if w.get("code") != "diarization_failed"]
+    speakers.apply(transcript)  # labels words (and splits segments: undone below)
+    for seg in segments:
+        spoken: dict[str, float] = {}
+        for w in seg.words:
+            if w.speaker:
+                spoken[w.speaker] = spoken.get(w.speaker, 0.0) + max(w.end - w.start, 0.01)
+        if spoken:
+            seg.speaker = max(spoken, key=spoken.__getitem__)
+        elif speakers.error is not None:
+            seg.speaker = None
+    transcript.segments = segments
+    used = {s.speaker for s in segments if s.speaker}
+    transcript.speakers = [s for s in transcript.speakers if s.label in used]
+    return transcript
+
+
+def _blocks_with_offsets(path) -> Iterator[tuple[np.ndarray, float]]:
+    offset = 0.0
+    for block in iter_audio(path, block_seconds=BLOCK_SECONDS):
+        yield block, offset
+        offset += block.size / SAMPLE_RATE
+
+
 def _transcribe_call(path, info, options, engine, progress, language_engines) -> Transcript:
     """Each party's channel on its own; the channel is the speaker (diarization within a
     channel would only split one party in two)."""

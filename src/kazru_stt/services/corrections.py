@@ -120,7 +120,7 @@ def _replace(db: Session, job: Job, first: int, old_count: int, new: list[dict])
 def _record(
     db: Session,
     job: Job,
-    caller: Caller,
+    actor_id: int | None,
     action: str,
     first: int,
     before: list[dict],
@@ -134,7 +134,7 @@ def _record(
         TranscriptEdit(
             job_id=job.id,
             seq=(last or 0) + 1,
-            actor_id=caller.user_id,
+            actor_id=actor_id,
             at=utcnow(),
             action=action,
             first_idx=first,
@@ -189,7 +189,7 @@ def edit_segment(
             return _public(index, before)
         after["edited"] = True
         action = changed[0] if len(changed) == 1 else "segment"
-        _record(db, locked, caller, action, index, [before], [after])
+        _record(db, locked, caller.user_id, action, index, [before], [after])
         return _public(index, after)
 
 
@@ -238,7 +238,7 @@ def split_segment(ctx: ServiceContext, caller: Caller, job: Job, index: int, at:
                     "edited": True,
                 }
             )
-        _record(db, locked, caller, "split", index, [before], halves)
+        _record(db, locked, caller.user_id, "split", index, [before], halves)
         return [_public(index + i, s) for i, s in enumerate(halves)]
 
 
@@ -283,7 +283,7 @@ def replace_all(
             words = retime(old, text, snap["start"], snap["end"])
             changed = {"text": text, "words": [w.to_dict() for w in words]}
             after.append({**snap, **changed, "edited": True, "low_confidence": False})
-        _record(db, locked, caller, "replace", first, before, after)
+        _record(db, locked, caller.user_id, "replace", first, before, after)
         return {"replaced": sum(found.values()), "segments": len(touched)}
 
 
@@ -312,8 +312,28 @@ def merge_segments(ctx: ServiceContext, caller: Caller, job: Job, index: int) ->
             "words": a["words"] + b["words"],
             "machine": machine,
         }
-        _record(db, locked, caller, "merge", index, [a, b], [merged])
+        _record(db, locked, caller.user_id, "merge", index, [a, b], [merged])
         return _public(index, merged)
+
+
+def set_speakers(db: Session, job: Job, actor_id: int | None, speakers: list[str | None]) -> int:
+    """Give the passages these speakers (one each, in order) as one correction, "diarize"
+    (undone in one step); `job` locked by the caller. Returns how many passages changed."""
+    rows = db.scalars(
+        select(SegmentRow).where(SegmentRow.job_id == job.id).order_by(SegmentRow.idx)
+    ).all()
+    if len(rows) != len(speakers):
+        raise Conflict("the transcript changed meanwhile", code=ErrorCode.CONFLICT)
+    changed = [i for i, (r, s) in enumerate(zip(rows, speakers, strict=True)) if r.speaker != s]
+    if not changed:
+        return 0
+    first, last = changed[0], changed[-1]
+    before = [_with_machine(r, job) for r in rows[first : last + 1]]
+    after = [{**snap, "speaker": speakers[first + i]} for i, snap in enumerate(before)]
+    for label in {s for s in speakers if s}:
+        _ensure_speaker(db, job.id, label)
+    _record(db, job, actor_id, "diarize", first, before, after)
+    return len(changed)
 
 
 def _exists(db: Session, job_id: str, index: int) -> bool:

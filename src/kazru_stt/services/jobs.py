@@ -284,10 +284,17 @@ def segment_of(row: SegmentRow, job_model: str | None = None) -> Segment:
 def _transcript(job: Job, segments, speakers) -> Transcript:
     meta = job.result_meta or {}
     model = meta.get("model", "")
+    # Only the speakers who say something: one whose passages a correction moved to others
+    # (speakers found again, then undone) keeps its row, for its name if it comes back.
+    used = {row.speaker for row in segments}
     return Transcript(
         duration=meta.get("duration", job.duration_s or 0.0),
         segments=[segment_of(row, model) for row in segments],
-        speakers=[Speaker(row.label, row.name, row.suggested_name) for row in speakers],
+        speakers=[
+            Speaker(row.label, row.name, row.suggested_name)
+            for row in speakers
+            if row.label in used
+        ],
         engine=meta.get("engine", job.engine),
         model=model,
         warnings=meta.get("warnings", []),

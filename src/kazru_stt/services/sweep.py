@@ -13,6 +13,7 @@ from kazru_stt.db.models import Job, utcnow
 from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.services import rediarize
 from kazru_stt.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,12 @@ def sweep(ctx: ServiceContext, *, take_over: bool = True) -> dict[str, int]:
     for job_id in requeue:
         if ctx.enqueue:
             ctx.enqueue(job_id)
-    if requeue or failed:
-        log.info("sweep: re-queued %d, failed %d", len(requeue), failed)
-    return {"requeued": len(requeue), "failed": failed}
+    resent = rediarize.resend_stale(ctx) if take_over else 0
+    if requeue or failed or resent:
+        log.info(
+            "sweep: re-queued %d, failed %d, speakers' stages re-sent %d",
+            len(requeue),
+            failed,
+            resent,
+        )
+    return {"requeued": len(requeue), "failed": failed, "rediarized": resent}

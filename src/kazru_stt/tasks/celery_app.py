@@ -12,6 +12,7 @@ from kazru_stt.config import get_settings
 
 QUEUE = "kazru"
 TRANSCRIBE_TASK = "kazru.transcribe"  # sent by name (runtime._enqueue), run by tasks.jobs
+DIARIZE_TASK = "kazru.diarize"  # speakers found again on a completed job (services/rediarize)
 TRANSPORT_ALIASES.setdefault("kazru-sqla", "kazru_stt.tasks.sqla_transport:Transport")
 TRANSPORT_ALIASES.setdefault("kazru-redis", "kazru_stt.tasks.redis_transport:Transport")
 

@@ -11,7 +11,7 @@ import threading
 from celery.signals import worker_ready, worker_shutdown
 
 from kazru_stt.config import get_settings
-from kazru_stt.tasks.celery_app import TRANSCRIBE_TASK, app
+from kazru_stt.tasks.celery_app import DIARIZE_TASK, TRANSCRIBE_TASK, app
 from kazru_stt.tasks.periodic import run_periodic
 from kazru_stt.tasks.runtime import service_context, transcriber
 
@@ -26,6 +26,13 @@ def transcribe(job_id: str) -> str:
     from kazru_stt.services.run_job import run_job
 
     return run_job(service_context(), job_id, WORKER_ID, transcriber())
+
+
+@app.task(name=DIARIZE_TASK, acks_late=True, reject_on_worker_lost=True)
+def diarize(job_id: str, actor_id: int | None) -> str:
+    from kazru_stt.services import rediarize
+
+    return rediarize.run(service_context(), job_id, actor_id)
 
 
 @worker_ready.connect

@@ -29,9 +29,23 @@ def _enqueue(job_id: str) -> None:
                 log.exception("job %s: not queued now, the sweep will re-send it", job_id)
 
 
+def _enqueue_diarize(job_id: str, actor_id: int | None) -> None:
+    """Send a speakers' stage; a lost one is re-sent by the sweep (its heartbeat stops)."""
+    from kazru_stt.tasks.celery_app import DIARIZE_TASK, app
+
+    try:
+        app.send_task(DIARIZE_TASK, args=[job_id, actor_id])
+    except Exception:
+        log.exception("job %s: speakers' stage not queued now, the sweep will re-send it", job_id)
+
+
 @lru_cache(maxsize=1)
 def service_context() -> ServiceContext:
-    return ServiceContext(settings=get_settings(), enqueue=_enqueue)
+    return ServiceContext(
+        settings=get_settings(),
+        enqueue=_enqueue,
+        extra={"enqueue_diarize": _enqueue_diarize},
+    )
 
 
 @lru_cache(maxsize=1)

@@ -209,6 +209,7 @@ def js_strings(gettext) -> dict[str, str]:
         "revoke": _("Revoke"),
         **{f"error_{code}": message for code, message in ERROR_MESSAGES.items()},
         "copied": _("Copied"),
+        "finding_speakers": _("Finding the speakers… the page shows them when they are found."),
         "pause": _("Pause"),
         "resume": _("Resume"),
         "live_listening": _("Listening…"),
@@ -242,6 +243,7 @@ CORRECTION_LABELS = {
     "split": _("Split"),
     "merge": _("Merged"),
     "replace": _("Replaced everywhere"),
+    "diarize": _("Speakers found again"),
 }
 
 

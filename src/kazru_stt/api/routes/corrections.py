@@ -11,13 +11,15 @@ from fastapi.responses import Response
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep, JobToEdit, JobToRead
 from kazru_stt.api.schemas import (
     ConsentChange,
+    JobOut,
     SegmentEdit,
     SegmentSplit,
+    SpeakerCount,
     SpeakerEdit,
     TextReplace,
 )
 from kazru_stt.domain.errors import InvalidOptionError
-from kazru_stt.services import accuracy, corrections
+from kazru_stt.services import accuracy, corrections, rediarize
 
 router = APIRouter(prefix="/api/v1/transcriptions", tags=["corrections"])
 SegmentIndex = Annotated[int, Path(ge=0, le=1_000_000)]
@@ -63,6 +65,18 @@ def undo(job: JobToEdit, ctx: ContextDep) -> dict:
 @router.post("/{job_id}/redo", summary="Redo the last undone correction")
 def redo(job: JobToEdit, ctx: ContextDep) -> dict:
     return corrections.redo(ctx, job)
+
+
+@router.post(
+    "/{job_id}/diarize",
+    status_code=202,
+    response_model=JobOut,
+    summary="Find the speakers again (another count) without recognising the speech again",
+)
+def diarize(job: JobToEdit, body: SpeakerCount, ctx: ContextDep, caller: CallerDep) -> JobOut:
+    """The text and its corrections stay; the new speakers are one correction in the history
+    (undo restores the old ones). `stage` is `diarization` until they are there."""
+    return JobOut.of(rediarize.request(ctx, caller, job, **body.model_dump()))
 
 
 @router.get("/{job_id}/history", summary="Corrections, newest first (who, when, before/after)")

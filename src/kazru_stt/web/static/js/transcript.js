@@ -206,6 +206,32 @@
     });
   }
 
+  // "Wrong number of speakers?": the speakers are found again on a worker (the text
+  // stays); the page follows the job's stage and shows the result when it is there.
+  function rediarize() {
+    const form = document.getElementById("rediarize-form");
+    if (!form) return;
+    const status = document.getElementById("rediarize-status");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const count = document.getElementById("rediarize-count").value;
+      const button = document.getElementById("rediarize-go");
+      button.disabled = true;
+      try {
+        await api("POST", `${base}/diarize`, count ? { num_speakers: parseInt(count, 10) } : {});
+        status.textContent = t("finding_speakers");
+        for (;;) {
+          await new Promise((done) => setTimeout(done, 1000));
+          if ((await api("GET", base)).stage === "done") break;
+        }
+        location.reload();  // the speakers' list, colours and passages all change
+      } catch (error) {
+        status.textContent = error.message;
+        button.disabled = false;
+      }
+    });
+  }
+
   // The player's keys, as transcribers' tools have them; they work while typing too. By
   // the key's place, not its letter, so a Kazakh or Russian layout presses the same keys.
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -375,6 +401,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    rediarize();
     indexWords();
     followProgress();
     openAt();
