@@ -108,3 +108,29 @@ def test_the_cli_splits_a_call_and_the_setting_turns_it_off(call, model_cache, t
     assert [s["label"] for s in split["speakers"]] == ["SPEAKER_1", "SPEAKER_2"]
     mixed = run(KAZRU_STEREO_CALLS="mix")
     assert mixed["speakers"] == []
+
+
+def test_a_party_that_says_little_is_still_a_party(eval_dir, tmp_path):
+    """A call-centre call: one party talks a minute, the other answers twice (about 5 % of
+    the speech), each leaking into the other's channel: a call whatever the share. The same
+    audio on one channel with a quieter copy on the other, and a stereo melody, are not."""
+    rows = {r["id"]: r for r in manifest()}
+    talk = load_audio(eval_dir / rows["ru_vosk_commands"]["audio"])
+    talk = np.tile(talk, 3)[: 60 * SAMPLE_RATE]
+    answer = load_audio(eval_dir / rows["ru_golos_001ce26c"]["audio"])[: int(1.5 * SAMPLE_RATE)]
+    half = talk.size // 2
+    left = np.concatenate([talk[:half], np.zeros_like(answer), talk[half:], np.zeros_like(answer)])
+    right = np.concatenate(
+        [np.zeros(half, np.float32), answer, np.zeros(talk.size - half, np.float32), answer]
+    )
+    stereo = np.stack([left + LEAK * right, right + LEAK * left])
+    assert is_split_call(write_wav(tmp_path / "client.wav", stereo))
+    mixed = stereo.mean(axis=0)
+    assert not is_split_call(write_wav(tmp_path / "copy.wav", np.stack([mixed, mixed / 4])))
+    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    notes = [
+        sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, 6)) * np.exp(-3 * t) * 0.2
+        for f in (220, 262, 330, 392, 440, 523) * 10
+    ]
+    tune = np.concatenate(notes).astype(np.float32)
+    assert not is_split_call(write_wav(tmp_path / "melody.wav", np.stack([tune, 0.6 * tune])))

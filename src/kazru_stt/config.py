@@ -146,7 +146,8 @@ class Settings(BaseSettings):
         description="A stereo recording with one party per channel (a recorded call) is "
         "transcribed channel by channel, the channel being the speaker. `auto`: when the "
         "audio shows it (one channel far louder than the other at nearly every moment of "
-        "speech, each leading for a fair share); `split`: every stereo recording; `mix`: never.",
+        "speech, each leading for a tenth of it or at least a second: a party may say little); "
+        "`split`: every stereo recording; `mix`: never.",
     )
     third_language_action: Literal["transcribe", "mark"] = Field(
         "transcribe",
