@@ -117,6 +117,11 @@ def test_16khz_manual_turns_and_a_client_faster_than_real_time(service, eval_dir
             events.append(json.loads(await ws.recv()))
             await ws.send(json.dumps({"type": "session.update", "session": session}))
             events.append(json.loads(await ws.recv()))
+            # Audio sent and then dropped by the client: no text comes of it.
+            noise = base64.b64encode(pcm[: len(pcm) // 4]).decode()
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": noise}))
+            await ws.send(json.dumps({"type": "input_audio_buffer.clear"}))
+            events.append(json.loads(await ws.recv()))
             started = time.monotonic()
             for i in range(0, len(pcm), 3200):
                 await ws.send(
@@ -145,6 +150,7 @@ def test_16khz_manual_turns_and_a_client_faster_than_real_time(service, eval_dir
     assert events[1]["type"] == "session.updated"
     assert events[1]["session"]["turn_detection"] is None
     assert events[1]["session"]["input_audio_sample_rate"] == 16000
+    assert events[2]["type"] == "input_audio_buffer.cleared"
     kinds = [e["type"] for e in events]
     assert not {"input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped"} & set(
         kinds

@@ -200,6 +200,12 @@ class LiveTranscriber:
             return []
         return self._finish([Region(self.offset, self.end)])
 
+    def clear(self) -> None:
+        """Drop the audio not yet given out as final text (OpenAI's buffer clear): the
+        utterance being spoken is abandoned."""
+        self._forget_before(self.end)
+        self.item = None
+
     def close(self) -> list[Event]:
         """The session ends: every utterance not yet given out, the one being spoken too."""
         regions = self._regions()

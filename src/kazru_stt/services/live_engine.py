@@ -73,6 +73,15 @@ def commit(session_id: str, pcm: bytes) -> list[dict[str, Any]]:
     return [event_dict(e) for e in events + session.transcriber.commit()]
 
 
+def clear(session_id: str, pcm: bytes) -> list[dict[str, Any]]:
+    """The client drops what it said since the last final text (`pcm`: nothing, the
+    calls' one shape)."""
+    session = _sessions[session_id]
+    session.pcm.convert(pcm)
+    session.transcriber.clear()
+    return []
+
+
 def close(session_id: str, pcm: bytes) -> list[dict[str, Any]]:
     """The last audio, every utterance not yet given out; the session is forgotten."""
     session = _sessions.pop(session_id, None)

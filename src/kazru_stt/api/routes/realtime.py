@@ -109,7 +109,10 @@ async def realtime(websocket: WebSocket) -> None:
     except _Refused as exc:
         metrics.LIVE_REFUSED.labels(exc.code.value).inc()
         await session.send_error(exc.code, exc.message, fatal=True)
-        await websocket.close(code=exc.close)
+        try:
+            await websocket.close(code=exc.close)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # gone already
 
 
 class _Session:
@@ -129,6 +132,7 @@ class _Session:
         self.received = 0  # bytes of PCM
         self.pending = bytearray()  # received, not yet given to the recogniser
         self.commit_asked = False
+        self.clear_asked = False
         self.wake = asyncio.Event()
         self.send_lock = asyncio.Lock()
         self.recording: wave.Wave_write | None = None
@@ -139,15 +143,24 @@ class _Session:
         self.last_item: str | None = None
         self.process: LiveProcess | None = None
         self.failed = False
+        self.gone = False  # the client's socket is closed
+        self.closing = False  # the session is ending: the processor stops after its call
         self.end_code: ErrorCode | None = None
         self.end_message = ""
 
     # -- sending
 
     async def send(self, event: dict[str, Any]) -> None:
+        """Send an event; once the client has gone, nothing (the session still ends as it
+        should: its last audio recognised and kept)."""
+        if self.gone:
+            return
         event = {"event_id": f"event_{uuid.uuid4().hex[:20]}", **event}
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(event, ensure_ascii=False))
+            try:
+                await self.ws.send_text(json.dumps(event, ensure_ascii=False))
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self.gone = True
 
     async def send_error(
         self, code: ErrorCode, message: str, *, fatal: bool = False, event_id: str | None = None
@@ -159,10 +172,7 @@ class _Session:
             "param": None,
             "event_id": event_id,
         }
-        try:
-            await self.send({"type": "error", "error": error})
-        except (WebSocketDisconnect, RuntimeError):
-            pass  # the client has gone: nobody to tell
+        await self.send({"type": "error", "error": error})
 
     def _session_object(self) -> dict[str, Any]:
         language = None if self.options.language == "auto" else self.options.language
@@ -195,21 +205,25 @@ class _Session:
 
     async def run(self) -> None:
         self._check_room()
-        left = await run_in_threadpool(live_sessions.seconds_left, self.ctx, self.caller.user_id)
-        if left <= 0:
-            raise _Refused(
-                ErrorCode.QUOTA_EXCEEDED, "your audio minutes this month are used up", CLOSE_POLICY
-            )
-        self.limit_s = min(self.settings.live_max_session_s, left)
-        self.limit_code = (
-            ErrorCode.LIVE_TOO_LONG
-            if self.settings.live_max_session_s <= left
-            else ErrorCode.QUOTA_EXCEEDED
-        )
         sessions: set[str] = self.ws.app.state.live_sessions
-        sessions.add(self.id)
+        sessions.add(self.id)  # before any await: two sessions cannot take one place
         metrics.LIVE_SESSIONS.inc()
         try:
+            left = await run_in_threadpool(
+                live_sessions.seconds_left, self.ctx, self.caller.user_id
+            )
+            if left <= 0:
+                raise _Refused(
+                    ErrorCode.QUOTA_EXCEEDED,
+                    "your audio minutes this month are used up",
+                    CLOSE_POLICY,
+                )
+            self.limit_s = min(self.settings.live_max_session_s, left)
+            self.limit_code = (
+                ErrorCode.LIVE_TOO_LONG
+                if self.settings.live_max_session_s <= left
+                else ErrorCode.QUOTA_EXCEEDED
+            )
             await self._open_recogniser()
             await self.send(
                 {"type": "transcription_session.created", "session": self._session_object()}
@@ -294,7 +308,10 @@ class _Session:
             self.wake.set()
             return True
         if kind == "input_audio_buffer.clear":
+            # The audio not yet given out as text is dropped (it stays in the recording).
             self.pending.clear()
+            self.clear_asked = True
+            self.wake.set()
             await self.send({"type": "input_audio_buffer.cleared"})
             return True
         if kind in ("transcription_session.update", "session.update"):
@@ -403,17 +420,24 @@ class _Session:
         while True:
             await self.wake.wait()
             self.wake.clear()
+            if self.closing:
+                return  # what is left goes with the closing call
             pcm = bytes(self.pending)
             self.pending.clear()
             fn = live_engine.commit if self.commit_asked else live_engine.feed
-            self.commit_asked = False
+            if self.clear_asked:
+                fn, pcm = live_engine.clear, b""
+            self.commit_asked = self.clear_asked = False
             try:
                 events = await pool.call(self._process_of(), fn, self.id, pcm)
             except LiveEngineFailed as exc:
                 # The session ends here: told now, since the socket closes under the reader.
                 self.failed = True
                 await self.send_error(exc.code, exc.message, fatal=True)
-                await self.ws.close(code=CLOSE_FAILED)
+                try:
+                    await self.ws.close(code=CLOSE_FAILED)
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    pass
                 return
             await self._emit(events)
 
@@ -488,12 +512,15 @@ class _Session:
         """However the session ends: the last audio recognised, the transcript kept, the
         client told (when still there) and the recogniser freed."""
         pool = _pool(self.ws)
-        failed = self.failed
-        processor.cancel()
+        # The call in flight finishes and its text is kept (cancelling would only lose its
+        # answer: the recogniser runs it anyway).
+        self.closing = True
+        self.wake.set()
         try:
             await processor
-        except (asyncio.CancelledError, Exception):
-            pass
+        except Exception:
+            log.exception("live session %s: the processor failed", self.id)
+        failed = self.failed
         try:
             if not failed:
                 events = await pool.call(
@@ -502,26 +529,24 @@ class _Session:
                 await self._emit(events)
         except LiveEngineFailed as exc:
             self._ending(exc.code, exc.message)
-        except (WebSocketDisconnect, RuntimeError):
-            pass
         finally:
             pool.release(self._process_of())
             job = await self._save()
-        if failed:
-            return  # the client was told, and the socket is closed
+        if failed or self.gone:
+            return  # the client was told, or is not there to be
+        if self.end_code is not None:
+            await self.send_error(self.end_code, self.end_message, fatal=True)
+        if job is not None:
+            await self.send(
+                {
+                    "type": "kazru.session.saved",
+                    "job_id": job.id,
+                    "url": f"/transcriptions/{job.id}",
+                }
+            )
         try:
-            if self.end_code is not None:
-                await self.send_error(self.end_code, self.end_message, fatal=True)
-            if job is not None:
-                await self.send(
-                    {
-                        "type": "kazru.session.saved",
-                        "job_id": job.id,
-                        "url": f"/transcriptions/{job.id}",
-                    }
-                )
             await self.ws.close(code=CLOSE_NORMAL)
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, RuntimeError, OSError):
             pass
 
     async def _save(self):
