@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import signal
 import time
 
 import httpx
@@ -244,3 +246,53 @@ def test_openai_sdk_realtime_client(service, eval_dir):
 def test_the_live_page_needs_a_session(service):
     r = httpx.get(f"{service.url}/app/record", follow_redirects=False)
     assert r.status_code in (302, 303, 307)
+
+
+def _live_processes(api_pid: int) -> list[int]:
+    """The API's recognition processes (multiprocessing's spawned children)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read()
+        except OSError:
+            continue
+        if parent == api_pid and b"spawn_main" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def test_a_recogniser_that_dies_ends_its_session_and_the_next_one_works(service, eval_dir):
+    pcm = pcm16(eval_dir / "ru" / "riva_sample.wav")
+
+    async def run_it():
+        headers = {"Authorization": f"Bearer {service.key}"}
+        async with websockets.connect(_url(service), additional_headers=headers) as ws:
+            assert json.loads(await ws.recv())["type"] == "transcription_session.created"
+            for pid in _live_processes(service.api.pid):
+                os.kill(pid, signal.SIGKILL)
+            piece = base64.b64encode(pcm[:48000]).decode()
+            events = []
+            try:
+                for _ in range(600):  # a minute at most: the socket closes well before
+                    await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": piece}))
+                    await asyncio.sleep(0.1)
+                    while True:
+                        try:
+                            events.append(json.loads(await asyncio.wait_for(ws.recv(), 0.01)))
+                        except TimeoutError:
+                            break
+            except websockets.ConnectionClosed:
+                pass
+            return events, ws.close_code
+
+    events, code = asyncio.run(run_it())
+    errors = [e["error"]["code"] for e in events if e["type"] == "error"]
+    assert errors == ["live_engine_failed"] and code == 1011, events
+    # The next session gets a new recogniser.
+    run = asyncio.run(stream(_url(service), pcm, key=service.key))
+    assert [e["language"] for e in run.completed] and not run.of("error")
