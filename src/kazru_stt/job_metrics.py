@@ -45,6 +45,17 @@ QUEUE_WAIT = Histogram(
     buckets=(0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
     registry=REGISTRY,
 )
+RECOGNITIONS = Counter(
+    "kazru_recognitions_total",
+    "Recordings a worker's engine recognised, by engine (a reused transcript is none)",
+    ["engine"],
+    registry=REGISTRY,
+)
+REUSED = Counter(
+    "kazru_transcripts_reused_total",
+    "Jobs completed from an earlier job's transcript of the same recording and recipe",
+    registry=REGISTRY,
+)
 AUDIO_SECONDS = Counter(
     "kazru_audio_seconds_total", "Seconds of audio transcribed", ["engine"], registry=REGISTRY
 )

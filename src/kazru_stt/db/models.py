@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -154,6 +155,7 @@ class WorkspaceMember(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_sha256_recipe", "sha256", "recipe"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(
@@ -173,6 +175,8 @@ class Job(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
+    # What made its text (services/reuse.recipe): the same audio and recipe is reused.
+    recipe: Mapped[str | None] = mapped_column(String(64))
     duration_s: Mapped[float | None] = mapped_column(Float)
     storage_key: Mapped[str | None] = mapped_column(String(255))
     webhook_url: Mapped[str | None] = mapped_column(Text)

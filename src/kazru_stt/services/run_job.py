@@ -31,7 +31,7 @@ from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.machine_text import machine_record
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.outages import retry_during_outage
-from kazru_stt.services import voices, webhooks
+from kazru_stt.services import reuse, voices, webhooks
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import options_from_dict
 from kazru_stt.storage import storage_down
@@ -131,8 +131,15 @@ class Heartbeat:
                 raise CanceledError("the job was canceled or taken over")
 
 
-def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: Transcript) -> bool:
-    """Replace the job's segments with the transcript and complete it, atomically."""
+def store_result(
+    ctx: ServiceContext,
+    job_id: str,
+    worker_id: str,
+    transcript: Transcript,
+    recipe: str | None = None,
+) -> bool:
+    """Replace the job's segments with the transcript and complete it, atomically;
+    `recipe`: what made its text (services/reuse), where another job may reuse it."""
     with session_scope(ctx.db_url) as db:
         done = rows_changed(
             db.execute(
@@ -145,6 +152,7 @@ def store_result(ctx: ServiceContext, job_id: str, worker_id: str, transcript: T
                     heartbeat_at=utcnow(),
                     error_code=None,
                     error_message=None,
+                    recipe=recipe,
                     result_meta={
                         "duration": transcript.duration,
                         "engine": transcript.engine,
@@ -243,6 +251,16 @@ def _process(
     storage_key = job.storage_key
     assert storage_key is not None  # a job's recording goes only once it has ended
     options = options_from_dict(job.options or {})
+    wanted = reuse.recipe(ctx.settings, options)
+    source = reuse.find(ctx, job, wanted) if wanted else None
+    if source is not None:  # the same recording, recognised the same way: not again
+        transcript = reuse.machine_transcript(ctx, source)
+        if not store_result(ctx, job_id, worker_id, transcript, wanted):
+            return JobStatus.CANCELED, ""
+        job_metrics.REUSED.inc()
+        log.info("job %s: the transcript of job %s reused", job_id, source.id)
+        _notify(ctx, job)
+        return JobStatus.COMPLETED, ""
     try:
         with Heartbeat(ctx, job_id, worker_id) as hb, ExitStack() as fetched:
             # Beating meanwhile: a job waiting for its storage is not a lost job.
@@ -262,8 +280,11 @@ def _process(
         log.exception("job %s crashed", job_id)
         code, message = ErrorCode.INTERNAL_ERROR, f"transcription failed: {type(exc).__name__}"
     else:
+        job_metrics.RECOGNITIONS.labels(transcript.engine).inc()
+        # A fallback's text (another engine than asked) is not what the recipe names.
+        made = wanted if transcript.engine == options.engine else None
         stored = retry_during_outage(
-            lambda: store_result(ctx, job_id, worker_id, transcript),
+            lambda: store_result(ctx, job_id, worker_id, transcript, made),
             is_outage=database_down,
             what=f"job {job_id}: storing the transcript",
             give_up_after_s=OUTAGE_WAIT_S,

@@ -1,4 +1,5 @@
-"""a job's stage while one runs apart (speakers found again on a completed job)
+"""a job's stage while one runs apart (speakers found again on a completed job); the
+recipe of its text, so the same recording is not recognised twice (services/reuse)
 
 Revision ID: 0016
 Revises: 0015
@@ -15,8 +16,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("jobs", sa.Column("stage", sa.String(16), nullable=True))
+    op.add_column("jobs", sa.Column("recipe", sa.String(64), nullable=True))
+    op.create_index("ix_jobs_sha256_recipe", "jobs", ["sha256", "recipe"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_sha256_recipe", table_name="jobs")
     with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("recipe")
         batch.drop_column("stage")
