@@ -6,6 +6,7 @@ it is recognised afresh; `/metrics` counts both."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -59,3 +60,20 @@ def test_the_same_recording_is_recognised_once_per_owner(service, eval_dir):
     other = service.wait(service.upload(clip, key=key, language="ru")["id"], timeout=300)
     assert other["status"] == "completed"
     assert _counters(service) == (recognised + 2, reused + 1)
+
+
+def test_admins_see_the_workers_their_models_and_jobs(service):
+    deadline = time.monotonic() + 60
+    with service.client() as c:
+        while True:  # a worker names its models at its next beat (every 15 s)
+            listing = c.get("/api/v1/admin/workers").json()
+            live = [w for w in listing["workers"] if w["live"]]
+            if live and "whisper-base" in live[0]["models"]:
+                break
+            assert time.monotonic() < deadline, listing
+            time.sleep(1)
+        assert len(live) == 1 and live[0]["stages"] == ["recognition", "diarization"]
+        assert live[0]["jobs"] == [] and listing["queue"]["depth"] == 0
+    key = service.add_user("not-admin@example.kz")
+    with service.client(key) as c:
+        assert c.get("/api/v1/admin/workers").status_code == 404  # as every admin route

@@ -9,14 +9,25 @@ from collections.abc import Callable
 
 # unload_idle(max_idle_s) -> names of the models it dropped
 Unloader = Callable[[float], list[str]]
+# loaded() -> names of the models loaded now
+Lister = Callable[[], list[str]]
 
 _unloaders: dict[str, Unloader] = {}
+_listers: dict[str, Lister] = {}
 _lock = threading.Lock()
 
 
-def register(kind: str, unload_idle: Unloader) -> None:
+def register(kind: str, unload_idle: Unloader, loaded: Lister) -> None:
     with _lock:
         _unloaders[kind] = unload_idle
+        _listers[kind] = loaded
+
+
+def loaded() -> list[str]:
+    """The models this process holds now (what an operator sees of a worker)."""
+    with _lock:
+        listers = list(_listers.values())
+    return sorted(name for listed in listers for name in listed())
 
 
 def unload_idle(max_idle_s: float) -> list[str]:

@@ -388,3 +388,4 @@ class WorkerRow(Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    models: Mapped[list[str] | None] = mapped_column(JSON)  # loaded at its last beat

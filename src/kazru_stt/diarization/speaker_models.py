@@ -64,4 +64,9 @@ def unload_idle(max_idle_s: float) -> list[str]:
     return [f"speakers/{name}" for name in gone]
 
 
-idle_models.register("speakers", unload_idle)
+def loaded_names() -> list[str]:
+    with _loaded_lock:
+        return [f"speakers/{name}" for name in sorted(_loaded)]
+
+
+idle_models.register("speakers", unload_idle, loaded_names)

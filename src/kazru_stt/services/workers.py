@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from kazru_stt.db.models import WorkerRow, utcnow
+from kazru_stt import idle_models
+from kazru_stt.db.models import Job, WorkerRow, utcnow
 from kazru_stt.db.session import rows_changed, session_scope
+from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.services.context import ServiceContext
 
 BEAT_S = 15.0
@@ -18,11 +20,16 @@ FORGET_AFTER_S = 24 * 3600.0
 
 def beat(ctx: ServiceContext, worker_id: str) -> None:
     now = utcnow()
+    models = idle_models.loaded()
     with session_scope(ctx.db_url) as db:
         if not rows_changed(
-            db.execute(update(WorkerRow).where(WorkerRow.id == worker_id).values(seen_at=now))
+            db.execute(
+                update(WorkerRow)
+                .where(WorkerRow.id == worker_id)
+                .values(seen_at=now, models=models)
+            )
         ):
-            db.add(WorkerRow(id=worker_id, started_at=now, seen_at=now))
+            db.add(WorkerRow(id=worker_id, started_at=now, seen_at=now, models=models))
         db.execute(
             delete(WorkerRow).where(WorkerRow.seen_at < now - timedelta(seconds=FORGET_AFTER_S))
         )
@@ -31,6 +38,35 @@ def beat(ctx: ServiceContext, worker_id: str) -> None:
 def gone(ctx: ServiceContext, worker_id: str) -> None:
     with session_scope(ctx.db_url) as db:
         db.execute(delete(WorkerRow).where(WorkerRow.id == worker_id))
+
+
+def listing(ctx: ServiceContext) -> list[dict]:
+    """Every worker seen within a day: live or not, its models, the jobs it is running
+    (each job's own heartbeat says which worker holds it)."""
+    since = utcnow() - timedelta(seconds=LIVE_WITHIN_S)
+    with session_scope(ctx.db_url) as db:
+        rows = db.scalars(select(WorkerRow).order_by(WorkerRow.started_at)).all()
+        running = db.execute(
+            select(Job.worker_id, Job.id, Job.heartbeat_at).where(
+                Job.status == JobStatus.PROCESSING
+            )
+        ).all()
+    jobs: dict[str, list[dict]] = {}
+    for worker_id, job_id, beat_at in running:
+        jobs.setdefault(worker_id or "", []).append({"id": job_id, "heartbeat_at": beat_at})
+    return [
+        {
+            "id": row.id,
+            # One kind of worker so far: every one recognises and finds speakers.
+            "stages": ["recognition", "diarization"],
+            "live": row.seen_at >= since,
+            "started_at": row.started_at,
+            "seen_at": row.seen_at,
+            "models": row.models or [],
+            "jobs": jobs.get(row.id, []),
+        }
+        for row in rows
+    ]
 
 
 def live_count(ctx: ServiceContext) -> int:

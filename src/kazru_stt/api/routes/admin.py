@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from kazru_stt.api.deps import AddressDep, AdminDep, ContextDep
 from kazru_stt.api.schemas import InputModel
 from kazru_stt.db.models import Role, RoleName
-from kazru_stt.services import accounts, accuracy, audit, eval_export
+from kazru_stt.services import accounts, accuracy, audit, eval_export, stats, workers
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -47,6 +47,17 @@ def audit_log(
         ctx, action=action, actor_id=actor_id, limit=limit, offset=offset
     )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/workers", summary="Workers: live or not, their models, the jobs they run")
+def list_workers(_admin: AdminDep, ctx: ContextDep) -> dict:
+    return {
+        "workers": workers.listing(ctx),
+        "queue": {
+            "depth": stats.jobs_by_status(ctx).get("queued", 0),
+            "oldest_age_s": stats.oldest_queued_age_s(ctx),
+        },
+    }
 
 
 @router.get("/users", summary="All accounts")

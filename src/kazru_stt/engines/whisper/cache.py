@@ -45,7 +45,12 @@ def unload_idle(max_idle_s: float) -> list[str]:
         return [_engines.pop(c).model_name for c in idle]
 
 
-idle_models.register("whisper", unload_idle)
+def loaded_names() -> list[str]:
+    with _engines_lock:
+        return sorted({e.model_name for e in _engines.values()})
+
+
+idle_models.register("whisper", unload_idle, loaded_names)
 
 
 def get_engine(
