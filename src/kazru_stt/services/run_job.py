@@ -252,10 +252,14 @@ def _process(
     assert storage_key is not None  # a job's recording goes only once it has ended
     options = options_from_dict(job.options or {})
     wanted = reuse.recipe(ctx.settings, options)
-    source = reuse.find(ctx, job, wanted) if wanted else None
-    if source is not None:  # the same recording, recognised the same way: not again
-        transcript = reuse.machine_transcript(ctx, source)
-        if not store_result(ctx, job_id, worker_id, transcript, wanted):
+    try:
+        source = reuse.find(ctx, job, wanted) if wanted else None
+        reused = reuse.machine_transcript(ctx, source) if source is not None else None
+    except Exception:  # a lookup that fails only costs a recognition
+        log.warning("job %s: looking for an earlier transcript failed", job_id, exc_info=True)
+        source = reused = None
+    if source is not None and reused is not None:  # the same recording, recognised alike
+        if not store_result(ctx, job_id, worker_id, reused, wanted):
             return JobStatus.CANCELED, ""
         job_metrics.REUSED.inc()
         log.info("job %s: the transcript of job %s reused", job_id, source.id)
