@@ -194,6 +194,13 @@ class Settings(BaseSettings):
     sync_max_concurrent: int = Field(
         4, description="Synchronous OpenAI calls waiting at once (more: 503)."
     )
+    reuse_transcripts: bool = Field(
+        True,
+        description="The same recording uploaded again by its owner (or into the same "
+        "workspace) with the same engine, models and options is completed from the first "
+        "one's machine transcript instead of being recognised again.",
+    )
+
     # -- Live transcription (WebSocket /v1/realtime)
     live_max_sessions: int = Field(
         2,

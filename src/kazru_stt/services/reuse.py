@@ -20,7 +20,7 @@ from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.services import model_registry
+from kazru_stt.services import model_registry, voices
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import options_to_dict
 
@@ -91,6 +91,14 @@ def find(ctx: ServiceContext, job: Job, wanted: str) -> Job | None:
         return source
 
 
+def serves(ctx: ServiceContext, job: Job, transcript: Transcript) -> bool:
+    """Whether a reused transcript gives `job` all a recognition would: an owner who keeps
+    voices needs each speaker's voice, which a job made with voice memory off lacks."""
+    if not transcript.speakers or all(s.voice for s in transcript.speakers):
+        return True
+    return not voices.keeps_voices(ctx, job.owner_id)
+
+
 def machine_transcript(ctx: ServiceContext, source: Job) -> Transcript:
     """The engine's own transcript of `source`, whatever people corrected since: each
     passage's machine record holds what the engine wrote for it (its parts, through splits
@@ -99,8 +107,8 @@ def machine_transcript(ctx: ServiceContext, source: Job) -> Transcript:
         rows = db.scalars(
             select(SegmentRow).where(SegmentRow.job_id == source.id).order_by(SegmentRow.idx)
         ).all()
-        names = {
-            r.label: r.suggested_name
+        voice_of = {
+            r.label: r.voice
             for r in db.scalars(select(SpeakerRow).where(SpeakerRow.job_id == source.id))
         }
     meta = source.result_meta or {}
@@ -141,7 +149,8 @@ def machine_transcript(ctx: ServiceContext, source: Job) -> Transcript:
     return Transcript(
         duration=meta.get("duration", source.duration_s or 0.0),
         segments=segments,
-        speakers=[Speaker(label, None, names.get(label)) for label in used],
+        # Suggested names are matched again when it is stored (voices.speaker_rows).
+        speakers=[Speaker(label, voice=voice_of.get(label)) for label in used],
         engine=meta.get("engine", source.engine),
         model=model,
         warnings=meta.get("warnings", []),

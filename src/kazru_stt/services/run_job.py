@@ -251,10 +251,12 @@ def _process(
     storage_key = job.storage_key
     assert storage_key is not None  # a job's recording goes only once it has ended
     options = options_from_dict(job.options or {})
-    wanted = reuse.recipe(ctx.settings, options)
+    wanted = reuse.recipe(ctx.settings, options) if ctx.settings.reuse_transcripts else None
     try:
         source = reuse.find(ctx, job, wanted) if wanted else None
         reused = reuse.machine_transcript(ctx, source) if source is not None else None
+        if reused is not None and not reuse.serves(ctx, job, reused):
+            source = reused = None
     except Exception:  # a lookup that fails only costs a recognition
         log.warning("job %s: looking for an earlier transcript failed", job_id, exc_info=True)
         source = reused = None

@@ -32,6 +32,12 @@ def _memory_on(db: Session, user_id: int | None) -> bool:
     return bool(user and user.remember_voices)
 
 
+def keeps_voices(ctx: ServiceContext, user_id: int | None) -> bool:
+    """Whether the user has voice memory on (their jobs keep their speakers' voices)."""
+    with session_scope(ctx.db_url) as db:
+        return _memory_on(db, user_id)
+
+
 def _similarity(a, b) -> float:
     if len(a) != len(b):  # a voice kept by an earlier speaker model: not comparable
         return -1.0
