@@ -23,7 +23,7 @@ def test_a_listed_name_is_spelled_as_listed_and_nothing_else_is_lost(
     hinted = transcribe(clip, TranscribeOptions(hint=hint_of(["Тинькофф", "Египет"])), None)
     assert "Тинькофф" not in plain.text  # the bundled model writes it as it hears it
     words = hinted.text.split()
-    assert words[0] == "Тинькофф"
+    assert words[0].rstrip(",.;:") == "Тинькофф"  # spelled as listed (punctuation aside)
     assert "иностранным" in hinted.text  # the sentence's end is still there
     assert len(words) >= len(plain.text.split()) - 1
     assert words_inside(hinted) and words_inside(plain)

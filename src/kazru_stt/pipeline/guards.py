@@ -10,8 +10,10 @@ from kazru_stt.domain.text_compare import normalize
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # One to three letters over and over inside a word: Whisper's loop within one word, which no
-# word-level rule sees ("СПППППППППППППППППППП" for a melody, on a CPU with AVX-512).
-_LETTER_LOOP = re.compile(r"([^\W\d_]{1,3})\1{7,}")
+# word-level rule sees ("СПППППППППППППППППППП" for a melody, on a CPU with AVX-512;
+# "үрүрүрүрүрүрү", six times, for another melody on another CPU). No Kazakh or Russian word
+# repeats such a unit six times back to back; laughter ("хахахахахаха") is no text either.
+_LETTER_LOOP = re.compile(r"([^\W\d_]{1,3})\1{5,}")
 
 
 def compression_ratio(text: str) -> float:
@@ -20,7 +22,7 @@ def compression_ratio(text: str) -> float:
 
 
 def is_letter_loop(text: str) -> bool:
-    """True when a unit of one to three letters repeats eight times or more back to back."""
+    """True when a unit of one to three letters repeats six times or more back to back."""
     return _LETTER_LOOP.search(text.lower()) is not None
 
 
