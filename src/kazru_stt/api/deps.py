@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from kazru_stt.api.guard import client_address_of
 from kazru_stt.db.models import Job
@@ -67,8 +68,9 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def check_same_origin(request: Request) -> None:
-    """A state-changing request carried by a cookie must come from our own pages."""
+def check_same_origin(request: HTTPConnection) -> None:
+    """A state-changing request (or a WebSocket) carried by a cookie must come from our own
+    pages."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     host = request.headers.get("host", "")
     if not origin or urlsplit(origin).netloc.lower() != host.lower():

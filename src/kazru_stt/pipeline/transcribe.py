@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from kazru_stt.domain.transcript import Segment, Speaker, Transcript, speaker_label
+from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word, speaker_label
 from kazru_stt.engines.whisper import EncoderReuse, WhisperEngine
 from kazru_stt.media import SAMPLE_RATE, iter_audio, probe
 from kazru_stt.pipeline import language as lid
@@ -226,18 +226,22 @@ def diarize_file(
     transcript.warnings = [w for w in transcript.warnings if w.get("code") != "diarization_failed"]
     speakers.apply(transcript)  # labels words (and splits segments: undone below)
     for seg in segments:
-        spoken: dict[str, float] = {}
-        for w in seg.words:
-            if w.speaker:
-                spoken[w.speaker] = spoken.get(w.speaker, 0.0) + max(w.end - w.start, 0.01)
-        if spoken:
-            seg.speaker = max(spoken, key=spoken.__getitem__)
-        elif speakers.error is not None:
-            seg.speaker = None
+        said_most = speaker_of_most(seg.words)
+        if said_most or speakers.error is not None:
+            seg.speaker = said_most
     transcript.segments = segments
     used = {s.speaker for s in segments if s.speaker}
     transcript.speakers = [s for s in transcript.speakers if s.label in used]
     return transcript
+
+
+def speaker_of_most(words: Iterable[Word]) -> str | None:
+    """The speaker of most of these words' time (None when none has one)."""
+    spoken: dict[str, float] = {}
+    for w in words:
+        if w.speaker:
+            spoken[w.speaker] = spoken.get(w.speaker, 0.0) + max(w.end - w.start, 0.01)
+    return max(spoken, key=spoken.__getitem__) if spoken else None
 
 
 def _blocks_with_offsets(path) -> Iterator[tuple[np.ndarray, float]]:

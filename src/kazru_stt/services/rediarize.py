@@ -7,6 +7,7 @@ one step. It runs on a worker (where the speaker models are), as a stage of its 
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import threading
 from datetime import timedelta
@@ -20,7 +21,7 @@ from kazru_stt.domain.errors import Conflict, KazruError
 from kazru_stt.domain.job_status import JobStage
 from kazru_stt.domain.transcript import Word, speaker_label, speaker_number
 from kazru_stt.pipeline.options import TranscribeOptions
-from kazru_stt.pipeline.transcribe import diarize_file
+from kazru_stt.pipeline.transcribe import diarize_file, speaker_of_most
 from kazru_stt.services import corrections
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
@@ -128,15 +129,9 @@ def _beat(ctx: ServiceContext, job_id: str, stop: threading.Event) -> None:
 
 
 def _speaker_over(words: list[Word], start: float, end: float) -> str | None:
-    """The speaker of most of the words' time within start..end."""
-    spoken: dict[str, float] = {}
+    """The speaker of most of the words' time within start..end (`words` by start)."""
     first = bisect.bisect_left([w.start for w in words], start - 0.01)
-    for w in words[first:]:
-        if w.start >= end:
-            break
-        if w.speaker:
-            spoken[w.speaker] = spoken.get(w.speaker, 0.0) + max(w.end - w.start, 0.01)
-    return max(spoken, key=spoken.__getitem__) if spoken else None
+    return speaker_of_most(itertools.takewhile(lambda w: w.start < end, words[first:]))
 
 
 def _keep_names(

@@ -27,13 +27,12 @@ import uuid
 import wave
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from kazru_stt.api import metrics
-from kazru_stt.api.deps import SESSION_COOKIE, caller_of_key
+from kazru_stt.api.deps import SESSION_COOKIE, caller_of_key, check_same_origin
 from kazru_stt.api.live_pool import LiveEngineFailed, LivePool, LiveProcess
 from kazru_stt.db.models import utcnow
 from kazru_stt.domain.error_codes import ErrorCode
@@ -84,9 +83,7 @@ async def _caller(websocket: WebSocket) -> tuple[Caller | None, str | None]:
         cookie = websocket.cookies.get(SESSION_COOKIE)
         if cookie:
             # A cookie rides along on any site's WebSocket: only our own pages may use it.
-            origin = websocket.headers.get("origin", "")
-            if urlsplit(origin).netloc.lower() != websocket.headers.get("host", "").lower():
-                return None, None
+            check_same_origin(websocket)
             return await run_in_threadpool(accounts.authenticate_session, ctx, cookie), answer
         if ctx.settings.single_user:
             return await run_in_threadpool(accounts.single_user, ctx), answer
