@@ -38,7 +38,15 @@ FLAGS = [
 def web(tmp_path_factory, model_cache, engine):
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is needed (scripts/test.sh installs it)")
-    svc = Service(tmp_path_factory.mktemp("svc-web"), model_cache, Backend.embedded())
+    # Every test here signs in from 127.0.0.1: on a fast machine more than the default ten a
+    # minute, which the sign-in limit then refuses (that limit has its test in
+    # test_hostile_clients).
+    svc = Service(
+        tmp_path_factory.mktemp("svc-web"),
+        model_cache,
+        Backend.embedded(),
+        rate_limit_login="1000/minute",
+    )
     svc.start(embedded_workers=1)
     svc.add_user("first@example.kz", password=PASSWORD)
     svc.add_user("second@example.kz", password=PASSWORD)

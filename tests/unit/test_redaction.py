@@ -86,8 +86,8 @@ def test_sums_dates_and_case_numbers_stay(said):
 
 
 def test_marked_names_whole_words_any_case():
-    text, counts = _text("Айгүл Серікова и АЙГҮЛ СЕРІКОВА, Айгүлім.", ["Айгүл Серікова", " "])
-    assert text == "[name] и [name], Айгүлім." and counts == {"name": 2}
+    text, counts = _text("Айгүл Серікова и АЙГҮЛ СЕРІКОВА, Айгүлжан.", ["Айгүл Серікова", " "])
+    assert text == "[name] и [name], Айгүлжан." and counts == {"name": 2}
 
 
 def test_marked_names_with_their_case_endings():
@@ -101,6 +101,13 @@ def test_marked_names_with_their_case_endings():
         "інісіне. Антон, Аннаполис и Сергеевич остаются."
     )
     assert counts == {"name": 6}
+
+
+def test_marked_kazakh_names_with_possessive_and_plural_endings():
+    said = "Айгүлім келді, Айгүліміздің ағасы, Нұрландар мен Нұрланыңа айт. Айгүлжан қалады."
+    text, counts = _text(said, ["Айгүл", "Нұрлан"])
+    assert text == "[name] келді, [name] ағасы, [name] мен [name] айт. Айгүлжан қалады."
+    assert counts == {"name": 4}
 
 
 def test_an_export_hides_them_in_every_format_and_the_original_keeps_them():

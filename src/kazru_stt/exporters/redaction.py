@@ -184,7 +184,20 @@ _KAZAKH_ENDINGS = (
     "ның нің дың дің тың тің ға ге қа ке на не а е ны ні ды ді ты ті н да де та те нда нде "
     "дан ден тан тен нан нен мен бен пен ға ге"
 ).split()
-_ENDINGS = "|".join(sorted(set(_RUSSIAN_ENDINGS + _KAZAKH_ENDINGS), key=len, reverse=True))
+# Kazakh stacks suffixes: a plural, then a possessive ("my", "your", "his", "our"), then a
+# case ("Айгүлімнің" is "of my Aigul"). Each slot is optional.
+_KAZAKH_PLURAL = "лар лер дар дер тар тер".split()
+_KAZAKH_POSSESSIVE = ("ым ім м ың ің ң ыңыз іңіз ңыз ңіз ы і сы сі ымыз іміз мыз міз").split()
+
+
+def _either(endings: list[str]) -> str:
+    return "|".join(sorted(set(endings), key=len, reverse=True))
+
+
+_ENDINGS = (
+    rf"(?:{_either(_KAZAKH_PLURAL)})?(?:{_either(_KAZAKH_POSSESSIVE)})?"
+    rf"(?:{_either(_RUSSIAN_ENDINGS + _KAZAKH_ENDINGS)})?"
+)
 
 
 def names_pattern(terms: list[str]) -> re.Pattern | None:
@@ -194,9 +207,9 @@ def names_pattern(terms: list[str]) -> re.Pattern | None:
     if not names:
         return None
     stems = sorted({n[:-1] for n in names if len(n) > 3 and n[-1].lower() in "аяйь"}, key=len)
-    said = [rf"(?:{'|'.join(map(re.escape, names))})(?:{_ENDINGS})?"]
-    if stems:
-        said.append(rf"(?:{'|'.join(map(re.escape, stems[::-1]))})(?:{_ENDINGS})")
+    said = [rf"(?:{'|'.join(map(re.escape, names))}){_ENDINGS}"]
+    if stems:  # the stem alone is no name: it takes an ending ((?=\w): not an empty one)
+        said.append(rf"(?:{'|'.join(map(re.escape, stems[::-1]))})(?=\w){_ENDINGS}")
     return re.compile(rf"(?<!\w)(?:{'|'.join(said)})(?!\w)", re.I)
 
 

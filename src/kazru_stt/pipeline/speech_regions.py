@@ -34,13 +34,42 @@ class Region:
     end: float
 
 
+# A region whose spectrum hardly changes is a tone (a dial or ring tone, a beep, a hum), not
+# speech, though Silero takes a 150-220 Hz tone for a voice and Whisper then writes words for
+# it. Steadiness is the median cosine between each frame's power spectrum and the region's
+# mean spectrum. Why 0.99: a tone stays above 0.999 even under white noise 5 dB below it;
+# speech changes its spectrum with every sound, and stays below 0.975 even under mains hum
+# 5 dB louder than itself (docs/accuracy.md has the measurement).
+STEADY_SOUND = 0.99
+_FRAME = 512
+_HOP = 256
+
+
+def steadiness(audio: np.ndarray) -> float:
+    """How alike the short-time power spectra of `audio` are: 1.0 for a pure tone."""
+    if audio.size < _FRAME:
+        audio = np.pad(audio, (0, _FRAME - audio.size))
+    frames = np.lib.stride_tricks.sliding_window_view(audio, _FRAME)[::_HOP] * np.hanning(_FRAME)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    energy = power.sum(axis=1)
+    power = power[energy > energy.max() * 1e-3]  # the silent frames say nothing either way
+    if power.size == 0:
+        return 0.0
+    power /= np.linalg.norm(power, axis=1, keepdims=True)
+    mean = power.mean(axis=0)
+    return float(np.median(power @ (mean / np.linalg.norm(mean))))
+
+
 def find_speech(audio: np.ndarray, offset: float = 0.0) -> list[Region]:
-    """Speech regions of `audio` (16 kHz mono), shifted by `offset` seconds."""
+    """Speech regions of `audio` (16 kHz mono), shifted by `offset` seconds; steady tones
+    the voice detector lets through are left out."""
     if audio.size == 0:
         return []
     stamps = get_speech_timestamps(audio, VAD_OPTIONS)
     return [
-        Region(offset + s["start"] / SAMPLE_RATE, offset + s["end"] / SAMPLE_RATE) for s in stamps
+        Region(offset + s["start"] / SAMPLE_RATE, offset + s["end"] / SAMPLE_RATE)
+        for s in stamps
+        if steadiness(audio[s["start"] : s["end"]]) < STEADY_SOUND
     ]
 
 
