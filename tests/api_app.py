@@ -18,7 +18,7 @@ class ApiApp:
     def __init__(self, tmp: Path, **settings):
         self.settings = Settings(data_dir=tmp, **settings)
         upgrade(self.settings.resolved_database_url)
-        self.ctx = ServiceContext(settings=self.settings)
+        self.ctx = ServiceContext(base_settings=self.settings)
         self.app = create_app(self.ctx)
 
     def user(self, email: str, *, admin: bool = False, password: str | None = None) -> str:

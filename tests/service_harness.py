@@ -189,7 +189,7 @@ class Service:
         from kazru_stt.services.context import ServiceContext
 
         ours = {k[6:].lower(): v for k, v in self.env.items() if k.startswith("KAZRU_")}
-        return ServiceContext(settings=Settings(**{**ours, "data_dir": self.data_dir}))
+        return ServiceContext(base_settings=Settings(**{**ours, "data_dir": self.data_dir}))
 
     def add_user(self, email: str, *, admin: bool = False, password: str | None = None) -> str:
         """Create an account and return a new API key of it."""

@@ -50,6 +50,7 @@ def _fill(path: str, job_id: str) -> str:
         "voice_id": "1",
         "link_id": "1",
         "workspace_id": "1",
+        "name": "languages",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

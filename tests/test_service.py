@@ -77,6 +77,14 @@ def test_upload_completes_with_segments_and_exports(service, eval_dir):
             )
         )
         assert any(ch in "\n".join(p.text for p in document.paragraphs) for ch in "әғқңөұүһі")
+        assert round(document.sections[0].page_height.mm) == 297  # A4
+        letter = c.get(
+            f"/api/v1/transcriptions/{job['id']}/export",
+            params={"format": "docx"},
+            headers={"Accept-Language": "en-US,en;q=0.9"},
+        )
+        section = docx.Document(io.BytesIO(letter.content)).sections[0]
+        assert round(section.page_height.inches) == 11  # the browser's locale prints on Letter
         events = c.get(f"/api/v1/transcriptions/{job['id']}/events").text
         assert '"status": "completed"' in events and events.startswith("event: status")
 

@@ -25,6 +25,7 @@ from kazru_stt.api.rate_limit import RateLimit
 from kazru_stt.api.request_context import RequestContext
 from kazru_stt.api.routes import (
     admin,
+    admin_settings,
     auth,
     bulk,
     corrections,
@@ -101,6 +102,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         workspaces,
         keys,
         auth,
+        admin_settings,
         admin,
         health,
         docs,
@@ -119,7 +121,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(RateLimit, settings=settings)
+    app.add_middleware(RateLimit, settings=settings, current=lambda: ctx.settings)
     app.add_middleware(RequestGuard, settings=settings)
     app.add_middleware(RequestContext)  # outermost: every answer carries the request id
     return app

@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     languages: str = Field(
         "kk,ru", description="The languages a passage's language is chosen from (comma-separated)."
     )
+    diarize_by_default: bool = Field(
+        False,
+        description="Speakers are found in jobs that do not say whether to (the web page's "
+        "box starts ticked).",
+    )
     third_languages: str = Field(
         ",".join(DEFAULT_THIRD_LANGUAGES),
         description="Languages outside that set a passage may still be in: one over 2.5 s that "
@@ -267,8 +272,10 @@ class Settings(BaseSettings):
     )
 
     # -- Quotas (per user; an admin may set a user's own in the database)
-    quota_active_jobs: int = Field(5, description="Queued or running jobs per user.")
-    quota_monthly_minutes: float = Field(6000.0, description="Audio minutes per user and month.")
+    quota_active_jobs: int = Field(5, ge=0, description="Queued or running jobs per user.")
+    quota_monthly_minutes: float = Field(
+        6000.0, ge=0, description="Audio minutes per user and month."
+    )
 
     # -- Rate limits (`memory://` counts per process, `redis://...` across replicas)
     rate_limit_storage: str = Field("memory://", description="Where rate limits are counted.")
@@ -286,9 +293,9 @@ class Settings(BaseSettings):
 
     # -- Retention
     retention_audio_hours: float = Field(
-        24.0, description="Original audio is deleted this long after its job ends."
+        24.0, ge=0, description="Original audio is deleted this long after its job ends."
     )
-    retention_days: float = Field(30.0, description="Transcripts are deleted after this.")
+    retention_days: float = Field(30.0, ge=0, description="Transcripts are deleted after this.")
     retention_interval_s: float = Field(300.0, description="How often retention runs.")
 
     # -- Webhooks
@@ -351,6 +358,19 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is no address or CIDR") from exc
+        return value
+
+    @field_validator(
+        "rate_limit_per_key", "rate_limit_per_address", "rate_limit_uploads", "rate_limit_login"
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse  # noqa: PLC0415  (the API's library; only for its syntax)
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is no rate (such as 600/minute)") from exc
         return value
 
     @field_validator("timezone")

@@ -150,6 +150,23 @@ def test_pdf_for_a_kazakh_reader_is_a4_with_every_letter():
     assert reader.metadata.author == "KazRu-STT Pro"
 
 
+def test_letter_paper_where_the_readers_locale_prints_on_it():
+    import pypdf
+
+    from kazru_stt.exporters.paper import paper_for_locale
+
+    assert paper_for_locale("en-US,en;q=0.9") == "letter"
+    assert paper_for_locale("es_MX") == "letter"
+    assert paper_for_locale("en_US.UTF-8") == "letter"  # LANG, for the command line
+    for header in ("kk-KZ,kk;q=0.9", "ru", "ru,en-US;q=0.8", "en-GB", "", None, "*", "C.UTF-8"):
+        assert paper_for_locale(header) == "a4", header
+    doc = docx.Document(io.BytesIO(export(sample(), "docx", paper="letter")))
+    section = doc.sections[0]
+    assert (round(section.page_width.inches, 2), round(section.page_height.inches, 2)) == (8.5, 11)
+    page = pypdf.PdfReader(io.BytesIO(export(sample(), "pdf", paper="letter"))).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (612, 792)
+
+
 def test_a_time_zone_must_exist():
     from pydantic import ValidationError
 

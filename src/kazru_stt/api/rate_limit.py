@@ -12,8 +12,10 @@ import logging
 import math
 import time
 import weakref
+from collections.abc import Callable
+from functools import lru_cache
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -58,15 +60,22 @@ def identity_of(headers: dict[bytes, bytes]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _item(limit: str) -> RateLimitItem:
+    return parse(limit)
+
+
 class RateLimit:
-    def __init__(self, app: ASGIApp, settings: Settings):
+    """`current()`: the settings in effect now (an administrator may change the limits while
+    the service runs; the counters' store is the one of the start)."""
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, current: Callable[[], Settings] | None = None
+    ):
         self.app = app
         self.settings = settings
+        self.current = current or (lambda: settings)
         self._limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self.per_key = parse(settings.rate_limit_per_key)
-        self.per_address = parse(settings.rate_limit_per_address)
-        self.uploads = parse(settings.rate_limit_uploads)
-        self.login = parse(settings.rate_limit_login)
         self._store_down_until = 0.0
 
     def _limiter(self) -> SlidingWindowCounterRateLimiter:
@@ -87,14 +96,15 @@ class RateLimit:
             return
         headers = dict(scope.get("headers") or [])
         address = client_address_of(scope) or "unknown"
-        checks = [(self.per_address, "a", address)]
+        limits = self.current()
+        checks = [(_item(limits.rate_limit_per_address), "a", address)]
         identity = identity_of(headers)
         if identity:
-            checks.append((self.per_key, "i", identity))
+            checks.append((_item(limits.rate_limit_per_key), "i", identity))
         if (scope["method"], path) in UPLOAD_ROUTES:
-            checks.append((self.uploads, "u", identity or checks[0][2]))
+            checks.append((_item(limits.rate_limit_uploads), "u", identity or checks[0][2]))
         if path in LOGIN_PATHS and scope["method"] == "POST":
-            checks.append((self.login, "l", checks[0][2]))
+            checks.append((_item(limits.rate_limit_login), "l", checks[0][2]))
         refusal = await self._over_limit(checks)
         if refusal is not None:
             item, retry = refusal

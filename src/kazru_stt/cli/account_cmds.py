@@ -50,7 +50,7 @@ def _context():
 
     settings = get_settings()
     upgrade(settings.resolved_database_url)  # a fresh install works without `db upgrade`
-    return ServiceContext(settings=settings)
+    return ServiceContext(base_settings=settings)
 
 
 def run_user_create(args: argparse.Namespace) -> int:

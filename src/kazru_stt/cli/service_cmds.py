@@ -54,12 +54,45 @@ def register(commands) -> None:
     up = sub.add_parser("upgrade", help="apply database migrations")
     up.set_defaults(run=run_db_upgrade)
 
+    mv = commands.add_parser(
+        "migrate",
+        help="copy this install (SQLite, local files) into PostgreSQL and S3",
+        description="Copy every table with its ids into --to, and the recordings into "
+        "--storage (else they stay where they are); run again after an interruption to copy "
+        "what is missing. Stop the service first. The source is left as it is.",
+    )
+    mv.add_argument("--to", required=True, metavar="DATABASE_URL", help="postgresql://…")
+    mv.add_argument("--storage", default=None, metavar="STORAGE_URL", help="s3://bucket/prefix")
+    mv.add_argument("--dry-run", action="store_true", help="count what would move; write nothing")
+    mv.set_defaults(run=run_migrate)
+
     cfg = commands.add_parser("config", help="configuration commands")
     sub = cfg.add_subparsers(dest="config_command", metavar="COMMAND", required=True)
     docs = sub.add_parser("docs", help="print docs/configuration.md (every setting)")
     docs.set_defaults(run=run_config_docs)
     check = sub.add_parser("check", help="read the settings from the environment and check them")
     check.set_defaults(run=run_config_check)
+    get = sub.add_parser(
+        "get", help="the settings that can change while the service runs: value and source"
+    )
+    get.add_argument("name", nargs="?", help="one setting (lower case, as `languages`)")
+    get.set_defaults(run=run_config_get)
+    put = sub.add_parser(
+        "set",
+        help="change a setting for every API replica and worker, within seconds",
+        description="The value as the environment would spell it (kk,ru; true; 600/minute). "
+        "Where the environment sets the same setting, it still wins.",
+    )
+    put.add_argument("name")
+    put.add_argument("value", nargs="?", default=None)
+    put.add_argument(
+        "--default", action="store_true", help="remove the stored value (back to the default)"
+    )
+    put.set_defaults(run=run_config_set)
+    hist = sub.add_parser("history", help="every change of those settings, newest first")
+    hist.add_argument("name", nargs="?")
+    hist.add_argument("--limit", type=int, default=50)
+    hist.set_defaults(run=run_config_history)
 
 
 def run_config_docs(_args: argparse.Namespace) -> int:
@@ -80,6 +113,64 @@ def run_config_check(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrated_settings():
+    from kazru_stt.config import get_settings
+    from kazru_stt.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)  # a fresh install works without `db upgrade`
+    return settings
+
+
+def _print_state(state) -> None:
+    print(f"{state.name} = {state.value}  ({state.source})")
+    if state.source == "environment" and state.stored is not None:
+        print(f"  stored {state.stored}, but KAZRU_{state.name.upper()} in the environment wins")
+    elif state.ignored:
+        print(f"  stored {state.stored}, ignored: it is not a valid value (set it again)")
+
+
+def run_config_get(args: argparse.Namespace) -> int:
+    from kazru_stt.services import runtime_settings
+
+    settings = _migrated_settings()
+    states = runtime_settings.states(settings, settings.resolved_database_url)
+    if args.name:
+        states = [s for s in states if s.name == args.name]
+        if not states:
+            runtime_settings.history(settings.resolved_database_url, args.name)  # names them
+    for state in states:
+        _print_state(state)
+    return 0
+
+
+def run_config_set(args: argparse.Namespace) -> int:
+    from kazru_stt.services import runtime_settings
+
+    if args.default == (args.value is not None):
+        print("error: invalid_option: give a VALUE, or --default", file=sys.stderr)
+        return 2
+    settings = _migrated_settings()
+    state = runtime_settings.change(
+        settings, settings.resolved_database_url, args.name, args.value, actor_id=None
+    )
+    _print_state(state)
+    return 0
+
+
+def run_config_history(args: argparse.Namespace) -> int:
+    from kazru_stt.services import runtime_settings
+
+    settings = _migrated_settings()
+    for change in runtime_settings.history(settings.resolved_database_url, args.name, args.limit):
+        who = f"user {change.actor_id}" if change.actor_id else "command line"
+        print(
+            f"{change.at:%Y-%m-%d %H:%M:%S} UTC  {change.name}: {change.old or '(default)'} -> "
+            f"{change.new or '(default)'}  by {who}"
+        )
+    return 0
+
+
 def run_db_upgrade(_args: argparse.Namespace) -> int:
     from kazru_stt.config import get_settings
     from kazru_stt.db.migrate import upgrade
@@ -87,6 +178,44 @@ def run_db_upgrade(_args: argparse.Namespace) -> int:
     url = get_settings().resolved_database_url
     upgrade(url)
     print(f"database is up to date ({url.split('@')[-1]})", file=sys.stderr)
+    return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from kazru_stt.config import get_settings
+    from kazru_stt.services.install_move import move_install
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    report = move_install(get_settings(), args.to, args.storage, dry_run=args.dry_run, say=say)
+    print(f"{'table':<20} {'source':>9} {'target':>9} {'copied':>9}")
+    for t in report.tables:
+        print(f"{t.name:<20} {t.source:>9} {t.target:>9} {t.copied:>9}")
+    files = report.files
+    if files.stay:
+        print("recordings: not moved (no --storage); the new install must read the same files")
+    else:
+        print(
+            f"recordings: {files.source} named, {files.present} already there and checked, "
+            f"{files.copied} copied and checked"
+        )
+        for key in files.missing:
+            print(f"  missing in the source: {key}")
+        for key in files.mismatched:
+            print(f"  different bytes in the target: {key}")
+    if report.dry_run:
+        print("dry run: nothing was written")
+        return 0
+    if not report.complete:
+        print("incomplete: run the command again (it copies only what is missing)")
+        return 1
+    from sqlalchemy.engine import make_url
+
+    where = f"KAZRU_DATABASE_URL={make_url(args.to).render_as_string(hide_password=True)}"
+    if args.storage:
+        where += f" KAZRU_STORAGE_URL={args.storage}"
+    print(f"complete: start the service with {where}")
     return 0
 
 
@@ -245,7 +374,7 @@ def _announce(settings, host: str, port: int) -> None:
             "local admin; served to this machine only"
         )
         return
-    ctx = ServiceContext(settings=settings)
+    ctx = ServiceContext(base_settings=settings)
     if first_run.needed(ctx):
         shown = host if _is_loopback(host) else "THIS-SERVER"
         log.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.domain.vocabulary import clean_terms
 from kazru_stt.exporters import FORMATS, export
+from kazru_stt.exporters.paper import SIZES_MM, paper_for_locale
 from kazru_stt.pipeline import TranscribeOptions
 from kazru_stt.services import engines as registry
 from kazru_stt.services.engines import make_transcriber
@@ -58,6 +60,12 @@ def register(commands) -> None:
     )
     p.add_argument("--timestamps", action="store_true", help="txt: put times before each line")
     p.add_argument(
+        "--paper",
+        choices=list(SIZES_MM),
+        default=None,
+        help="docx and pdf: the paper (default: the locale's, LC_PAPER or LANG; else a4)",
+    )
+    p.add_argument(
         "--vocabulary",
         type=Path,
         default=None,
@@ -74,7 +82,7 @@ def _options(args: argparse.Namespace) -> TranscribeOptions:
         languages=args.languages,
         engine=args.engine,
         model=args.model,
-        diarize=args.diarize,
+        diarize=True if args.diarize else None,  # else KAZRU_DIARIZE_BY_DEFAULT
         num_speakers=args.speakers,
         min_speakers=args.min_speakers,
         max_speakers=args.max_speakers,
@@ -126,6 +134,11 @@ def _progress_bar(name: str, quiet: bool):
     return bar, update
 
 
+def _locale_paper() -> str:
+    env = os.environ
+    return paper_for_locale(env.get("LC_ALL") or env.get("LC_PAPER") or env.get("LANG"))
+
+
 def _write(transcript: Transcript, path: Path, formats: list[str], out: Path | None, args) -> None:
     for fmt in formats:
         data = export(
@@ -134,6 +147,7 @@ def _write(transcript: Transcript, path: Path, formats: list[str], out: Path | N
             timestamps=args.timestamps,
             title=path.name,
             timezone=get_settings().timezone,
+            paper=args.paper or _locale_paper(),
         )
         if out is None:
             sys.stdout.buffer.write(data)

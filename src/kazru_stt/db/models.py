@@ -371,6 +371,18 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column()
 
 
+class RuntimeSetting(Base):
+    """A setting an administrator changed while the service runs (services/runtime_settings),
+    as the environment would spell it. Its history is in the audit log."""
+
+    __tablename__ = "runtime_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(Integer)
+
+
 class InstanceSecret(Base):
     """Secrets generated once per install and shared by every process (webhook signing)."""
 

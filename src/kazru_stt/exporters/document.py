@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from kazru_stt.domain.languages import ENGLISH, KAZAKH, RUSSIAN
 from kazru_stt.domain.transcript import Transcript
+from kazru_stt.exporters.paper import A4, Paper
 from kazru_stt.exporters.timefmt import short_clock
 from kazru_stt.exporters.turns import speaker_turns
 from kazru_stt.i18n import _, language_name, local_time, recognition, translations
@@ -42,6 +43,7 @@ class FiledDocument:
     facts: list[tuple[str, str]]  # (label, value), both in the reader's language
     paragraphs: list[Paragraph]
     now: datetime
+    paper: Paper
 
 
 def filed_document(
@@ -51,6 +53,7 @@ def filed_document(
     locale: str = ENGLISH,
     created: datetime | None = None,
     timezone: str = "UTC",
+    paper: Paper = A4,
     **_other: object,  # the export's options for other formats
 ) -> FiledDocument:
     gettext = translations(locale).gettext
@@ -81,4 +84,5 @@ def filed_document(
         facts=[(gettext(label), printable(value)) for label, value in facts],
         paragraphs=paragraphs,
         now=now,
+        paper=paper,
     )

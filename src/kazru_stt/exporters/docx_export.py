@@ -1,5 +1,5 @@
-"""DOCX for a case file (document.py says what is in it): A4, Word's spelling language
-set to the reader's."""
+"""DOCX for a case file (document.py says what is in it): A4 (or Letter, paper.py), Word's
+spelling language set to the reader's."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from docx.shared import Mm, Pt, RGBColor
 from kazru_stt.domain.languages import ENGLISH
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.document import LANGUAGE_TAGS, PRODUCT, filed_document
+from kazru_stt.exporters.paper import SIZES_MM, Paper
 
 
-def _page(doc, locale: str) -> None:
+def _page(doc, locale: str, paper: Paper) -> None:
     section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)  # A4
+    width, height = SIZES_MM[paper]
+    section.page_width, section.page_height = Mm(width), Mm(height)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(20))
     normal = doc.styles["Normal"]
@@ -33,7 +35,7 @@ def to_docx(transcript: Transcript, **options: Any) -> bytes:
     filed = filed_document(transcript, **options)
     locale = filed.locale
     doc = Document()
-    _page(doc, locale)
+    _page(doc, locale, filed.paper)
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = filed.title, PRODUCT, PRODUCT
     props.comments, props.language = PRODUCT, LANGUAGE_TAGS.get(locale, "")

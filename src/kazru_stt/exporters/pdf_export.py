@@ -1,6 +1,6 @@
-"""PDF for a case file (document.py says what is in it): A4, Noto Sans embedded (from PyPI:
-every Kazakh letter, Cyrillic and Latin; subset to the letters used), the reader's
-language declared. One weight only: instancing the variable font's bold costs ~6 s a
+"""PDF for a case file (document.py says what is in it): A4 (or Letter, paper.py), Noto Sans
+embedded (from PyPI: every Kazakh letter, Cyrillic and Latin; subset to the letters used),
+the reader's language declared. One weight only: instancing the variable font's bold costs ~6 s a
 document, so speakers' names stand out by colour."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from fpdf import FPDF
 from kazru_stt.domain.languages import ENGLISH
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters.document import LANGUAGE_TAGS, PRODUCT, filed_document
+from kazru_stt.exporters.paper import SIZES_MM
 
 FONT = "Noto Sans"
 GREY, INK, SPEAKER = (0x70, 0x70, 0x70), (0, 0, 0), (0x1F, 0x3F, 0x88)
@@ -21,7 +22,7 @@ GREY, INK, SPEAKER = (0x70, 0x70, 0x70), (0, 0, 0), (0x1F, 0x3F, 0x88)
 def to_pdf(transcript: Transcript, **options: Any) -> bytes:
     filed = filed_document(transcript, **options)
     locale = filed.locale
-    pdf = FPDF(format="A4", unit="mm")
+    pdf = FPDF(format=SIZES_MM[filed.paper], unit="mm")
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_font(FONT, "", str(fontpkg.path(FONT)))

@@ -3,14 +3,16 @@ from which address; never transcript text, keys or passwords."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kazru_stt.db.models import AuditEntry
 from kazru_stt.db.session import session_scope
-from kazru_stt.services.context import ServiceContext
+
+if TYPE_CHECKING:  # (the context reads settings through runtime_settings, which audits)
+    from kazru_stt.services.context import ServiceContext
 
 
 def record(

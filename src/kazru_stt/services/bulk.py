@@ -13,6 +13,7 @@ from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import InvalidOptionError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.workspace_roles import JobAction
+from kazru_stt.exporters.paper import A4, Paper
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.exporters.registry import ExportFormat
 from kazru_stt.services import accounts, job_export
@@ -46,6 +47,7 @@ def export_zip(
     lang: str | None,
     redact: bool,
     address: str | None,
+    paper: Paper = A4,
 ) -> tuple[bytes, dict]:
     """A zip with one file per completed transcript (names made unique) and `skipped.json`
     naming the ones not completed; and what it holds."""
@@ -63,7 +65,7 @@ def export_zip(
             transcript = job_service.load_transcript(ctx, job)
             redactions = Redactions() if redact else None
             data = job_export.render(
-                ctx, job, transcript, fmt, lang=lang, zone=zone, redactions=redactions
+                ctx, job, transcript, fmt, lang=lang, zone=zone, redactions=redactions, paper=paper
             )
             name = _unique(job_export.download_name(job.filename, fmt.extension), names)
             archive.writestr(name, data)

@@ -8,6 +8,7 @@ import unicodedata
 from kazru_stt.db.models import Job
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.exporters import export
+from kazru_stt.exporters.paper import A4, Paper
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.exporters.registry import ExportFormat
 from kazru_stt.services.context import ServiceContext
@@ -24,6 +25,7 @@ def render(
     inaudible_markers: bool = True,
     redactions: Redactions | None = None,
     timestamps: bool = False,
+    paper: Paper = A4,
 ) -> bytes:
     return export(
         transcript,
@@ -35,6 +37,7 @@ def render(
         title=job.filename,
         created=job.created_at,
         timezone=zone,
+        paper=paper,
     )
 
 

@@ -22,7 +22,7 @@ class JobRequest:
     languages: str | None = None  # "kk,ru": the set "auto" chooses from; None: the install's
     engine: str | None = None  # None: the install's (KAZRU_ENGINE)
     model: str | None = None  # a local model's name (or, from the CLI, a directory)
-    diarize: bool = False
+    diarize: bool | None = None  # None: the install's (KAZRU_DIARIZE_BY_DEFAULT)
     num_speakers: int | None = None  # implies diarize
     min_speakers: int | None = None
     max_speakers: int | None = None
@@ -39,12 +39,13 @@ class JobRequest:
         engine = self.engine or settings.engine
         engines.get(engine)  # a name we know (422 otherwise); configured is checked on use
         codes = self.languages.split(",") if self.languages else settings.language_set
+        diarize = settings.diarize_by_default if self.diarize is None else self.diarize
         return TranscribeOptions(
             language=self.language,
             languages=tuple(code.strip() for code in codes if code.strip()),
             engine=engine,
             model=model_of(self.model, engine),
-            diarize=self.diarize or self.num_speakers is not None,
+            diarize=diarize or self.num_speakers is not None,
             num_speakers=self.num_speakers,
             min_speakers=self.min_speakers,
             max_speakers=self.max_speakers,

@@ -22,6 +22,14 @@ def check(settings: Settings) -> None:
     spec = engines.get(settings.engine)
     if not spec.configured(settings):
         raise InvalidSetting(f"KAZRU_ENGINE={settings.engine} needs {spec.missing}")
+    if not settings.language_set:
+        raise InvalidSetting("KAZRU_LANGUAGES names no language (such as kk,ru)")
+    for var, codes in (
+        ("KAZRU_LANGUAGES", settings.language_set),
+        ("KAZRU_THIRD_LANGUAGES", settings.third_language_set),
+    ):
+        if unknown := [c for c in codes if c not in supported_languages()]:
+            raise InvalidSetting(f"{var}: {', '.join(unknown)} is no language code Whisper knows")
     known = model_registry.available(settings)  # raises on a malformed KAZRU_MODELS
     if settings.default_model and settings.default_model not in known:
         raise InvalidSetting(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ class FileTooLarge(KazruError):
 CHUNK_BYTES = 1024 * 1024
 
 
+def new_key() -> str:
+    """Where a new upload is stored: uploads/<2 hex>/<32 hex>."""
+    name = uuid.uuid4().hex
+    return f"uploads/{name[:2]}/{name}"
+
+
 class Reader(Protocol):
     """What an upload is read from: a file, or a form's part as it arrives."""
 
@@ -58,8 +65,11 @@ def counted_chunks(source: Reader, digest, max_bytes: int | None) -> Iterator[by
 
 
 class Storage(Protocol):
-    def save(self, source: Reader, *, max_bytes: int | None = None) -> StoredFile:
-        """Copy `source` in chunks; raise FileTooLarge past `max_bytes` (nothing kept)."""
+    def save(
+        self, source: Reader, *, max_bytes: int | None = None, key: str | None = None
+    ) -> StoredFile:
+        """Copy `source` in chunks under a new key (or `key`, when an install moves with its
+        keys); raise FileTooLarge past `max_bytes` (nothing kept)."""
 
     def local_path(self, key: str) -> AbstractContextManager[Path]:
         """A local file with the object's bytes for the duration of the block."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kazru_stt.domain.error_codes import ErrorCode
-from kazru_stt.storage.base import Reader, StorageError, StoredFile, counted_chunks
+from kazru_stt.storage.base import Reader, StorageError, StoredFile, counted_chunks, new_key
 
 
 def _refused_write(exc: OSError, message: str) -> StorageError:
@@ -34,9 +34,10 @@ class LocalStorage:
             raise StorageError(f"invalid storage key {key!r}")
         return path
 
-    def save(self, source: Reader, *, max_bytes: int | None = None) -> StoredFile:
-        name = uuid.uuid4().hex
-        key = f"uploads/{name[:2]}/{name}"
+    def save(
+        self, source: Reader, *, max_bytes: int | None = None, key: str | None = None
+    ) -> StoredFile:
+        key = key or new_key()
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

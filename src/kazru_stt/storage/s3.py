@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kazru_stt.domain.error_codes import ErrorCode
-from kazru_stt.storage.base import CHUNK_BYTES, Reader, StorageError, StoredFile, counted_chunks
+from kazru_stt.storage.base import (
+    CHUNK_BYTES,
+    Reader,
+    StorageError,
+    StoredFile,
+    counted_chunks,
+    new_key,
+)
 
 PART_BYTES = 8 * 1024 * 1024  # S3's minimum part is 5 MB (all parts but the last)
 READ_AHEAD_BYTES = 1024 * 1024  # one ranged GET per MB read when headers are probed
@@ -66,9 +73,10 @@ class S3Storage:
 
         return (BotoCoreError, ClientError)
 
-    def save(self, source: Reader, *, max_bytes: int | None = None) -> StoredFile:
-        name = uuid.uuid4().hex
-        key = f"uploads/{name[:2]}/{name}"
+    def save(
+        self, source: Reader, *, max_bytes: int | None = None, key: str | None = None
+    ) -> StoredFile:
+        key = key or new_key()
         obj = self._object(key)
         digest, size = hashlib.sha256(), 0
         upload_id: str | None = None

@@ -42,17 +42,18 @@ def _enqueue_diarize(job_id: str, actor_id: int | None) -> None:
 @lru_cache(maxsize=1)
 def service_context() -> ServiceContext:
     return ServiceContext(
-        settings=get_settings(),
+        base_settings=get_settings(),
         enqueue=_enqueue,
         extra={"enqueue_diarize": _enqueue_diarize},
     )
 
 
-@lru_cache(maxsize=1)
 def transcriber():
+    """A job's transcriber, as the settings in effect now say (an administrator may have
+    changed the third languages since the last job; the models stay loaded)."""
     from kazru_stt.services.engines import make_transcriber
 
-    return make_transcriber(get_settings())
+    return make_transcriber(service_context().settings)
 
 
 def queue_check() -> None:

@@ -34,7 +34,7 @@ from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.vocabulary import MAX_TERMS
 from kazru_stt.domain.workspace_roles import JobAction, WorkspaceRole
-from kazru_stt.i18n import ERROR_MESSAGES, _
+from kazru_stt.i18n import ERROR_MESSAGES, _, local_time
 from kazru_stt.services import (
     accounts,
     accuracy,
@@ -43,6 +43,7 @@ from kazru_stt.services import (
     job_access,
     queue_estimate,
     quotas,
+    runtime_settings,
     vocabulary,
 )
 from kazru_stt.services import jobs as job_service
@@ -50,6 +51,7 @@ from kazru_stt.services import search as search_service
 from kazru_stt.services import workspaces as workspace_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.jobs import JobSort
+from kazru_stt.services.settings_in_effect import REFRESH_S
 from kazru_stt.web import i18n, view
 
 HERE = Path(__file__).parent
@@ -494,6 +496,7 @@ async def _transcriptions(
         offset=offset,
         page_size=PAGE_SIZE,
         engines=view.engines(ctx.settings),
+        diarize_by_default=ctx.settings.diarize_by_default,
         active=JobStatus.ACTIVE,
     )
 
@@ -714,6 +717,9 @@ async def admin_page(request: Request) -> Response:
         lambda: job_service.list_jobs(ctx, caller, limit=100, offset=0)
     )
     emails = {u["id"]: u["email"] for u in users}
+    tunable = await run_in_threadpool(runtime_settings.states, ctx.base_settings, ctx.db_url)
+    changes = await run_in_threadpool(runtime_settings.history, ctx.db_url, None, 20)
+    locale = page_locale(request, user["locale"])
     return render(
         request,
         "admin.html",
@@ -723,4 +729,18 @@ async def admin_page(request: Request) -> Response:
         users_total=users_total,
         jobs=[view.job_row(j, emails, zone=zone) for j in rows],
         jobs_total=jobs_total,
+        runtime_settings=tunable,
+        setting_labels=view.SETTING_LABELS,
+        source_labels=view.SOURCE_LABELS,
+        refresh_s=int(REFRESH_S),
+        setting_changes=[
+            {
+                "when": local_time(c.at, zone, locale),
+                "name": c.name,
+                "old": c.old,
+                "new": c.new,
+                "who": emails.get(c.actor_id) if c.actor_id else None,
+            }
+            for c in changes
+        ],
     )

@@ -229,6 +229,7 @@ def js_strings(gettext) -> dict[str, str]:
         "skipped_unfinished": _("%(n)s not finished yet: left out (listed in skipped.json)"),
         "confirm_delete_many": _("Delete %(n)s transcriptions and their recordings for good?"),
         "open": _("Open"),
+        "setting_administrator": SOURCE_LABELS["database"],
         **STATUS_LABELS,
     }
     return {k: gettext(v) for k, v in keys.items()}
@@ -244,6 +245,32 @@ CORRECTION_LABELS = {
     "merge": _("Merged"),
     "replace": _("Replaced everywhere"),
     "diarize": _("Speakers found again"),
+}
+
+
+# The admin page's names of the settings that change at run time (settings_in_effect.TUNABLE)
+# and of where a value comes from (runtime_settings.Source).
+SETTING_LABELS = {
+    "languages": _("Languages a passage's language is chosen from"),
+    "third_languages": _("Other languages recognised"),
+    "third_language_action": _("What is done with other languages"),
+    "engine": _("Default engine"),
+    "default_model": _("Default model"),
+    "diarize_by_default": _("Find speakers unless asked not to"),
+    "quota_active_jobs": _("Transcriptions running or queued per user"),
+    "quota_monthly_minutes": _("Minutes of audio per user and month"),
+    "retention_audio_hours": _("Hours recordings are kept"),
+    "retention_days": _("Days transcripts are kept"),
+    "rate_limit_per_key": _("Requests per key"),
+    "rate_limit_per_address": _("Requests per address"),
+    "rate_limit_uploads": _("Uploads per user"),
+    "rate_limit_login": _("Sign-in attempts per address"),
+    "timezone": _("Time zone"),
+}
+SOURCE_LABELS = {
+    "default": _("default"),
+    "environment": _("server environment"),
+    "database": _("administrator"),
 }
 
 

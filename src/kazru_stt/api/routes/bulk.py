@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.responses import Response
 from pydantic import Field
 
 from kazru_stt.api.deps import AddressDep, CallerDep, ContextDep
 from kazru_stt.api.schemas import InputModel
 from kazru_stt.exporters import get_format
+from kazru_stt.exporters.paper import Paper, paper_for_locale
 from kazru_stt.services import accounts, bulk
 
 router = APIRouter(prefix="/api/v1/transcriptions/bulk", tags=["transcriptions"])
@@ -25,6 +26,9 @@ class BulkExport(InputModel):
         None, description="the reader's language; default: the account's"
     )
     redact: Literal["pii"] | None = Field(None, description="pii: anonymised copies")
+    paper: Paper | None = Field(
+        None, description="docx and pdf: a4|letter; default: the browser's locale's, else a4"
+    )
 
 
 class BulkDelete(InputModel):
@@ -36,12 +40,23 @@ class BulkDelete(InputModel):
     summary="Download many transcripts as one zip (the ones not completed are listed in it)",
 )
 def bulk_export(
-    body: BulkExport, caller: CallerDep, ctx: ContextDep, address: AddressDep
+    body: BulkExport,
+    caller: CallerDep,
+    ctx: ContextDep,
+    address: AddressDep,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     fmt = get_format(body.format)
     lang = body.lang or accounts.locale_of(ctx, caller.user_id)
     data, counts = bulk.export_zip(
-        ctx, caller, body.ids, fmt, lang=lang, redact=body.redact == "pii", address=address
+        ctx,
+        caller,
+        body.ids,
+        fmt,
+        lang=lang,
+        redact=body.redact == "pii",
+        address=address,
+        paper=body.paper or paper_for_locale(accept_language),
     )
     name = f"transcripts-{fmt.extension}.zip"
     headers = {

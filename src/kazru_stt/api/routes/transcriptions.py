@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -40,6 +40,7 @@ from kazru_stt.domain.errors import KazruError, TooManyRequests
 from kazru_stt.domain.job_status import JobStatus
 from kazru_stt.domain.workspace_roles import JobAction
 from kazru_stt.exporters import get_format
+from kazru_stt.exporters.paper import Paper, paper_for_locale
 from kazru_stt.exporters.redaction import Redactions
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import (
@@ -68,7 +69,9 @@ class UploadFields(InputModel):
         None, max_length=16, description="local, yandex (GET /api/v1/engines)"
     )
     model: str | None = Field(None, max_length=64, description="a local model (GET /api/v1/models)")
-    diarize: bool = False
+    diarize: bool | None = Field(
+        None, description="find speakers; unset: the install's default (KAZRU_DIARIZE_BY_DEFAULT)"
+    )
     num_speakers: int | None = Field(None, ge=1, le=32)
     min_speakers: int | None = Field(None, ge=1, le=32)
     max_speakers: int | None = Field(None, ge=1, le=32)
@@ -218,6 +221,11 @@ def export_transcription(
         str | None,
         Query(max_length=2000, description="names to hide as well, comma-separated"),
     ] = None,
+    paper: Annotated[
+        Paper | None,
+        Query(description="docx and pdf: a4|letter; default: the browser's locale's, else a4"),
+    ] = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     fmt = get_format(format)
     transcript = job_service.completed_transcript(ctx, job)
@@ -236,6 +244,7 @@ def export_transcription(
         inaudible_markers=inaudible_markers,
         redactions=redactions,
         timestamps=timestamps,
+        paper=paper or paper_for_locale(accept_language),
     )
     job_service.record_export(ctx, caller, job, fmt.extension, address, redactions)
     name = job_export.download_name(job.filename, fmt.extension)

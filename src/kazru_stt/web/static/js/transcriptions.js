@@ -21,8 +21,10 @@
     const data = new FormData();
     data.append("file", file);
     for (const [key, value] of new FormData(form).entries()) {
-      if (key !== "file" && value !== "") data.append(key, value);
+      if (key !== "file" && key !== "diarize" && value !== "") data.append(key, value);
     }
+    // Said either way: unticked is a choice, not "the install's default".
+    data.append("diarize", form.elements.diarize.checked ? "true" : "false");
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", "/api/v1/transcriptions");
