@@ -156,8 +156,9 @@ class Service:
             time.sleep(0.3)
         raise RuntimeError(f"service not ready in {timeout} s: {self.read_logs()}")
 
-    def start_worker(self) -> subprocess.Popen:
-        proc = self._popen(["worker"], f"worker-{len(self.workers)}.log")
+    def start_worker(self, *args: str) -> subprocess.Popen:
+        """`kazru worker` with `args` (`--stages diarization`, say)."""
+        proc = self._popen(["worker", *args], f"worker-{len(self.workers)}.log")
         self.workers.append(proc)
         return proc
 

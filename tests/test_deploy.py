@@ -87,15 +87,22 @@ def test_live_sessions_have_a_deployment_of_their_own():
     assert routes == {"/v1/realtime": "kazru-live", "/": "kazru-api"}
 
 
-def test_keda_scales_workers_from_zero_on_the_celery_queue():
-    from kazru_stt.tasks.celery_app import QUEUE
+def test_keda_scales_each_stage_from_zero_on_its_celery_queue():
+    from kazru_stt.tasks.celery_app import DIARIZE_QUEUE, QUEUE
 
-    scaled = next(d for _, d in _manifests() if d["kind"] == "ScaledObject")
-    spec = scaled["spec"]
-    assert spec["scaleTargetRef"]["name"] == "kazru-worker"
-    assert spec["minReplicaCount"] == 0 and spec["cooldownPeriod"] > 0
-    redis = next(t for t in spec["triggers"] if t["type"] == "redis")
-    assert redis["metadata"]["listName"] == QUEUE
+    docs = {(d["kind"], d["metadata"]["name"]): d for _, d in _manifests()}
+    assert docs[("ConfigMap", "kazru-config")]["data"]["KAZRU_STAGES_APART"] == "true"
+    for name, queue, stages in (
+        ("kazru-worker", QUEUE, "asr"),
+        ("kazru-diarizer", DIARIZE_QUEUE, "diarization"),
+    ):
+        spec = docs[("ScaledObject", name)]["spec"]
+        assert spec["scaleTargetRef"]["name"] == name
+        assert spec["minReplicaCount"] == 0 and spec["cooldownPeriod"] > 0
+        redis = next(t for t in spec["triggers"] if t["type"] == "redis")
+        assert redis["metadata"]["listName"] == queue
+        pod = docs[("Deployment", name)]["spec"]["template"]["spec"]
+        assert pod["containers"][0]["command"] == ["kazru", "worker", "--stages", stages]
 
 
 def _promtool() -> str:
@@ -128,6 +135,7 @@ def test_every_alert_has_a_runbook_entry_and_uses_real_metrics():
     from kazru_stt.api import metrics as api_metrics
 
     exported = {"kazru_queue_depth", "kazru_workers_live", "kazru_oldest_queued_job_age_seconds"}
+    exported |= {"kazru_stage_jobs", "kazru_stage_workers_live"}
     exported |= {"kazru_disk_free_bytes", "kazru_jobs", "kazru_part_up"}
     for registry in (job_metrics.REGISTRY, api_metrics.REGISTRY):
         for family in registry.collect():

@@ -199,6 +199,14 @@ class Settings(BaseSettings):
     sync_max_concurrent: int = Field(
         4, description="Synchronous OpenAI calls waiting at once (more: 503)."
     )
+    stages_apart: bool = Field(
+        False,
+        description="Recognition and diarization run as stages of their own, each on its own "
+        "queue (`kazru worker --stages asr|diarization|all`): a diarized job's text can be "
+        "read and exported as soon as it is recognised (`stage` is `diarization` until its "
+        "speakers arrive; the webhook is sent then), and a diarization worker never loads "
+        "Whisper. Every process of an install must agree.",
+    )
     reuse_transcripts: bool = Field(
         True,
         description="The same recording uploaded again by its owner (or into the same "

@@ -108,6 +108,22 @@ class SystemCollector:
             "Worker processes that beat recently",
             value=workers.live_count(ctx),
         )
+        for name, about, counts in (
+            (
+                "kazru_stage_jobs",
+                "Jobs whose work is in a stage, queued or running (recognition, diarization)",
+                stats.jobs_by_stage(ctx),
+            ),
+            (
+                "kazru_stage_workers_live",
+                "Live workers that run a stage (`kazru worker --stages`)",
+                workers.live_by_stage(ctx),
+            ),
+        ):
+            family = GaugeMetricFamily(name, about, labels=["stage"])
+            for stage, count in counts.items():
+                family.add_metric([stage], count)
+            yield family
 
     def _disk(self):
         ctx = self.ctx

@@ -55,6 +55,11 @@ class JobOut(BaseModel):
         description="Queued: about how long until a worker takes it (from the audio ahead "
         "and the workers' recent speed; null without either).",
     )
+    stages_run: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The stages run so far, each with the worker that ran it "
+        '(`[{"stage": "recognition", "worker": "host:pid"}, {"stage": "diarization", ...}]`).',
+    )
     error: ErrorInfo | None = None
     filename: str
     size_bytes: int
@@ -99,6 +104,7 @@ class JobOut(BaseModel):
             stage=stage_of(job.status, job.stage),
             queue_position=queue_position,
             estimated_wait_s=estimated_wait_s,
+            stages_run=(job.result_meta or {}).get("stages", []),
             error=ErrorInfo(code=job.error_code, message=job.error_message)
             if job.error_code
             else None,

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from kazru_stt.child_process import die_with_parent
+from kazru_stt.domain.errors import InvalidSetting
 from kazru_stt.job_metrics import MULTIPROC_ENV
 
 log = logging.getLogger("kazru.serve")
@@ -28,6 +29,12 @@ def register(commands) -> None:
 
     w = commands.add_parser("worker", help="run one transcription worker")
     w.add_argument("--loglevel", default=None, help="default: KAZRU_LOG_LEVEL")
+    w.add_argument(
+        "--stages",
+        choices=["asr", "diarization", "all"],
+        default="all",
+        help="which stages this worker runs (asr or diarization: with KAZRU_STAGES_APART)",
+    )
     w.set_defaults(run=run_worker)
 
     sch = commands.add_parser(
@@ -242,13 +249,19 @@ def run_worker(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     settings_check.check(settings)
+    if args.stages != "all" and not settings.stages_apart:
+        raise InvalidSetting(
+            f"--stages {args.stages} needs KAZRU_STAGES_APART=true (without it a job is one task)"
+        )
     allocator.restart_on(settings.allocator)  # returns when no restart is due
     level = (args.loglevel or settings.log_level).upper()
     log_setup.configure(level, settings.log_format, "worker")
     job_metrics.serve_alone(settings.metrics_port)
 
-    from kazru_stt.tasks.celery_app import QUEUE, app
+    from kazru_stt.tasks import runtime
+    from kazru_stt.tasks.celery_app import app, queues_of
 
+    runtime.worker_stages = args.stages
     app.worker_main(
         [
             "--quiet",  # no banner: every line on stderr is a log record
@@ -256,7 +269,7 @@ def run_worker(args: argparse.Namespace) -> int:
             "--pool=solo",  # one job at a time, the model stays loaded in this process
             f"--loglevel={level}",
             "-Q",
-            QUEUE,
+            ",".join(queues_of(args.stages, settings.stages_apart)),
             "-n",
             f"kazru-{os.getpid()}@{socket.gethostname()}",
             "--without-gossip",

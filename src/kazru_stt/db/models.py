@@ -401,3 +401,4 @@ class WorkerRow(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     models: Mapped[list[str] | None] = mapped_column(JSON)  # loaded at its last beat
+    stages: Mapped[str | None] = mapped_column(String(32))  # `kazru worker --stages`

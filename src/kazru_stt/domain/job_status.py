@@ -29,6 +29,11 @@ class JobStage(StrEnum):
     DONE = "done"
 
 
+# In a job's result_meta while the speakers' stage of a new transcript is to run (stages
+# apart): the first speakers are the machine's, no correction; the webhook goes after them.
+SPEAKERS_FIRST = "speakers_first"
+
+
 def stage_of(status: str, stored: str | None) -> JobStage:
     """A job's stage: the one stored while a stage runs apart (speakers found again on a
     completed job), else the status's."""

@@ -12,17 +12,17 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from kazru_stt.db.models import Job, SegmentRow, utcnow
+from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import Conflict, KazruError
-from kazru_stt.domain.job_status import JobStage
+from kazru_stt.domain.job_status import SPEAKERS_FIRST, JobStage
 from kazru_stt.domain.transcript import Word, speaker_label, speaker_number
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.pipeline.transcribe import diarize_file, speaker_of_most
-from kazru_stt.services import corrections
+from kazru_stt.services import corrections, voices, webhooks
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import load_transcript, lock_completed, options_from_dict
@@ -76,9 +76,10 @@ def send(ctx: ServiceContext, job_id: str, actor_id: int | None) -> None:
         enqueue(job_id, actor_id)  # a lost message is re-sent by the sweep (resend_stale)
 
 
-def run(ctx: ServiceContext, job_id: str, actor_id: int | None) -> str:
+def run(ctx: ServiceContext, job_id: str, actor_id: int | None, worker_id: str = "") -> str:
     """The stage on a worker: "done", or "skipped" when there is nothing to do (already
-    done by another worker, or the job is gone)."""
+    done by another worker, or the job is gone). A new transcript's first speakers (stages
+    apart) are the machine's: no correction, and the job's webhook goes now."""
     with session_scope(ctx.db_url) as db:
         job = db.get(Job, job_id)
         if job is None or job.stage != JobStage.DIARIZATION or job.storage_key is None:
@@ -101,15 +102,26 @@ def run(ctx: ServiceContext, job_id: str, actor_id: int | None) -> str:
             # Against the passages as they are now: a person may have split or merged
             # some while the speakers were being found.
             found = [_speaker_over(words, r.start, r.end) or r.speaker for r in rows]
-            speakers = _keep_names(
-                [r.speaker for r in rows], found, [r.end - r.start for r in rows]
-            )
-            changed = corrections.set_speakers(db, locked, actor_id, speakers)
             meta = dict(locked.result_meta or {})
+            first = bool(meta.pop(SPEAKERS_FIRST, False))
+            if first:
+                changed = _first_speakers(db, job_id, rows, found, transcript)
+            else:
+                speakers = _keep_names(
+                    [r.speaker for r in rows], found, [r.end - r.start for r in rows]
+                )
+                changed = corrections.set_speakers(db, locked, actor_id, speakers)
             meta["warnings"] = transcript.warnings
+            meta["stages"] = [
+                *meta.get("stages", []),
+                {"stage": JobStage.DIARIZATION, "worker": worker_id},
+            ]
             locked.result_meta = meta
             locked.stage = None
-        log.info("job %s: speakers found again, %d passages changed", job_id, changed)
+            notify = first and locked.webhook_url is not None
+        if notify:
+            webhooks.schedule_safely(ctx, job_id)
+        log.info("job %s: speakers found, %d passages changed", job_id, changed)
         return "done"
     except Exception:
         with session_scope(ctx.db_url) as db:  # the transcript stays as it was
@@ -117,6 +129,16 @@ def run(ctx: ServiceContext, job_id: str, actor_id: int | None) -> str:
         raise
     finally:
         stop.set()
+
+
+def _first_speakers(db, job_id: str, rows, found: list[str | None], transcript) -> int:
+    """The speakers of a transcript recognised without them, as the machine found them, with
+    their voices and suggested names (as one stage would have given them)."""
+    for row, speaker in zip(rows, found, strict=True):
+        row.speaker = speaker
+    db.execute(delete(SpeakerRow).where(SpeakerRow.job_id == job_id))
+    db.add_all(voices.speaker_rows(db, job_id, transcript.speakers))
+    return sum(1 for s in found if s)
 
 
 def _beat(ctx: ServiceContext, job_id: str, stop: threading.Event) -> None:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 
 from sqlalchemy import delete, select, update
 
@@ -27,11 +28,11 @@ from kazru_stt.db.session import (
 )
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import CanceledError, KazruError
-from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.job_status import SPEAKERS_FIRST, JobStage, JobStatus
 from kazru_stt.domain.machine_text import machine_record
 from kazru_stt.domain.transcript import Transcript
 from kazru_stt.outages import retry_during_outage
-from kazru_stt.services import reuse, voices, webhooks
+from kazru_stt.services import rediarize, reuse, voices, webhooks
 from kazru_stt.services.context import ServiceContext
 from kazru_stt.services.jobs import options_from_dict
 from kazru_stt.storage import storage_down
@@ -137,9 +138,12 @@ def store_result(
     worker_id: str,
     transcript: Transcript,
     recipe: str | None = None,
+    speakers_next: bool = False,
 ) -> bool:
     """Replace the job's segments with the transcript and complete it, atomically;
-    `recipe`: what made its text (services/reuse), where another job may reuse it."""
+    `recipe`: what made its text (services/reuse), where another job may reuse it;
+    `speakers_next`: its speakers are a stage of their own, still to run (the text can be
+    read meanwhile)."""
     with session_scope(ctx.db_url) as db:
         done = rows_changed(
             db.execute(
@@ -153,12 +157,15 @@ def store_result(
                     error_code=None,
                     error_message=None,
                     recipe=recipe,
+                    stage=JobStage.DIARIZATION if speakers_next else None,
                     result_meta={
                         "duration": transcript.duration,
                         "engine": transcript.engine,
                         "model": transcript.model,
                         "languages": transcript.languages,
                         "warnings": transcript.warnings,
+                        "stages": [{"stage": JobStage.RECOGNITION, "worker": worker_id}],
+                        **({SPEAKERS_FIRST: True} if speakers_next else {}),
                     },
                 )
             )
@@ -251,6 +258,9 @@ def _process(
     storage_key = job.storage_key
     assert storage_key is not None  # a job's recording goes only once it has ended
     options = options_from_dict(job.options or {})
+    # Stages apart: recognition here; the speakers on a diarization worker, after.
+    speakers_next = options.diarize and ctx.settings.stages_apart
+    asked = replace(options, diarize=False) if speakers_next else options
     wanted = reuse.recipe(ctx.settings, options) if ctx.settings.reuse_transcripts else None
     try:
         source = reuse.find(ctx, job, wanted) if wanted else None
@@ -276,7 +286,7 @@ def _process(
                 what=f"job {job_id}: reading its recording",
                 give_up_after_s=OUTAGE_WAIT_S,
             )
-            transcript = transcriber(path, options, hb.on_progress)
+            transcript = transcriber(path, asked, hb.on_progress)
     except CanceledError:
         log.info("job %s stopped: canceled or taken over", job_id)
         return JobStatus.CANCELED, ""
@@ -290,14 +300,17 @@ def _process(
         # A fallback's text (another engine than asked) is not what the recipe names.
         made = wanted if transcript.engine == options.engine else None
         stored = retry_during_outage(
-            lambda: store_result(ctx, job_id, worker_id, transcript, made),
+            lambda: store_result(ctx, job_id, worker_id, transcript, made, speakers_next),
             is_outage=database_down,
             what=f"job {job_id}: storing the transcript",
             give_up_after_s=OUTAGE_WAIT_S,
         )
         if not stored:
             return JobStatus.CANCELED, ""
-        _notify(ctx, job)
+        if speakers_next:  # its webhook goes when the speakers are in
+            rediarize.send(ctx, job_id, None)
+        else:
+            _notify(ctx, job)
         return JobStatus.COMPLETED, ""
     failed = retry_during_outage(
         lambda: fail(ctx, job_id, worker_id, code, message),
@@ -313,7 +326,4 @@ def _process(
 
 def _notify(ctx: ServiceContext, job: Job) -> None:
     if job.webhook_url:
-        try:
-            webhooks.schedule(ctx, job.id)
-        except Exception:  # the job's own result is stored; a lost webhook must not undo it
-            log.exception("could not schedule the webhook of job %s", job.id)
+        webhooks.schedule_safely(ctx, job.id)

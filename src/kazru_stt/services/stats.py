@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from kazru_stt.db.models import Job, utcnow
 from kazru_stt.db.session import session_scope
-from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.job_status import JobStage, JobStatus
 from kazru_stt.services.context import ServiceContext
 
 
@@ -20,6 +20,20 @@ def jobs_by_status(ctx: ServiceContext) -> dict[str, int]:
     with session_scope(ctx.db_url) as db:
         counts = dict(db.execute(select(Job.status, func.count()).group_by(Job.status)).all())
     return {status: int(counts.get(status, 0)) for status in JobStatus.ALL}
+
+
+def jobs_by_stage(ctx: ServiceContext) -> dict[str, int]:
+    """Jobs whose work is in each stage: recognition (queued or running), diarization (a
+    speakers' stage queued or running)."""
+    with session_scope(ctx.db_url) as db:
+        recognition = db.scalar(
+            select(func.count()).where(Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING]))
+        )
+        diarization = db.scalar(select(func.count()).where(Job.stage == JobStage.DIARIZATION))
+    return {
+        JobStage.RECOGNITION: int(recognition or 0),
+        JobStage.DIARIZATION: int(diarization or 0),
+    }
 
 
 def oldest_queued_age_s(ctx: ServiceContext) -> float:

@@ -88,6 +88,15 @@ def schedule(ctx: ServiceContext, job_id: str) -> None:
     _wake.set()
 
 
+def schedule_safely(ctx: ServiceContext, job_id: str) -> None:
+    """`schedule`, where the job's own result is stored already: a lost webhook (logged)
+    must not undo it."""
+    try:
+        schedule(ctx, job_id)
+    except Exception:
+        log.exception("could not schedule the webhook of job %s", job_id)
+
+
 def _claim_due(ctx: ServiceContext) -> list[str]:
     """Take due deliveries; a `sending` one whose process died is taken again later."""
     now = utcnow()

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 from kazru_stt import idle_models
 from kazru_stt.db.models import Job, WorkerRow, utcnow
 from kazru_stt.db.session import rows_changed, session_scope
-from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.job_status import JobStage, JobStatus
 from kazru_stt.services.context import ServiceContext
 
 BEAT_S = 15.0
@@ -18,7 +18,15 @@ LIVE_WITHIN_S = 3 * BEAT_S
 FORGET_AFTER_S = 24 * 3600.0
 
 
-def beat(ctx: ServiceContext, worker_id: str) -> None:
+# What each `kazru worker --stages` runs, as the job's stages are named.
+STAGES_RUN = {
+    "asr": [JobStage.RECOGNITION],
+    "diarization": [JobStage.DIARIZATION],
+    "all": [JobStage.RECOGNITION, JobStage.DIARIZATION],
+}
+
+
+def beat(ctx: ServiceContext, worker_id: str, stages: str = "all") -> None:
     now = utcnow()
     models = idle_models.loaded()
     with session_scope(ctx.db_url) as db:
@@ -26,10 +34,12 @@ def beat(ctx: ServiceContext, worker_id: str) -> None:
             db.execute(
                 update(WorkerRow)
                 .where(WorkerRow.id == worker_id)
-                .values(seen_at=now, models=models)
+                .values(seen_at=now, models=models, stages=stages)
             )
         ):
-            db.add(WorkerRow(id=worker_id, started_at=now, seen_at=now, models=models))
+            db.add(
+                WorkerRow(id=worker_id, started_at=now, seen_at=now, models=models, stages=stages)
+            )
         db.execute(
             delete(WorkerRow).where(WorkerRow.seen_at < now - timedelta(seconds=FORGET_AFTER_S))
         )
@@ -57,8 +67,7 @@ def listing(ctx: ServiceContext) -> list[dict]:
     return [
         {
             "id": row.id,
-            # One kind of worker so far: every one recognises and finds speakers.
-            "stages": ["recognition", "diarization"],
+            "stages": STAGES_RUN.get(row.stages or "all", STAGES_RUN["all"]),
             "live": row.seen_at >= since,
             "started_at": row.started_at,
             "seen_at": row.seen_at,
@@ -67,6 +76,18 @@ def listing(ctx: ServiceContext) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def live_by_stage(ctx: ServiceContext) -> dict[str, int]:
+    """Live workers that run each stage (a worker of all stages counts for each)."""
+    since = utcnow() - timedelta(seconds=LIVE_WITHIN_S)
+    with session_scope(ctx.db_url) as db:
+        kinds = db.scalars(select(WorkerRow.stages).where(WorkerRow.seen_at >= since)).all()
+    counts = {JobStage.RECOGNITION.value: 0, JobStage.DIARIZATION.value: 0}
+    for kind in kinds:
+        for stage in STAGES_RUN.get(kind or "all", STAGES_RUN["all"]):
+            counts[stage] += 1
+    return counts
 
 
 def live_count(ctx: ServiceContext) -> int:

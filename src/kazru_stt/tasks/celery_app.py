@@ -10,9 +10,24 @@ from kombu.transport import TRANSPORT_ALIASES
 
 from kazru_stt.config import get_settings
 
-QUEUE = "kazru"
+QUEUE = "kazru"  # recognition; everything, unless KAZRU_STAGES_APART
+DIARIZE_QUEUE = "kazru.diarization"  # the speakers' stage, when stages run apart
 TRANSCRIBE_TASK = "kazru.transcribe"  # sent by name (runtime._enqueue), run by tasks.jobs
-DIARIZE_TASK = "kazru.diarize"  # speakers found again on a completed job (services/rediarize)
+DIARIZE_TASK = "kazru.diarize"  # a job's speakers' stage, or found again (services/rediarize)
+STAGES = ("asr", "diarization", "all")  # what `kazru worker --stages` takes
+
+
+def queues_of(stages: str, apart: bool) -> list[str]:
+    """The queues a worker of these stages takes its tasks from."""
+    if not apart:
+        return [QUEUE]
+    return {"asr": [QUEUE], "diarization": [DIARIZE_QUEUE], "all": [QUEUE, DIARIZE_QUEUE]}[stages]
+
+
+def diarize_queue() -> str:
+    return DIARIZE_QUEUE if get_settings().stages_apart else QUEUE
+
+
 TRANSPORT_ALIASES.setdefault("kazru-sqla", "kazru_stt.tasks.sqla_transport:Transport")
 TRANSPORT_ALIASES.setdefault("kazru-redis", "kazru_stt.tasks.redis_transport:Transport")
 

@@ -11,6 +11,7 @@ import threading
 from celery.signals import worker_ready, worker_shutdown
 
 from kazru_stt.config import get_settings
+from kazru_stt.tasks import runtime
 from kazru_stt.tasks.celery_app import DIARIZE_TASK, TRANSCRIBE_TASK, app
 from kazru_stt.tasks.periodic import run_periodic
 from kazru_stt.tasks.runtime import service_context, transcriber
@@ -32,7 +33,7 @@ def transcribe(job_id: str) -> str:
 def diarize(job_id: str, actor_id: int | None) -> str:
     from kazru_stt.services import rediarize
 
-    return rediarize.run(service_context(), job_id, actor_id)
+    return rediarize.run(service_context(), job_id, actor_id, WORKER_ID)
 
 
 @worker_ready.connect
@@ -47,7 +48,8 @@ def _start_periodic(**_kwargs) -> None:
 
         if removed := prune_cache(settings.resolved_s3_cache_dir):
             log.info("removed the cached recordings of %d stopped workers", removed)
-    whisper_model(settings)  # load the model now, not inside the first job
+    if runtime.worker_stages != "diarization":  # (that one never needs Whisper)
+        whisper_model(settings)  # load the model now, not inside the first job
     # Right away: recover what a crash left behind, then every few seconds.
     threading.Thread(
         target=run_periodic,

@@ -11,6 +11,7 @@ from functools import partial
 
 from kazru_stt.config import get_settings
 from kazru_stt.db.session import database_down, log_step_failure
+from kazru_stt.tasks import runtime
 from kazru_stt.tasks.runtime import service_context
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def run_periodic(stop: threading.Event, worker_id: str | None = None) -> None:
     while True:
         now = time.monotonic()
         if worker_id is not None:
-            if not _safely("worker beat", lambda: workers.beat(ctx, worker_id)):
+            if not _safely(
+                "worker beat", lambda: workers.beat(ctx, worker_id, runtime.worker_stages)
+            ):
                 database_down_at = now
             _safely("model unload", lambda: unload_idle_models(settings))
         if last_sweep is None or now - last_sweep >= settings.sweep_interval_s:

@@ -10,6 +10,9 @@ from kazru_stt.config import get_settings
 from kazru_stt.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
+# What this worker process runs (`kazru worker --stages`): a diarization-only worker loads no
+# Whisper model at start.
+worker_stages = "all"
 
 
 def _enqueue(job_id: str) -> None:
@@ -31,10 +34,10 @@ def _enqueue(job_id: str) -> None:
 
 def _enqueue_diarize(job_id: str, actor_id: int | None) -> None:
     """Send a speakers' stage; a lost one is re-sent by the sweep (its heartbeat stops)."""
-    from kazru_stt.tasks.celery_app import DIARIZE_TASK, app
+    from kazru_stt.tasks.celery_app import DIARIZE_TASK, app, diarize_queue
 
     try:
-        app.send_task(DIARIZE_TASK, args=[job_id, actor_id])
+        app.send_task(DIARIZE_TASK, args=[job_id, actor_id], queue=diarize_queue())
     except Exception:
         log.exception("job %s: speakers' stage not queued now, the sweep will re-send it", job_id)
 

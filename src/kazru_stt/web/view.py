@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from kazru_stt.config import Settings
 from kazru_stt.db.models import Job
 from kazru_stt.domain.engine_names import EngineName
+from kazru_stt.domain.job_status import stage_of
 from kazru_stt.domain.languages import DEFAULT_THIRD_LANGUAGES, KAZAKH, KAZAKH_RUSSIAN
 from kazru_stt.domain.search_text import marked
 from kazru_stt.domain.transcript import Transcript
@@ -63,6 +64,7 @@ def job_row(job: Job, emails: dict[int, str] | None = None, zone: str = "UTC") -
         "status": job.status,
         "status_label": status_label(job.status),  # an English msgid: templates translate
         "progress": job.progress,
+        "stage": stage_of(job.status, job.stage),
         "duration": clock(job.duration_s),
         "languages": meta.get("languages") or [],
         "created": job.created_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")

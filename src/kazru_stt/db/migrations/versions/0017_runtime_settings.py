@@ -1,5 +1,5 @@
 """settings an administrator changes while the service runs (services/runtime_settings);
-their history is the audit log's
+their history is the audit log's; the stages each worker runs (`kazru worker --stages`)
 
 Revision ID: 0017
 Revises: 0016
@@ -22,7 +22,10 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.Integer(), nullable=True),
     )
+    op.add_column("workers", sa.Column("stages", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("workers") as batch:
+        batch.drop_column("stages")
     op.drop_table("runtime_settings")

@@ -208,7 +208,17 @@
 
   // "Wrong number of speakers?": the speakers are found again on a worker (the text
   // stays); the page follows the job's stage and shows the result when it is there.
+  async function untilSpeakers() {
+    for (;;) {
+      await new Promise((done) => setTimeout(done, 1000));
+      if ((await api("GET", base)).stage === "done") break;
+    }
+    location.reload();  // the speakers' list, colours and passages all change
+  }
+
   function rediarize() {
+    // Text first, speakers after (stages apart): the page follows until they are in.
+    if (document.getElementById("speakers-pending")) untilSpeakers().catch(() => {});
     const form = document.getElementById("rediarize-form");
     if (!form) return;
     const status = document.getElementById("rediarize-status");
@@ -220,11 +230,7 @@
       try {
         await api("POST", `${base}/diarize`, count ? { num_speakers: parseInt(count, 10) } : {});
         status.textContent = t("finding_speakers");
-        for (;;) {
-          await new Promise((done) => setTimeout(done, 1000));
-          if ((await api("GET", base)).stage === "done") break;
-        }
-        location.reload();  // the speakers' list, colours and passages all change
+        await untilSpeakers();
       } catch (error) {
         status.textContent = error.message;
         button.disabled = false;
