@@ -4,7 +4,10 @@ processing, HPA scale-down behaviour), with per-job processing times measured on
 machine (build/bench/worker_times.json from benchmarks/worker_throughput.py: the real-time
 factor of one worker with two cores). Prints, for a few settings, the wait before a job
 starts (percentiles), when results are ready, and the worker-minutes paid for, so an operator
-can choose.
+can choose. Then one kind of worker (recognition and speakers in one job) beside a worker
+kind per stage (KAZRU_STAGES_APART: deploy/k8s/worker.yaml and diarizer.yaml, each scaled on
+its own queue): worker-hours and resident memory-hours per day, the wait for the text and
+for the speakers, on the same days.
 
 The day (Asia/Almaty working hours): a quiet night; a morning peak of court hearings that
 end in bursts (several recordings uploaded together when a session closes); steady calls and
@@ -102,6 +105,67 @@ class Result:
     peak: int = 0
 
 
+class Pool:
+    """One Deployment of workers under the autoscaling rule, with its own FIFO queue; a
+    job costs `cost(job)` seconds of a worker. `done` collects (job, finish time)."""
+
+    def __init__(self, rule: Rule, cost, startup_s: float):
+        self.rule, self.cost, self.startup_s = rule, cost, startup_s
+        self.queue: list[tuple[int, float]] = []  # (job, queued at)
+        self.workers = [Worker(ready_at=0.0) for _ in range(rule.min_replicas)]
+        self.history: list[tuple[float, int]] = []  # (time, desired): the scale-down window
+        self.last_active = self.last_down = -1e18
+        self.res = Result()
+        self.done: list[tuple[int, float]] = []
+
+    @property
+    def active(self) -> bool:
+        return bool(self.queue) or any(w.job is not None for w in self.workers)
+
+    def tick(self, t: float, counted: bool) -> None:
+        rule, res = self.rule, self.res
+        for w in self.workers:
+            if w.job is not None and w.busy_until <= t:
+                w.job = None
+        for w in self.workers:
+            if w.job is None and w.ready_at <= t and self.queue:
+                j, queued_at = self.queue.pop(0)
+                start = max(t, w.ready_at)
+                w.job, w.busy_until = j, start + self.cost(j)
+                res.waits.append(start - queued_at)
+                self.done.append((j, w.busy_until))
+        busy = sum(1 for w in self.workers if w.job is not None)
+        # The rule: the larger of the two triggers' wishes.
+        desired = max(math.ceil(len(self.queue) / rule.list_length), busy)
+        if self.queue or busy:
+            self.last_active = t
+        if desired == 0 and self.workers and t - self.last_active < rule.cooldown_s:
+            desired = 1  # KEDA still active: the HPA's floor is one replica
+        desired = min(rule.max_replicas, max(rule.min_replicas, desired))
+        self.history.append((t, desired))
+        self.history = [(ht, d) for (ht, d) in self.history if ht >= t - rule.scale_down_window_s]
+        window = [d for (_, d) in self.history]
+        if desired > len(self.workers):  # scale up at once; a new pod starts, loads models
+            self.workers += [
+                Worker(ready_at=t + self.startup_s) for _ in range(desired - len(self.workers))
+            ]
+        else:
+            target = max(window) if window else desired
+            if desired == 0 and t - self.last_active >= rule.cooldown_s:
+                target = 0  # KEDA deactivates: straight to zero
+            if target < len(self.workers) and (t - self.last_down >= 60 or target == 0):
+                idle = [w for w in self.workers if w.job is None]
+                drop = len(self.workers) - target
+                if target > 0:
+                    drop = min(drop, rule.scale_down_pods_per_min)
+                for w in idle[:drop]:
+                    self.workers.remove(w)
+                self.last_down = t
+        res.peak = max(res.peak, len(self.workers))
+        if counted:
+            res.worker_s += len(self.workers) * TICK_S
+
+
 def simulate(
     rule: Rule,
     jobs: list[tuple[float, float]],
@@ -110,64 +174,81 @@ def simulate(
     horizon: float,
 ) -> Result:
     """Worker time is counted over [0, horizon) (whole days); waits over every job."""
-    res = Result()
-    queue: list[int] = []  # job indices waiting, FIFO
-    workers: list[Worker] = []
-    history: list[tuple[float, int]] = []  # (time, desired) for the scale-down window
-    last_active = -1e18
+    pool = Pool(rule, lambda j: cost[0] + jobs[j][1] * cost[1], startup_s)
     end = jobs[-1][0] + 6 * 3600
     t, nxt = 0.0, 0
-    started_at: dict[int, float] = {}
-    for _ in range(rule.min_replicas):
-        workers.append(Worker(ready_at=0.0))
-    last_down = -1e18
-    while t < end or queue or any(w.job is not None for w in workers):
-        # Arrivals up to now.
+    while t < end or pool.active:
         while nxt < len(jobs) and jobs[nxt][0] <= t:
-            queue.append(nxt)
+            pool.queue.append((nxt, jobs[nxt][0]))
             nxt += 1
-        # Finished jobs free their worker; ready idle workers take work (FIFO).
-        for w in workers:
-            if w.job is not None and w.busy_until <= t:
-                w.job = None
-        for w in workers:
-            if w.job is None and w.ready_at <= t and queue:
-                j = queue.pop(0)
-                start = max(t, w.ready_at)
-                started_at[j] = start
-                w.job, w.busy_until = j, start + cost[0] + jobs[j][1] * cost[1]
-                res.waits.append(start - jobs[j][0])
-                res.turnaround_over_audio.append((w.busy_until - jobs[j][0]) / jobs[j][1])
-        busy = sum(1 for w in workers if w.job is not None)
-        # The rule: the larger of the two triggers' wishes.
-        desired = max(math.ceil(len(queue) / rule.list_length), busy)
-        if queue or busy:
-            last_active = t
-        if desired == 0 and workers and t - last_active < rule.cooldown_s:
-            desired = 1  # KEDA still active: the HPA's floor is one replica
-        desired = min(rule.max_replicas, max(rule.min_replicas, desired))
-        history.append((t, desired))
-        window = [d for (ht, d) in history if ht >= t - rule.scale_down_window_s]
-        history = [(ht, d) for (ht, d) in history if ht >= t - rule.scale_down_window_s]
-        if desired > len(workers):  # scale up at once; a new pod starts and loads the model
-            workers += [Worker(ready_at=t + startup_s) for _ in range(desired - len(workers))]
-        else:
-            target = max(window) if window else desired
-            if desired == 0 and t - last_active >= rule.cooldown_s:
-                target = 0  # KEDA deactivates: straight to zero
-            if target < len(workers) and (t - last_down >= 60 or target == 0):
-                idle = [w for w in workers if w.job is None]
-                drop = len(workers) - target
-                if target > 0:
-                    drop = min(drop, rule.scale_down_pods_per_min)
-                for w in idle[:drop]:
-                    workers.remove(w)
-                last_down = t
-        res.peak = max(res.peak, len(workers))
-        if t < horizon:
-            res.worker_s += len(workers) * TICK_S
+        pool.tick(t, t < horizon)
         t += TICK_S
-    return res
+    pool.res.turnaround_over_audio = [(f - jobs[j][0]) / jobs[j][1] for j, f in pool.done]
+    return pool.res
+
+
+# Diarization's share of a diarized job's time (the held-out calls and recordings, README
+# "Speakers": 13.5 %), and which recordings ask for speakers: hearings and interviews (10 min
+# and longer) do, short calls mostly come as stereo (one party a channel) and do not.
+DIARIZATION_SHARE = 0.135
+DIARIZED_FROM_S = 600.0
+# Resident memory of a worker after one two-speaker job on this 2-core machine, in GB: each
+# stage's worker as tests/test_stages.py prints them, the one-kind worker (both model
+# families) as an embedded `kazru serve` worker read the same way (/proc/PID/status VmRSS).
+RSS_GB = {"one kind": 1.11, "recognition": 0.49, "diarization": 0.94}
+
+
+def stages_compared(jobs, per_job: float, rtf: float, startup_s: float, horizon: float) -> None:
+    rule = RULES[0]
+    diarized = [audio >= DIARIZED_FROM_S for _, audio in jobs]
+
+    def whole(j: int) -> float:
+        t = per_job + jobs[j][1] * rtf
+        return t / (1 - DIARIZATION_SHARE) if diarized[j] else t
+
+    def speakers(j: int) -> float:
+        return whole(j) * DIARIZATION_SHARE
+
+    one = Pool(rule, whole, startup_s)
+    asr = Pool(rule, lambda j: per_job + jobs[j][1] * rtf, startup_s)
+    spk = Pool(rule, speakers, startup_s / 2)  # (no Whisper to load)
+    end = jobs[-1][0] + 6 * 3600
+    t, nxt = 0.0, 0
+    while t < end or one.active or asr.active or spk.active:
+        while nxt < len(jobs) and jobs[nxt][0] <= t:
+            one.queue.append((nxt, jobs[nxt][0]))
+            asr.queue.append((nxt, jobs[nxt][0]))
+            nxt += 1
+        # A diarized job's recognition, once finished, queues its speakers' stage.
+        finished = sorted((f, j) for j, f in asr.done if f <= t)
+        asr.done = [(j, f) for j, f in asr.done if f > t]
+        spk.queue += [(j, f) for f, j in finished if diarized[j]]
+        for pool in (one, asr, spk):
+            pool.tick(t, t < horizon)
+        t += TICK_S
+    days = horizon / 86400
+    text_wait = asr.res.waits
+    print(
+        f"\n{'one kind or a kind per stage (as shipped rule)':<46} {'worker-h/day':>12} "
+        f"{'GB-h/day':>9} {'text wait p90':>13} {'max':>7}"
+    )
+    one_h = one.res.worker_s / 3600 / days
+    print(
+        f"{'one kind (recognition + speakers)':<46} {one_h:>12.1f} "
+        f"{one_h * RSS_GB['one kind']:>9.1f} {pct(one.res.waits, 90):>12.0f}s "
+        f"{max(one.res.waits):>6.0f}s"
+    )
+    asr_h, spk_h = asr.res.worker_s / 3600 / days, spk.res.worker_s / 3600 / days
+    gb_h = asr_h * RSS_GB["recognition"] + spk_h * RSS_GB["diarization"]
+    print(
+        f"{'a kind per stage':<46} {asr_h + spk_h:>12.1f} {gb_h:>9.1f} "
+        f"{pct(text_wait, 90):>12.0f}s {max(text_wait):>6.0f}s"
+    )
+    print(
+        f"  recognition {asr_h:.1f} worker-h/day (peak {asr.res.peak}), speakers {spk_h:.1f} "
+        f"(peak {spk.res.peak}); the speakers' stage waited p90 {pct(spk.res.waits, 90):.0f} s "
+        f"after the text; {sum(diarized)} of {len(jobs)} recordings diarized"
+    )
 
 
 def pct(values: list[float], p: float) -> float:
@@ -227,6 +308,7 @@ def main() -> None:
         )
     busy_h = sum(per_job + j[1] * rtf for j in jobs) / 3600 / args.days
     print(f"\nbusy worker-hours per day (the floor): {busy_h:.1f}")
+    stages_compared(jobs, per_job, rtf, startup, args.days * 86400.0)
 
 
 if __name__ == "__main__":
