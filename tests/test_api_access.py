@@ -51,6 +51,7 @@ def _fill(path: str, job_id: str) -> str:
         "link_id": "1",
         "workspace_id": "1",
         "name": "languages",
+        "number": "1",
     }
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
 

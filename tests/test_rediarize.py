@@ -104,3 +104,28 @@ def test_the_editor_offers_it(service, browser, eval_dir, tmp_path):  # noqa: F8
     page.locator(".speakers li").first.wait_for(timeout=120_000)  # the page reloads then
     assert page.locator(".speakers li").count() == 3
     visit.close()
+
+
+def test_recognised_again_in_another_language_keeps_the_old_transcript_as_a_version(
+    service, eval_dir
+):
+    """Recognition again (here: the language forced to Kazakh) makes a new transcript; the
+    one before, with a person's correction, stays readable as version 1."""
+    job = service.wait(service.upload(eval_dir / "ru" / "vosk_commands.wav", language="ru")["id"])
+    job_id = job["id"]
+    with service.client() as c:
+        fixed = c.patch(f"/api/v1/transcriptions/{job_id}/segments/0", json={"text": "Правка"})
+        assert fixed.status_code == 200
+        asked = c.post(f"/api/v1/transcriptions/{job_id}/recognize", json={"language": "kk"})
+        assert asked.status_code == 202, asked.text
+        assert asked.json()["status"] == "queued"
+        done = service.wait(job_id)
+        assert done["status"] == "completed" and done["options"]["language"] == "kk"
+        assert {s["language"] for s in done["result"]["segments"]} == {"kk"}
+        assert c.get(f"/api/v1/transcriptions/{job_id}/history").json()["items"] == []
+        listed = c.get(f"/api/v1/transcriptions/{job_id}/versions").json()["items"]
+        assert [(v["number"], v["language"]) for v in listed] == [(1, "ru")]
+        old = c.get(f"/api/v1/transcriptions/{job_id}/versions/1").json()
+        assert old["transcript"]["segments"][0]["text"] == "Правка"
+        assert {s["language"] for s in old["transcript"]["segments"]} == {"ru"}
+        assert c.get(f"/api/v1/transcriptions/{job_id}/versions/2").status_code == 404

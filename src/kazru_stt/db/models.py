@@ -371,6 +371,24 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column()
 
 
+class TranscriptVersion(Base):
+    """A job's transcript as it was (corrections included) before it was recognised again
+    with another engine, model or language (services/versions): readable, never changed."""
+
+    __tablename__ = "transcript_versions"
+    __table_args__ = (UniqueConstraint("job_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(255))
+    options: Mapped[dict[str, Any]] = mapped_column()
+    transcript: Mapped[dict[str, Any]] = mapped_column()
+
+
 class RuntimeSetting(Base):
     """A setting an administrator changed while the service runs (services/runtime_settings),
     as the environment would spell it. Its history is in the audit log."""

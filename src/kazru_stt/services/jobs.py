@@ -31,7 +31,7 @@ from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import Conflict, MediaError, NotFound
-from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.job_status import JobStage, JobStatus
 from kazru_stt.domain.languages import KAZAKH_RUSSIAN
 from kazru_stt.domain.text_safety import clean_name
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
@@ -155,6 +155,20 @@ def lock_completed(db: Session, job_id: str, doing: str) -> Job:
         raise NotFound(f"transcription {job_id} not found")
     if row.status != JobStatus.COMPLETED:
         raise Conflict(f"only a completed transcript can be {doing}", code=ErrorCode.NOT_READY)
+    return row
+
+
+def lock_with_recording(db: Session, job_id: str, doing: str, cannot: str) -> Job:
+    """`lock_completed`, for work that reads the recording again: refused when retention
+    deleted it (`cannot`: what can then not be done) or while its speakers are being found."""
+    row = lock_completed(db, job_id, doing)
+    if row.storage_key is None:
+        raise Conflict(
+            f"the recording was deleted after its retention period: {cannot}",
+            code=ErrorCode.AUDIO_DELETED,
+        )
+    if row.stage == JobStage.DIARIZATION:
+        raise Conflict("its speakers are being found already", code=ErrorCode.CONFLICT)
     return row
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from kazru_stt.db.models import Job, SegmentRow, SpeakerRow, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.error_codes import ErrorCode
-from kazru_stt.domain.errors import Conflict, KazruError
+from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import SPEAKERS_FIRST, JobStage
 from kazru_stt.domain.transcript import Word, speaker_label, speaker_number
 from kazru_stt.pipeline.options import TranscribeOptions
@@ -25,7 +25,12 @@ from kazru_stt.pipeline.transcribe import diarize_file, speaker_of_most
 from kazru_stt.services import corrections, voices, webhooks
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.context import ServiceContext
-from kazru_stt.services.jobs import load_transcript, lock_completed, options_from_dict
+from kazru_stt.services.jobs import (
+    load_transcript,
+    lock_completed,
+    lock_with_recording,
+    options_from_dict,
+)
 
 log = logging.getLogger(__name__)
 BEAT_S = 10.0  # the running stage's heartbeat (the sweep's `heartbeat_stale_s` is longer)
@@ -46,15 +51,7 @@ def request(
     if min_speakers and max_speakers and min_speakers > max_speakers:
         raise KazruError("min_speakers is more than max_speakers", code=ErrorCode.INVALID_OPTION)
     with session_scope(ctx.db_url) as db:
-        locked = lock_completed(db, job.id, "diarized")
-        if locked.storage_key is None:
-            raise Conflict(
-                "the recording was deleted after its retention period: speakers cannot be "
-                "found again",
-                code=ErrorCode.AUDIO_DELETED,
-            )
-        if locked.stage == JobStage.DIARIZATION:
-            raise Conflict("its speakers are being found already", code=ErrorCode.CONFLICT)
+        locked = lock_with_recording(db, job.id, "diarized", "speakers cannot be found again")
         locked.options = {
             **(locked.options or {}),
             "diarize": True,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +47,7 @@ from kazru_stt.services import (
     accounts,
     job_export,
     queue_estimate,
+    versions,
     vocabulary,
     webhook_targets,
     workspaces,
@@ -55,6 +56,7 @@ from kazru_stt.services import jobs as job_service
 from kazru_stt.services.accounts import Caller
 from kazru_stt.services.job_access import load_job
 from kazru_stt.services.job_request import JobRequest
+from kazru_stt.services.jobs import options_from_dict
 
 router = APIRouter(prefix="/api/v1/transcriptions", tags=["transcriptions"])
 StatusFilter = Literal[JobStatus.ALL]  # type: ignore[valid-type]
@@ -85,6 +87,15 @@ class UploadFields(InputModel):
     workspace_id: int | None = Field(
         None, ge=1, description="file it in this workspace (GET /api/v1/workspaces)"
     )
+
+
+class RecognizeAgain(InputModel):
+    engine: str | None = Field(None, max_length=16, description="default: as before")
+    model: str | None = Field(
+        None, max_length=64, description="default: as before (if the engine is the same)"
+    )
+    language: str | None = Field(None, max_length=8, description="default: as before")
+    languages: str | None = Field(None, max_length=64, description="default: as before")
 
 
 async def build_options(ctx, caller: Caller, request: JobRequest) -> TranscribeOptions:
@@ -191,6 +202,53 @@ def file_transcription(
         job = load_job(ctx, caller, job.id, JobAction.MANAGE)
     row, labels = job_service.file_job(ctx, caller, job, changes, address)
     return JobOut.of(row, tags=labels)
+
+
+@router.post(
+    "/{job_id}/recognize",
+    status_code=202,
+    response_model=JobOut,
+    summary="Recognise the recording again (another engine, model or language); the "
+    "transcript as it is becomes a version",
+)
+async def recognize_again(
+    job: JobToEdit, body: RecognizeAgain, ctx: ContextDep, caller: CallerDep, address: AddressDep
+) -> JobOut:
+    """The job is queued again; `GET .../versions` lists the transcripts it had."""
+    before = options_from_dict(job.options or {})
+    engine = body.engine or before.engine
+    same_engine = engine == before.engine
+    options = await build_options(
+        ctx,
+        caller,
+        JobRequest(
+            language=body.language or before.language,
+            languages=body.languages or ",".join(before.languages),
+            engine=engine,
+            model=body.model or (before.model if same_engine else None),
+            diarize=before.diarize,
+            num_speakers=before.num_speakers,
+            min_speakers=before.min_speakers,
+            max_speakers=before.max_speakers,
+        ),
+    )
+    options.max_duration_s = before.max_duration_s
+    queued, _number = await run_in_threadpool(
+        versions.recognize_again, ctx, caller, job, options, address
+    )
+    return JobOut.of(queued)
+
+
+@router.get("/{job_id}/versions", summary="The transcripts a job had before it was recognised")
+def list_versions(job: JobToRead, ctx: ContextDep) -> dict:
+    return {"items": versions.listing(ctx, job)}
+
+
+@router.get("/{job_id}/versions/{number}", summary="One earlier transcript, as it was")
+def read_version(
+    job: JobToRead, ctx: ContextDep, number: Annotated[int, Path(ge=1, le=1_000_000)]
+) -> dict:
+    return versions.read(ctx, job, number)
 
 
 @router.get(
