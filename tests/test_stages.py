@@ -79,6 +79,9 @@ def test_stages_apart_on_workers_of_their_own(cluster, eval_dir, tmp_path):
         export = c.get(f"/api/v1/transcriptions/{job_id}/export", params={"format": "txt"})
         assert export.status_code == 200 and export.text.strip()
     assert [s["stage"] for s in text_only["stages_run"]] == ["recognition"]
+    with svc.client() as c, c.stream("GET", f"/api/v1/transcriptions/{job_id}/events") as events:
+        first = next(line for line in events.iter_lines() if line.startswith("data:"))
+        assert '"status": "completed", "stage": "diarization"' in first  # not the end yet
 
     diarizer = svc.start_worker("--stages", "diarization")
     done = _poll(svc, job_id, lambda j: j["stage"] == "done")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
-State = tuple[str, int, str | None]  # status, progress, error code
+State = tuple[str, int, str | None, str]  # status, progress, error code, stage
 
 
 class JobWatcher:

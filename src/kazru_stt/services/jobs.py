@@ -31,7 +31,7 @@ from kazru_stt.db.session import rows_changed, session_scope
 from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import Conflict, MediaError, NotFound
-from kazru_stt.domain.job_status import JobStage, JobStatus
+from kazru_stt.domain.job_status import JobStage, JobStatus, stage_of
 from kazru_stt.domain.languages import KAZAKH_RUSSIAN
 from kazru_stt.domain.text_safety import clean_name
 from kazru_stt.domain.transcript import Segment, Speaker, Transcript, Word
@@ -256,13 +256,17 @@ def file_job(
         return row, tags.tags_of(db, [row.id])[row.id]
 
 
-def job_states(ctx: ServiceContext, job_ids: list[str]) -> dict[str, tuple[str, int, str | None]]:
-    """Status, progress and error code of many jobs in one query (event streams)."""
+def job_states(
+    ctx: ServiceContext, job_ids: list[str]
+) -> dict[str, tuple[str, int, str | None, str]]:
+    """Status, progress, error code and stage of many jobs in one query (event streams)."""
     with session_scope(ctx.db_url) as db:
         rows = db.execute(
-            select(Job.id, Job.status, Job.progress, Job.error_code).where(Job.id.in_(job_ids))
+            select(Job.id, Job.status, Job.progress, Job.error_code, Job.stage).where(
+                Job.id.in_(job_ids)
+            )
         ).all()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return {r[0]: (r[1], r[2], r[3], stage_of(r[1], r[4]).value) for r in rows}
 
 
 def load_transcript(ctx: ServiceContext, job: Job) -> Transcript:

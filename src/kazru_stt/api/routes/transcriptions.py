@@ -37,7 +37,7 @@ from kazru_stt.api.routes.models import job_model
 from kazru_stt.api.schemas import InputModel, JobFiling, JobOut, JobPage
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError, TooManyRequests
-from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.job_status import JobStage, JobStatus, stage_of
 from kazru_stt.domain.workspace_roles import JobAction
 from kazru_stt.exporters import get_format
 from kazru_stt.exporters.paper import Paper, paper_for_locale
@@ -365,16 +365,21 @@ async def transcription_events(
         )
     watcher = request.app.state.job_watcher
     job_id = job.id
-    first = (job.status, job.progress, job.error_code)
+    first = (job.status, job.progress, job.error_code, stage_of(job.status, job.stage))
 
     def event(name: str, state) -> str:
-        status, progress, error = state
-        payload = json.dumps({"id": job_id, "status": status, "progress": progress, "error": error})
+        status, progress, error, stage = state
+        payload = json.dumps(
+            {"id": job_id, "status": status, "stage": stage, "progress": progress, "error": error}
+        )
         return f"event: {name}\ndata: {payload}\n\n"
+
+    def final(state) -> bool:  # (a completed job's speakers may still be on their way)
+        return state[0] in JobStatus.TERMINAL and state[3] == JobStage.DONE
 
     async def stream():
         yield event("status", first)
-        if first[0] in JobStatus.TERMINAL:
+        if final(first):
             return
         started = time.monotonic()
         last, ends_at, quiet_since = first, started + s.sse_max_lifetime_s, started
@@ -387,7 +392,7 @@ async def transcription_events(
                 if state != last:
                     yield event("status", state)
                     last, quiet_since = state, now
-                    if state[0] in JobStatus.TERMINAL:
+                    if final(state):
                         return
                 elif now - quiet_since > SSE_KEEPALIVE_S:
                     yield ": keep-alive\n\n"  # finds clients that left
