@@ -118,7 +118,7 @@ def _set_sequences(target: Engine, tables: list[Table]) -> None:
                 text(
                     "SELECT setval(pg_get_serial_sequence(:t, :c), "
                     f'(SELECT COALESCE(MAX("{keys[0].name}"), 0) + 1 FROM "{table.name}"), false)'
-                    f" WHERE pg_get_serial_sequence(:t, :c) IS NOT NULL"
+                    " WHERE pg_get_serial_sequence(:t, :c) IS NOT NULL"
                 ),
                 {"t": table.name, "c": keys[0].name},
             )

@@ -67,7 +67,8 @@ def recipe(settings: Settings, options: TranscribeOptions) -> str | None:
 
 
 def find(ctx: ServiceContext, job: Job, wanted: str) -> Job | None:
-    """The newest completed job of the same owner or workspace with this audio and recipe."""
+    """The newest completed job of the same owner or workspace with this audio and recipe,
+    whole (its speakers found, where they were asked for)."""
     if not job.sha256:
         return None
     same_people = [Job.owner_id == job.owner_id]
@@ -80,6 +81,7 @@ def find(ctx: ServiceContext, job: Job, wanted: str) -> Job | None:
                 Job.sha256 == job.sha256,
                 Job.recipe == wanted,
                 Job.status == JobStatus.COMPLETED,
+                Job.stage.is_(None),  # not while its speakers are being found
                 Job.id != job.id,
                 or_(*same_people),
             )
