@@ -125,11 +125,11 @@ class Service:
         self.logs = data_dir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
-    def _popen(self, args: list[str], log_name: str) -> subprocess.Popen:
+    def _popen(self, args: list[str], log_name: str, **env: str) -> subprocess.Popen:
         log = (self.logs / log_name).open("ab")
         return subprocess.Popen(
             [sys.executable, "-m", "kazru_stt.cli.main", *args],
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -156,9 +156,31 @@ class Service:
             time.sleep(0.3)
         raise RuntimeError(f"service not ready in {timeout} s: {self.read_logs()}")
 
-    def start_worker(self, *args: str) -> subprocess.Popen:
-        """`kazru worker` with `args` (`--stages diarization`, say)."""
-        proc = self._popen(["worker", *args], f"worker-{len(self.workers)}.log")
+    def start_replica(self, timeout: float = 90.0) -> str:
+        """Another API process (`kazru serve --workers 0`) on the same settings; its URL.
+        Scaled-out backends only: an embedded queue is one machine's."""
+        port = free_port()
+        proc = self._popen(
+            ["serve", "--port", str(port), "--workers", "0"], f"replica-{len(self.workers)}.log"
+        )
+        self.workers.append(proc)  # stopped with the rest
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"replica exited: {self.read_logs()}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    return url
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"replica not ready in {timeout} s: {self.read_logs()}")
+
+    def start_worker(self, *args: str, **env: str) -> subprocess.Popen:
+        """`kazru worker` with `args` (`--stages diarization`, say) and `env` of its own
+        (`KAZRU_METRICS_PORT`, say)."""
+        proc = self._popen(["worker", *args], f"worker-{len(self.workers)}.log", **env)
         self.workers.append(proc)
         return proc
 

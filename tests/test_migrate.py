@@ -4,6 +4,7 @@ corrections, search and recordings."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -34,6 +35,13 @@ def _rows(report: str) -> dict[str, tuple[int, int, int]]:
     return rows
 
 
+def _files(report: str) -> tuple[int, int, int]:
+    """The report's recordings: (named, already there, copied)."""
+    found = re.search(r"(\d+) named, (\d+) already there and checked, (\d+) copied", report)
+    assert found, report
+    return tuple(int(n) for n in found.groups())
+
+
 def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, tmp_path):
     need_servers(postgres=True)
     from tests.s3_server import start_s3
@@ -50,6 +58,18 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
                 f"/api/v1/transcriptions/{job['id']}/segments/0", json={"text": "Правка суда"}
             )
             assert r.status_code == 200, r.text
+            assert c.post(f"/api/v1/transcriptions/{job['id']}/review").status_code == 200
+            exported = {
+                fmt: c.get(
+                    f"/api/v1/transcriptions/{job['id']}/export", params={"format": fmt}
+                ).content
+                for fmt in ("txt", "srt", "json")
+            }
+            # A job in another state: canceled (queued or running when asked; a recording of
+            # its own and long enough, or it would be reused, or done, before the cancel).
+            other = old.upload(eval_dir / "mixed_kk_ru.wav", key=key)["id"]
+            assert c.post(f"/api/v1/transcriptions/{other}/cancel").status_code == 200
+        assert old.wait(other)["status"] == "canceled"
     finally:
         old.stop()
 
@@ -75,7 +95,8 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
         assert "complete: start the service with" in moved.stdout
         counts = _rows(moved.stdout)
         assert all(source == target_rows for source, target_rows, _ in counts.values()), counts
-        assert "1 copied and checked" in moved.stdout
+        named, present, copied = _files(moved.stdout)
+        assert named >= 1 and (present, copied) == (0, named)
 
         # An interruption: a table and the file only partly there. A second run copies what
         # is missing, and only that.
@@ -83,13 +104,13 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
 
         with psycopg.connect(to, autocommit=True) as conn:
             conn.execute("DELETE FROM transcript_edits")
-        for obj in client.list_objects_v2(Bucket=s3.bucket)["Contents"]:
-            client.delete_object(Bucket=s3.bucket, Key=obj["Key"])
+        first = client.list_objects_v2(Bucket=s3.bucket)["Contents"][0]
+        client.delete_object(Bucket=s3.bucket, Key=first["Key"])
         again = _migrate(env, "--to", to, "--storage", storage)
         assert again.returncode == 0, again.stdout + again.stderr
         counts = _rows(again.stdout)
         assert counts["transcript_edits"][2] == 1 and counts["jobs"][2] == 0
-        assert "1 copied and checked" in again.stdout
+        assert _files(again.stdout) == (named, named - 1, 1)
 
         new = Service(
             tmp_path / "new",
@@ -104,6 +125,15 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
                 moved_job = c.get(f"/api/v1/transcriptions/{job['id']}").json()
                 assert moved_job["status"] == "completed"
                 assert moved_job["result"]["segments"][0]["text"] == "Правка суда"
+                assert moved_job["reviewed_at"] is not None
+                assert c.get(f"/api/v1/transcriptions/{other}").json()["status"] == "canceled"
+                for fmt, before in exported.items():  # none of these has a generation time
+                    after = c.get(
+                        f"/api/v1/transcriptions/{job['id']}/export", params={"format": fmt}
+                    )
+                    assert after.content == before, fmt
+                history = c.get(f"/api/v1/transcriptions/{job['id']}/history").json()
+                assert [h["action"] for h in history["items"]] == ["text"]
                 audio = c.get(f"/api/v1/transcriptions/{job['id']}/audio")
                 assert audio.status_code == 200 and audio.content == clip.read_bytes()
                 hits = c.get("/api/v1/search", params={"q": "правка"}).json()["hits"]

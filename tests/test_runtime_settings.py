@@ -1,6 +1,7 @@
-"""Settings changed while the service runs reach its processes within seconds: one changed
-through the API and one from `kazru config set` in a third process reach the API (the next
-upload's options) and the worker (the next job's text), without a restart."""
+"""Settings changed while the service runs reach its processes within seconds, on the
+scaled-out mode (PostgreSQL, Redis): one changed through the API and one from
+`kazru config set` in another process reach both API replicas (the next upload's options)
+and the worker (the next job's text), without a restart, and are in the audit trail."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import subprocess
 import sys
 import time
 
+import httpx
+
 from kazru_stt.services.settings_in_effect import REFRESH_S
-from tests.service_harness import Backend, Service
+from tests.service_harness import Backend, Service, need_servers
 
 
 def _config(svc: Service, *args: str) -> str:
@@ -24,12 +27,16 @@ def _config(svc: Service, *args: str) -> str:
     return done.stdout
 
 
-def test_a_setting_changed_at_run_time_reaches_the_api_and_the_worker(
+def test_a_setting_changed_at_run_time_reaches_every_replica_and_the_worker(
     model_cache, eval_dir, tmp_path
 ):
-    svc = Service(tmp_path / "svc", model_cache, Backend.embedded())
-    svc.start(embedded_workers=1)
+    need_servers(postgres=True, redis=True)
+    backend = Backend.scaled()
+    svc = Service(tmp_path / "svc", model_cache, backend)
     try:
+        svc.start(embedded_workers=0)
+        svc.start_worker()
+        second = svc.start_replica()
         user = svc.add_user("clerk@court.kz")
         with svc.client(user) as c:  # not an administrator's page
             assert c.get("/api/v1/admin/settings").status_code == 404
@@ -46,12 +53,27 @@ def test_a_setting_changed_at_run_time_reaches_the_api_and_the_worker(
             svc, "set", "third_language_action", "mark"
         )
         time.sleep(2 * REFRESH_S + 1)  # every process has read the table since
-        job = svc.wait(svc.upload(eval_dir / "en" / "jfk.flac", key=user)["id"])
-        assert job["options"]["diarize"] is True  # the API's default now
-        segments = job["result"]["segments"]
-        assert segments and {s["language"] for s in segments} == {"other"}  # the worker's
+        jfk = eval_dir / "en" / "jfk.flac"
+        for url in (svc.url, second):
+            headers = {"Authorization": f"Bearer {user}"}
+            with httpx.Client(base_url=url, headers=headers, timeout=60) as c, jfk.open("rb") as f:
+                r = c.post("/api/v1/transcriptions", files={"file": (jfk.name, f)})
+            assert r.status_code == 202, r.text
+            assert r.json()["options"]["diarize"] is True  # this replica's default now
+            job = svc.wait(r.json()["id"])
+            segments = job["result"]["segments"]
+            assert segments and {s["language"] for s in segments} == {"other"}  # the worker's
         history = _config(svc, "history")
         assert "third_language_action: (default) -> mark  by command line" in history
         assert "diarize_by_default: (default) -> true  by user" in history
+        with httpx.Client(
+            base_url=second, headers={"Authorization": f"Bearer {svc.key}"}, timeout=60
+        ) as c:
+            trail = c.get("/api/v1/admin/audit", params={"action": "setting.changed"}).json()
+        assert {e["target"] for e in trail["items"]} == {
+            "diarize_by_default",
+            "third_language_action",
+        }
     finally:
         svc.stop()
+        backend.close()

@@ -11,9 +11,10 @@ import os
 import signal
 import time
 
+import httpx
 import pytest
 
-from tests.service_harness import Backend, Service, need_servers
+from tests.service_harness import Backend, Service, free_port, need_servers
 from tests.test_diarization import conversation
 
 
@@ -65,7 +66,8 @@ def _by_pid(workers: dict[str, dict], pid: int) -> dict:
 
 def test_stages_apart_on_workers_of_their_own(cluster, eval_dir, tmp_path):
     svc = cluster
-    asr = svc.start_worker("--stages", "asr")
+    metrics_port = free_port()
+    asr = svc.start_worker("--stages", "asr", KAZRU_METRICS_PORT=str(metrics_port))
     path, _truth = conversation(eval_dir, tmp_path, ["vosk", "riva"])
     job_id = svc.upload(path, language="ru", diarize="true")["id"]
 
@@ -124,6 +126,9 @@ def test_stages_apart_on_workers_of_their_own(cluster, eval_dir, tmp_path):
     assert all(s["speaker"] for s in finished["result"]["segments"] if s["text"])
     asr_log = (svc.logs / "worker-0.log").read_text(errors="replace")
     assert asr_log.count(f"job {second} completed") == 1, asr_log[-3000:]
+    # Two jobs, two recognitions: the killed stage did not cost another.
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+    assert 'kazru_recognitions_total{engine="local"} 2.0' in metrics, metrics[-2000:]
 
 
 def test_a_stage_worker_needs_stages_apart(model_cache, tmp_path):
