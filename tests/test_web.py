@@ -597,6 +597,42 @@ def test_a_recording_without_speech_says_so(web, browser, tmp_path):
     visit.close()
 
 
+def test_an_administrator_changes_a_setting_on_the_admin_page(web, browser):
+    """The Settings section at phone width, in Russian: a value saved from the page is in
+    effect (the API says so), a wrong one is refused in Russian, "back to default" undoes."""
+    web.add_user("settings@example.kz", admin=True, password=PASSWORD)
+    visit = Visit(browser, web, width=360)
+    page = visit.sign_in("settings@example.kz", lang="ru")
+    page.goto(f"{web.url}/app/admin")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    assert not _small_controls(page), _small_controls(page)
+    row = ".setting-form[data-name=retention_days]"
+    said = f"document.querySelector('{row} .setting-status').textContent"
+
+    def listed() -> dict:
+        with web.client() as c:
+            states = c.get("/api/v1/admin/settings").json()["settings"]
+        return next(s for s in states if s["name"] == "retention_days")
+
+    page.fill(f"{row} input", "14")
+    page.click(f"{row} button[type=submit]")
+    _until(page, f"{said} !== ''")
+    assert page.evaluate(said) == "Сохранено"
+    assert (listed()["value"], listed()["source"]) == ("14.0", "database")
+    page.fill(f"{row} input", "-1")
+    page.click(f"{row} button[type=submit]")
+    _until(page, f"{said} !== 'Сохранено'")
+    refusal = page.evaluate(said)
+    assert refusal and "retention_days" not in refusal  # the code's message, in Russian
+    assert listed()["value"] == "14.0"
+    page.reload()
+    page.click(f"{row} .setting-default")
+    _until(page, f"document.querySelector('{row} .setting-default') === null")
+    assert listed()["source"] == "default"
+    assert "Изменения" in page.inner_text("#settings")  # the history, in Russian
+    visit.close()
+
+
 def test_a_fresh_install_starts_at_its_first_run_page(browser, model_cache, tmp_path):
     """The README's steps: start the service, open http://127.0.0.1:PORT/ in a browser on
     the same machine; the first-run page creates the administrator and signs them in."""

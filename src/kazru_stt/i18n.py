@@ -74,6 +74,7 @@ ERROR_MESSAGES: dict[str, str] = {
     E.SESSION_EXPIRED: _("Your session has ended. Sign in again."),
     E.CSRF_FAILED: _("This page is out of date. Reload it and try again."),
     E.NOT_FOUND: _("Not found."),
+    E.INVALID_OPTION: _("This value is not accepted. Check it and try again."),
     E.ROLE_TOO_LOW: _("Your role in this workspace does not allow this."),
     E.LAST_MANAGER: _("A workspace keeps at least one manager: make someone else manager first."),
     E.WORKSPACES_ADMIN_ONLY: _("Only administrators can do this on this server."),
