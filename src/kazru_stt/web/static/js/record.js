@@ -5,6 +5,7 @@
 (() => {
   const { t, said } = window.kazru;
   const RATE = 24000;  // OpenAI's pcm16
+  const EARLY_MAX = 300;  // 100 ms chunks: 30 s heard before the socket opened
   const $ = (id) => document.getElementById(id);
   let socket = null, audio = null, mic = null, paused = false, saved = false;
 
@@ -63,21 +64,25 @@
     $("captions").textContent = "";
     $("record-saved").hidden = true;
     saved = false;
+    // The worklet first, then the microphone: nothing it hears waits for a module to load.
+    audio = new AudioContext({ sampleRate: RATE });
+    await audio.audioWorklet.addModule($("record").dataset.worklet);
     try {
       mic = await navigator.mediaDevices.getUserMedia({
         audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
       });
     } catch (e) {
       status(t("live_no_microphone"));
-      $("record-start").disabled = false;
+      finish();
       return;
     }
-    audio = new AudioContext({ sampleRate: RATE });
-    await audio.audioWorklet.addModule($("record").dataset.worklet);
     const node = new AudioWorkletNode(audio, "pcm16-capture");
     const mute = audio.createGain();  // a node is only run when it leads to the output
     mute.gain.value = 0;
     audio.createMediaStreamSource(mic).connect(node).connect(mute).connect(audio.destination);
+    // What the microphone hears while the socket still connects is kept and sent once it is
+    // open (up to EARLY_MAX chunks): words said right after pressing Record are not lost.
+    const early = [];
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/v1/realtime?intent=transcription`);
     socket.onopen = () => {
@@ -89,6 +94,7 @@
       status(t("live_listening"));
       $("record-pause").hidden = false;
       $("record-stop").hidden = false;
+      for (const chunk of early.splice(0)) socket.send(chunk);
     };
     socket.onmessage = (message) => onEvent(JSON.parse(message.data));
     socket.onclose = () => {
@@ -96,9 +102,10 @@
       if (!saved && !$("record-status").textContent) status(t("live_closed"));
     };
     node.port.onmessage = (message) => {
-      if (!paused && socket && socket.readyState === WebSocket.OPEN) {
-        socket.send(JSON.stringify({ type: "input_audio_buffer.append", audio: toBase64(message.data) }));
-      }
+      if (paused || !socket) return;
+      const chunk = JSON.stringify({ type: "input_audio_buffer.append", audio: toBase64(message.data) });
+      if (socket.readyState === WebSocket.OPEN) socket.send(chunk);
+      else if (socket.readyState === WebSocket.CONNECTING && early.length < EARLY_MAX) early.push(chunk);
     };
   }
 
