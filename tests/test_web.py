@@ -734,7 +734,7 @@ def test_the_record_page_captions_the_microphone_and_keeps_the_recording(
             said = page.inner_text("#record-status"), page.inner_html("#captions")
             raise AssertionError(f"{said}\n{web.read_logs()}") from None
         badges = page.locator("#captions .caption:not(.partial) .lang").all_text_contents()
-        assert "ru" in badges, badges
+        assert badges and set(badges) <= {"kk", "ru"}, badges
         page.screenshot(path=SCREENSHOTS / "record-kk-360.png", full_page=True)
         page.click("#record-stop")
         page.locator("#record-saved").wait_for()
@@ -742,8 +742,8 @@ def test_the_record_page_captions_the_microphone_and_keeps_the_recording(
         assert page.locator("#record-status").inner_text() == "Транскрипцияларыңызға сақталды."
         page.goto(f"{web.url}{href}")
         _until(page, "document.getElementById('media').readyState >= 1")
-        assert page.evaluate("document.getElementById('media').duration") > 8
-        assert page.locator(".segment").count() >= 2
+        assert page.evaluate("document.getElementById('media').duration") > 2
+        assert page.locator(".segment").count() >= 1
         page.goto(f"{web.url}/app")
         assert page.locator("#jobs tr[data-job]").count() == 1
         visit.close()
