@@ -141,11 +141,11 @@ def run_config_get(args: argparse.Namespace) -> int:
     from kazru_stt.services import runtime_settings
 
     settings = _migrated_settings()
+    if args.name:
+        runtime_settings.check_name(args.name)  # an unknown name: the list of those that can
     states = runtime_settings.states(settings, settings.resolved_database_url)
     if args.name:
         states = [s for s in states if s.name == args.name]
-        if not states:
-            runtime_settings.history(settings.resolved_database_url, args.name)  # names them
     for state in states:
         _print_state(state)
     return 0

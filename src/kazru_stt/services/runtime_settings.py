@@ -50,7 +50,7 @@ class SettingState:
     updated_at: datetime | None
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
     if name not in TUNABLE:
         raise NotFound(
             f"no setting {name!r} can be changed at run time; these can: {', '.join(TUNABLE)}"
@@ -98,7 +98,7 @@ def change(
 ) -> SettingState:
     """Store `value` for `name` (None: back to the environment's or the default), after the
     settings class accepted it; one audit entry with the old and the new value."""
-    _check_name(name)
+    check_name(name)
     if value is not None:
         value = value.strip()
         try:
@@ -141,7 +141,7 @@ class Change:
 
 def history(db_url: str, name: str | None = None, limit: int = 100) -> list[Change]:
     if name is not None:
-        _check_name(name)
+        check_name(name)
     with session_scope(db_url) as db:
         query = select(AuditEntry).where(AuditEntry.action == CHANGED)
         if name is not None:

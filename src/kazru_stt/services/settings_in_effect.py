@@ -67,7 +67,6 @@ def with_values(base: Settings, values: dict[str, str]) -> Settings:
 
 @dataclass
 class _Seen:
-    at: float
     stored: dict[str, str]
     settings: Settings
 
@@ -106,18 +105,17 @@ class RuntimeSettings:
                 log.exception("runtime settings not read")
 
     def _read(self, seen: _Seen | None) -> _Seen:
-        now = time.monotonic()
         try:
             stored = stored_values(self.base.resolved_database_url)
         except SQLAlchemyError as exc:  # down, or not migrated yet: keep what was in effect
             log.debug("runtime settings not read: %s", exc)
-            return _Seen(now, seen.stored if seen else {}, seen.settings if seen else self.base)
+            return _Seen(seen.stored if seen else {}, seen.settings if seen else self.base)
         if seen is not None and stored == seen.stored:
-            return _Seen(now, stored, seen.settings)
+            return _Seen(stored, seen.settings)
         settings, ignored = applied(self.base, stored)
         if ignored:
             log.error("stored settings ignored, they do not validate: %s", ", ".join(ignored))
-        return _Seen(now, stored, settings)
+        return _Seen(stored, settings)
 
     def forget(self) -> None:
         """Read the table again now (this process changed it)."""
