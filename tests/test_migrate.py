@@ -1,6 +1,6 @@
 """`kazru migrate --to`: an embedded install (SQLite, local files) moved into PostgreSQL and
-S3 (SeaweedFS); `kazru serve` on the new settings serves the same accounts, keys, jobs,
-corrections, search and recordings."""
+S3 (SeaweedFS); `kazru serve` on the new settings serves the same accounts, keys, jobs (in
+every state: a queued one runs after the move), corrections, voices, search and recordings."""
 
 from __future__ import annotations
 
@@ -51,9 +51,18 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
     old.start(embedded_workers=1)
     try:
         key = old.add_user("clerk@court.kz", password=PASSWORD)
-        job = old.wait(old.upload(clip, key=key, language="ru")["id"])
+        with old.client(key) as c:  # voice memory on, so that naming a speaker keeps a voice
+            assert c.put("/api/v1/voices/memory", json={"enabled": True}).status_code == 200
+        job = old.upload(clip, key=key, language="ru", diarize="true", num_speakers="1")
+        job = old.wait(job["id"])
         assert job["status"] == "completed"
         with old.client(key) as c:
+            label = job["result"]["speakers"][0]["label"]
+            r = c.patch(
+                f"/api/v1/transcriptions/{job['id']}/speakers/{label}", json={"name": "Судья"}
+            )
+            assert r.status_code == 200, r.text
+            assert [v["name"] for v in c.get("/api/v1/voices").json()["data"]] == ["Судья"]
             r = c.patch(
                 f"/api/v1/transcriptions/{job['id']}/segments/0", json={"text": "Правка суда"}
             )
@@ -70,6 +79,18 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
             other = old.upload(eval_dir / "mixed_kk_ru.wav", key=key)["id"]
             assert c.post(f"/api/v1/transcriptions/{other}/cancel").status_code == 200
         assert old.wait(other)["status"] == "canceled"
+        # A failed job: the half of an MP3 passes the upload's probe and fails in the worker.
+        data = (eval_dir / "ru" / "tinkoff_sample_1.mp3").read_bytes()
+        cut = tmp_path / "cut.mp3"
+        cut.write_bytes(data[: len(data) // 2])
+        failed = old.wait(old.upload(cut, key=key)["id"])
+        assert failed["status"] == "failed", failed
+    finally:
+        old.stop()
+    # A queued job: uploaded while no worker runs; the new install's sweep sends it again.
+    old.start(embedded_workers=0, make_admin=False)
+    try:
+        queued = old.upload(eval_dir / "ru" / "tinkoff_sample_4.wav", key=key)["id"]
     finally:
         old.stop()
 
@@ -117,6 +138,8 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
             model_cache,
             target,
             **{k[6:].lower(): v for k, v in {**s3_env, "KAZRU_STORAGE_URL": storage}.items()},
+            heartbeat_stale_s="5",  # the queued job's queue message stayed behind: re-send soon
+            sweep_interval_s="2",
         )
         new.start(embedded_workers=1, make_admin=False)
         new.key = old.key
@@ -127,6 +150,10 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
                 assert moved_job["result"]["segments"][0]["text"] == "Правка суда"
                 assert moved_job["reviewed_at"] is not None
                 assert c.get(f"/api/v1/transcriptions/{other}").json()["status"] == "canceled"
+                gone = c.get(f"/api/v1/transcriptions/{failed['id']}").json()
+                assert (gone["status"], gone["error"]) == ("failed", failed["error"])
+                assert [v["name"] for v in c.get("/api/v1/voices").json()["data"]] == ["Судья"]
+                assert moved_job["result"]["speakers"][0]["name"] == "Судья"
                 for fmt, before in exported.items():  # none of these has a generation time
                     after = c.get(
                         f"/api/v1/transcriptions/{job['id']}/export", params={"format": fmt}
@@ -141,6 +168,7 @@ def test_an_embedded_install_moves_to_postgresql_and_s3(model_cache, eval_dir, t
                 # New rows get new ids (the sequences were set past the copied ones).
                 fresh = new.wait(new.upload(clip, key=key, language="ru")["id"])
                 assert fresh["status"] == "completed"
+                assert new.wait(queued)["status"] == "completed"
             with new.client(None) as c:
                 r = c.post(
                     "/api/v1/auth/login", json={"email": "clerk@court.kz", "password": PASSWORD}

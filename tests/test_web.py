@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from kazru_stt.i18n import catalogue_ids
 from kazru_stt.web.i18n import LOCALE_NAMES
@@ -97,10 +98,21 @@ def _until(page, expression: str, timeout: float = 30.0) -> None:
     """Poll a JavaScript expression (Playwright's wait_for_function would need 'unsafe-eval',
     which our Content-Security-Policy rightly refuses)."""
     deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
+    while not _evaluate_across_navigation(page, expression):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {expression}")
         time.sleep(0.1)
+
+
+def _evaluate_across_navigation(page, expression: str):
+    """A page that reloads itself (the editor when a job ends, "back to default") destroys
+    the context an evaluation ran in: that reading is false; the next reads the new page."""
+    try:
+        return page.evaluate(expression)
+    except PlaywrightError as error:
+        if "context was destroyed" not in str(error):
+            raise
+        return False
 
 
 def _word_seek(page) -> float:
@@ -626,8 +638,10 @@ def test_an_administrator_changes_a_setting_on_the_admin_page(web, browser):
     assert refusal and "retention_days" not in refusal  # the code's message, in Russian
     assert listed()["value"] == "14.0"
     page.reload()
-    page.click(f"{row} .setting-default")
-    _until(page, f"document.querySelector('{row} .setting-default') === null")
+    with page.expect_navigation():  # "back to default" reloads the page to show the history
+        page.click(f"{row} .setting-default")
+    page.wait_for_load_state()
+    assert page.query_selector(f"{row} .setting-default") is None
     assert listed()["source"] == "default"
     assert "Изменения" in page.inner_text("#settings")  # the history, in Russian
     visit.close()
