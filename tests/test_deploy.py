@@ -159,6 +159,14 @@ def test_compose_never_publishes_the_api_without_keys():
     for name, service in services.items():
         for port in service.get("ports", []):
             assert port.startswith("${KAZRU_PUBLISH:-127.0.0.1}:"), (name, port)
+    # Stages apart on every process, and a worker kind for each stage's queue.
+    assert env["KAZRU_STAGES_APART"] == "true"
+    stages = {
+        s["command"][s["command"].index("--stages") + 1]
+        for s in services.values()
+        if s.get("command", [])[:2] == ["kazru", "worker"]
+    }
+    assert stages == {"asr", "diarization"}
 
 
 def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
