@@ -11,7 +11,12 @@ import pytest
 
 from tests.service_harness import Backend, Service
 from tests.test_diarization import conversation
-from tests.test_web import PASSWORD, Visit, browser  # noqa: F401  (browser: a fixture)
+from tests.test_web import (  # noqa: F401  (browser: a fixture)
+    PASSWORD,
+    Visit,
+    _small_controls,
+    browser,
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +134,49 @@ def test_recognised_again_in_another_language_keeps_the_old_transcript_as_a_vers
         assert old["transcript"]["segments"][0]["text"] == "Правка"
         assert {s["language"] for s in old["transcript"]["segments"]} == {"ru"}
         assert c.get(f"/api/v1/transcriptions/{job_id}/versions/2").status_code == 404
+
+
+def test_the_editor_recognises_again_and_shows_the_earlier_version(
+    service,
+    browser,  # noqa: F811
+    eval_dir,
+):
+    """The transcript page's "Recognise again?", in Russian at phone width: Kazakh chosen, the
+    page follows the job to its new text, and "Earlier versions" opens the corrected Russian,
+    read-only."""
+    key = service.add_user("again@example.kz", password=PASSWORD)
+    job = service.upload(eval_dir / "ru" / "vosk_commands.wav", key=key, language="ru")
+    job_id = service.wait(job["id"])["id"]
+    with service.client(key) as c:
+        fixed = c.patch(f"/api/v1/transcriptions/{job_id}/segments/0", json={"text": "Правка"})
+        assert fixed.status_code == 200
+    visit = Visit(browser, service, width=360)
+    page = visit.sign_in("again@example.kz", lang="ru")
+    page.goto(f"{service.url}/app/t/{job_id}")
+    assert page.locator("#versions").count() == 0
+    page.click("#recognize-again summary")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    assert not _small_controls(page), _small_controls(page)
+    assert page.input_value("#recognize-form select[name=language]") == "ru"  # as it was
+    page.select_option("#recognize-form select[name=language]", "kk")
+    with page.expect_navigation():
+        page.click("#recognize-go")
+    # Queued again: the page follows the job and shows the new text when it is there.
+    page.locator("#versions").wait_for(timeout=120_000)
+    page.locator(".segment .text").first.wait_for(timeout=120_000)
+    assert "Правка" not in page.inner_text(".segments")
+    assert "Прежние версии (1)" in page.inner_text("#versions summary")
+    page.click("#versions summary")
+    with page.expect_navigation():
+        page.click("#versions a")
+    assert page.url.endswith(f"/app/t/{job_id}/versions/1")
+    assert "Версия 1" in page.inner_text("h1 + p")
+    assert page.inner_text(".segment .text >> nth=0") == "Правка"
+    assert page.locator("#media").count() == 1  # the same recording, to listen along
+    assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    assert not _small_controls(page), _small_controls(page)
+    with service.client(key) as c:
+        assert c.get(f"/api/v1/transcriptions/{job_id}").json()["options"]["language"] == "kk"
+    page.goto(f"{service.url}/app/t/{job_id}/versions/2")
+    assert page.locator("#version").count() == 0  # no such version: "not found"
+    visit.close()

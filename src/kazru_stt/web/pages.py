@@ -29,9 +29,11 @@ from kazru_stt.api.deps import (
 from kazru_stt.api.paths import STATIC_URL
 from kazru_stt.api.routes.transcriptions import media_type_of
 from kazru_stt.db.models import Job
+from kazru_stt.domain.engine_names import EngineName
 from kazru_stt.domain.error_codes import ErrorCode
 from kazru_stt.domain.errors import KazruError
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.transcript import Transcript
 from kazru_stt.domain.vocabulary import MAX_TERMS
 from kazru_stt.domain.workspace_roles import JobAction, WorkspaceRole
 from kazru_stt.i18n import ERROR_MESSAGES, _, local_time
@@ -41,9 +43,11 @@ from kazru_stt.services import (
     corrections,
     first_run,
     job_access,
+    model_registry,
     queue_estimate,
     quotas,
     runtime_settings,
+    versions,
     vocabulary,
 )
 from kazru_stt.services import jobs as job_service
@@ -550,6 +554,14 @@ async def _visible_job(
     return caller, user, job, allowed
 
 
+def _player(job: Job) -> dict:
+    """What the page's player plays: the job's recording, unless retention removed it."""
+    return {
+        "audio_url": f"/api/v1/transcriptions/{job.id}/audio" if job.storage_key else None,
+        "is_video": (media_type_of(job.content_type, job.filename) or "").startswith("video/"),
+    }
+
+
 async def _transcript(request: Request, job_id: str, template: str) -> Response:
     opened = await _visible_job(request, job_id)
     if isinstance(opened, Response):
@@ -564,9 +576,15 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         position, wait = await run_in_threadpool(queue_estimate.place, ctx, job)
     labels: dict[str, list[str]] = {job.id: []}
     spaces: list[dict] = []
-    if template == "transcript.html":  # the passages alone (after an edit) show neither
+    earlier: list[dict] = []
+    locale = page_locale(request, user["locale"])
+    if template == "transcript.html":  # the passages alone (after an edit) show none of these
         labels = await run_in_threadpool(job_service.tags_of, ctx, [job.id])
         spaces = await run_in_threadpool(workspace_service.list_mine, ctx, caller)
+        zone = await run_in_threadpool(accounts.zone_of, ctx, caller.user_id)
+        found = await run_in_threadpool(versions.listing, ctx, job)
+        earlier = view.versions_view(found, zone, locale)
+    options = job.options or {}
     return render(
         request,
         template,
@@ -583,17 +601,46 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
             "can_manage": JobAction.MANAGE in allowed,
             "queue_position": position,
             "wait_minutes": view.wait_minutes(wait),
+            "engine": job.engine,
+            "model": options.get("model"),
+            "language": job.language,
         },
-        transcript=(
-            view.transcript_view(transcript, page_locale(request, user["locale"]))
-            if transcript
-            else None
-        ),
+        transcript=view.transcript_view(transcript, locale) if transcript else None,
+        versions=earlier,
+        engines=view.engines(ctx.settings),
+        local_models=sorted(model_registry.available(ctx.settings)),
+        local_engine=EngineName.LOCAL,
         undo_state=undo_state,
         language_choices=view.language_choices,
         weak_kazakh=view.weak_kazakh(transcript, ctx.settings) if transcript else False,
-        audio_url=f"/api/v1/transcriptions/{job.id}/audio" if job.storage_key else None,
-        is_video=(media_type_of(job.content_type, job.filename) or "").startswith("video/"),
+        **_player(job),
+    )
+
+
+@router.get("/app/t/{job_id}/versions/{number}")
+async def version_page(request: Request, job_id: JobId, number: int) -> Response:
+    """An earlier transcript of a job recognised again: read-only, its times playing the
+    same recording."""
+    opened = await _visible_job(request, job_id)
+    if isinstance(opened, Response):
+        return opened
+    caller, user, job, _allowed = opened
+    ctx = request.app.state.ctx
+    try:
+        found = await run_in_threadpool(versions.read, ctx, job, number)
+    except KazruError:
+        return render(request, "not_found.html", caller, status=404, stored_locale=user["locale"])
+    zone = await run_in_threadpool(accounts.zone_of, ctx, caller.user_id)
+    locale = page_locale(request, user["locale"])
+    return render(
+        request,
+        "version.html",
+        caller,
+        stored_locale=user["locale"],
+        job={"id": job.id, "filename": job.filename},
+        version=view.versions_view([found], zone, locale)[0],
+        transcript=view.transcript_view(Transcript.from_dict(found["transcript"]), locale),
+        **_player(job),
     )
 
 

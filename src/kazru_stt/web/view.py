@@ -296,6 +296,18 @@ def history_view(items: list[dict], zone: str, locale: str) -> list[dict]:
     ]
 
 
+def versions_view(items: list[dict], zone: str, locale: str) -> list[dict]:
+    """The transcripts a job had before it was recognised again, oldest first."""
+    return [
+        {
+            "number": v["number"],
+            "when": local_time(v["created_at"], zone, locale),
+            "recognition": recognition(v["engine"], v["model"], locale),
+        }
+        for v in items
+    ]
+
+
 def week_label(iso_week: str) -> str:
     """An ISO week ("2026-W49") as the days it spans ("30.11–06.12"), as people read it."""
     try:

@@ -92,7 +92,9 @@ class UploadFields(InputModel):
 class RecognizeAgain(InputModel):
     engine: str | None = Field(None, max_length=16, description="default: as before")
     model: str | None = Field(
-        None, max_length=64, description="default: as before (if the engine is the same)"
+        None,
+        max_length=64,
+        description='default: as before (if the engine is the same); "": the default model',
     )
     language: str | None = Field(None, max_length=8, description="default: as before")
     languages: str | None = Field(None, max_length=64, description="default: as before")
@@ -225,7 +227,11 @@ async def recognize_again(
             language=body.language or before.language,
             languages=body.languages or ",".join(before.languages),
             engine=engine,
-            model=body.model or (before.model if same_engine else None),
+            model=(
+                (body.model or None)
+                if body.model is not None
+                else (before.model if same_engine else None)
+            ),
             diarize=before.diarize,
             num_speakers=before.num_speakers,
             min_speakers=before.min_speakers,

@@ -238,6 +238,35 @@
     });
   }
 
+  // "Recognise again?": another engine, model or language. The transcript as it is becomes
+  // an earlier version; the page then follows the job like any queued one.
+  function recognizeAgain() {
+    const form = document.getElementById("recognize-form");
+    if (!form) return;
+    const status = document.getElementById("recognize-status");
+    const { engine, model, language } = form.elements;
+    const localOnly = () => {  // a local model is no choice for a cloud engine
+      model.disabled = engine.value !== form.dataset.localEngine;
+      if (model.disabled) model.value = "";
+    };
+    engine.addEventListener("change", localOnly);
+    localOnly();
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const button = document.getElementById("recognize-go");
+      button.disabled = true;
+      try {
+        // "" is the engine's default model (and the per-language ones an operator set)
+        const body = { engine: engine.value, language: language.value, model: model.value };
+        await api("POST", `${base}/recognize`, body);
+        location.reload();
+      } catch (error) {
+        status.textContent = error.message;
+        button.disabled = false;
+      }
+    });
+  }
+
   // The player's keys, as transcribers' tools have them; they work while typing too. By
   // the key's place, not its letter, so a Kazakh or Russian layout presses the same keys.
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -408,6 +437,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     rediarize();
+    recognizeAgain();
     indexWords();
     followProgress();
     openAt();
