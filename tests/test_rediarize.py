@@ -134,6 +134,16 @@ def test_recognised_again_in_another_language_keeps_the_old_transcript_as_a_vers
         assert old["transcript"]["segments"][0]["text"] == "Правка"
         assert {s["language"] for s in old["transcript"]["segments"]} == {"ru"}
         assert c.get(f"/api/v1/transcriptions/{job_id}/versions/2").status_code == 404
+        # Exported as it was, in any format, named as the version.
+        url = f"/api/v1/transcriptions/{job_id}/export"
+        txt = c.get(url, params={"format": "txt", "version": 1})
+        assert txt.status_code == 200 and "Правка" in txt.text
+        assert 'filename="vosk_commands-v1.txt"' in txt.headers["content-disposition"]
+        assert "Правка" not in c.get(url, params={"format": "txt"}).text
+        srt = c.get(url, params={"format": "srt", "version": 1})
+        assert srt.status_code == 200 and "Правка" in srt.text
+        missing = c.get(url, params={"format": "txt", "version": 2})
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
 def test_the_editor_recognises_again_and_shows_the_earlier_version(
@@ -173,6 +183,8 @@ def test_the_editor_recognises_again_and_shows_the_earlier_version(
     assert "Версия 1" in page.inner_text("h1 + p")
     assert page.inner_text(".segment .text >> nth=0") == "Правка"
     assert page.locator("#media").count() == 1  # the same recording, to listen along
+    docx = page.get_attribute("#version .actions a:has-text('DOCX')", "href")
+    assert docx == f"/api/v1/transcriptions/{job_id}/export?format=docx&version=1"
     assert page.evaluate("document.documentElement.scrollWidth") <= 361
     assert not _small_controls(page), _small_controls(page)
     with service.client(key) as c:

@@ -41,10 +41,13 @@ def render(
     )
 
 
-def download_name(filename: str, extension: str) -> str:
+def download_name(filename: str, extension: str, version: int | None = None) -> str:
+    """The recording's name with the format's extension ("-v1" before it: an earlier
+    version)."""
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     # No control characters, quotes or path separators in a header or a zip entry.
     stem = "".join(
         ch for ch in stem if unicodedata.category(ch)[0] != "C" and ch not in '"\\/'
     ).strip()
-    return f"{stem or 'transcript'}.{extension}"
+    suffix = f"-v{version}" if version is not None else ""
+    return f"{stem or 'transcript'}{suffix}.{extension}"

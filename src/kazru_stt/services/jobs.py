@@ -332,8 +332,11 @@ def record_export(
     fmt: str,
     address: str | None,
     redactions: Redactions | None = None,
+    version: int | None = None,
 ) -> None:
     details: dict = {"format": fmt}
+    if version is not None:
+        details["version"] = version
     if redactions is not None:  # the counts per kind; the text hidden is never recorded
         details["redacted"] = dict(redactions.counts)
     with session_scope(ctx.db_url) as db:

@@ -15,6 +15,7 @@ from kazru_stt.db.models import Job, TranscriptEdit, TranscriptVersion, utcnow
 from kazru_stt.db.session import session_scope
 from kazru_stt.domain.errors import NotFound
 from kazru_stt.domain.job_status import JobStatus
+from kazru_stt.domain.transcript import Transcript
 from kazru_stt.pipeline.options import TranscribeOptions
 from kazru_stt.services import audit, quotas
 from kazru_stt.services.accounts import Caller
@@ -106,3 +107,8 @@ def read(ctx: ServiceContext, job: Job, number: int) -> dict[str, Any]:
         if v is None:
             raise NotFound(f"transcription {job.id} has no version {number}")
         return {**_summary(v), "transcript": v.transcript}
+
+
+def transcript_of(ctx: ServiceContext, job: Job, number: int) -> Transcript:
+    """Version `number`'s transcript, to export it (also while the job runs again)."""
+    return Transcript.from_dict(read(ctx, job, number)["transcript"])

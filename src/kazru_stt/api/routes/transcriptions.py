@@ -289,10 +289,22 @@ def export_transcription(
         Paper | None,
         Query(description="docx and pdf: a4|letter; default: the browser's locale's, else a4"),
     ] = None,
+    version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=1_000_000,
+            description="an earlier version (GET .../versions); default: the transcript now",
+        ),
+    ] = None,
     accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     fmt = get_format(format)
-    transcript = job_service.completed_transcript(ctx, job)
+    transcript = (
+        job_service.completed_transcript(ctx, job)
+        if version is None
+        else versions.transcript_of(ctx, job, version)
+    )
     if lang is None:
         lang = accounts.locale_of(ctx, caller.user_id)
     redactions = None
@@ -310,8 +322,8 @@ def export_transcription(
         timestamps=timestamps,
         paper=paper or paper_for_locale(accept_language),
     )
-    job_service.record_export(ctx, caller, job, fmt.extension, address, redactions)
-    name = job_export.download_name(job.filename, fmt.extension)
+    job_service.record_export(ctx, caller, job, fmt.extension, address, redactions, version)
+    name = job_export.download_name(job.filename, fmt.extension, version)
     disposition = f"attachment; filename=\"{quote(name)}\"; filename*=UTF-8''{quote(name)}"
     headers = {"Content-Disposition": disposition}
     if redactions is not None:  # how many of each kind were hidden, never what
