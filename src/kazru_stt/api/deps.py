@@ -158,6 +158,7 @@ async def get_admin(caller: CallerDep) -> Caller:
 AdminDep = Annotated[Caller, Depends(get_admin)]
 
 JobId = Annotated[str, Path(max_length=64, description="the transcription's id")]
+VersionNumber = Annotated[int, Path(ge=1, le=1_000_000, description="an earlier version's number")]
 
 
 def _job_for(action: JobAction):

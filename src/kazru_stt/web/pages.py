@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from kazru_stt import i18n as catalogues
 from kazru_stt.api.deps import (
     JobId,
+    VersionNumber,
     check_same_origin,
     client_address,
     resolve_caller,
@@ -577,6 +578,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
     labels: dict[str, list[str]] = {job.id: []}
     spaces: list[dict] = []
     earlier: list[dict] = []
+    local_models: list[str] = []
     locale = page_locale(request, user["locale"])
     if template == "transcript.html":  # the passages alone (after an edit) show none of these
         labels = await run_in_threadpool(job_service.tags_of, ctx, [job.id])
@@ -584,6 +586,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         zone = await run_in_threadpool(accounts.zone_of, ctx, caller.user_id)
         found = await run_in_threadpool(versions.listing, ctx, job)
         earlier = view.versions_view(found, zone, locale)
+        local_models = sorted(await run_in_threadpool(model_registry.available, ctx.settings))
     options = job.options or {}
     return render(
         request,
@@ -608,7 +611,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         transcript=view.transcript_view(transcript, locale) if transcript else None,
         versions=earlier,
         engines=view.engines(ctx.settings),
-        local_models=sorted(model_registry.available(ctx.settings)),
+        local_models=local_models,
         local_engine=EngineName.LOCAL,
         undo_state=undo_state,
         language_choices=view.language_choices,
@@ -618,7 +621,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
 
 
 @router.get("/app/t/{job_id}/versions/{number}")
-async def version_page(request: Request, job_id: JobId, number: int) -> Response:
+async def version_page(request: Request, job_id: JobId, number: VersionNumber) -> Response:
     """An earlier transcript of a job recognised again: read-only, its times playing the
     same recording."""
     opened = await _visible_job(request, job_id)

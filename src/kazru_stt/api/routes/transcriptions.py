@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from kazru_stt.api.deps import (
     JobToEdit,
     JobToManage,
     JobToRead,
+    VersionNumber,
 )
 from kazru_stt.api.forms import (
     create_job_from,
@@ -251,9 +252,7 @@ def list_versions(job: JobToRead, ctx: ContextDep) -> dict:
 
 
 @router.get("/{job_id}/versions/{number}", summary="One earlier transcript, as it was")
-def read_version(
-    job: JobToRead, ctx: ContextDep, number: Annotated[int, Path(ge=1, le=1_000_000)]
-) -> dict:
+def read_version(job: JobToRead, ctx: ContextDep, number: VersionNumber) -> dict:
     return versions.read(ctx, job, number)
 
 
