@@ -587,7 +587,6 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
         found = await run_in_threadpool(versions.listing, ctx, job)
         earlier = view.versions_view(found, zone, locale)
         local_models = sorted(await run_in_threadpool(model_registry.available, ctx.settings))
-    options = job.options or {}
     return render(
         request,
         template,
@@ -605,7 +604,7 @@ async def _transcript(request: Request, job_id: str, template: str) -> Response:
             "queue_position": position,
             "wait_minutes": view.wait_minutes(wait),
             "engine": job.engine,
-            "model": options.get("model"),
+            "model": job_service.options_from_dict(job.options or {}).model,
             "language": job.language,
         },
         transcript=view.transcript_view(transcript, locale) if transcript else None,

@@ -220,7 +220,9 @@ async def recognize_again(
     """The job is queued again; `GET .../versions` lists the transcripts it had."""
     before = options_from_dict(job.options or {})
     engine = body.engine or before.engine
-    same_engine = engine == before.engine
+    model = before.model if engine == before.engine else None  # a model is an engine's
+    if body.model is not None:
+        model = body.model or None  # "": the engine's default
     options = await build_options(
         ctx,
         caller,
@@ -228,11 +230,7 @@ async def recognize_again(
             language=body.language or before.language,
             languages=body.languages or ",".join(before.languages),
             engine=engine,
-            model=(
-                (body.model or None)
-                if body.model is not None
-                else (before.model if same_engine else None)
-            ),
+            model=model,
             diarize=before.diarize,
             num_speakers=before.num_speakers,
             min_speakers=before.min_speakers,

@@ -89,13 +89,15 @@
   }
 
   async function correct(method, url, body, focusIndex = workingOn()) {
+    let outcome;
     try {
       await api(method, url, body);
-      say(t("saved"));
+      outcome = t("saved");
     } catch (error) {
-      say(`${t("save_failed")}: ${error.message}`);
+      outcome = `${t("save_failed")}: ${error.message}`;
     }
     await refresh(focusIndex);
+    say(outcome);  // once the passages show it: "Saved" over the old text would mislead
   }
 
   const segmentUrl = (segment, tail = "") => `${base}/segments/${segment.dataset.index}${tail}`;
@@ -149,16 +151,7 @@
     textEl.splitHere = () => finish(true, caretOffset(textEl));
   }
 
-  async function step(which) {
-    const focusIndex = workingOn();
-    try {
-      await api("POST", `${base}/${which}`);
-      say(t("saved"));
-    } catch (error) {
-      say(error.message);
-    }
-    await refresh(focusIndex);
-  }
+  const step = (which) => correct("POST", `${base}/${which}`);  // undo, redo
 
   // Find: each press shows the next passage holding the text (in view, the player at it);
   // Replace all is one correction on the server (one undo).
